@@ -1,0 +1,34 @@
+"""How a service hands a message on: to Celery by task name, or to a collector/in-process dispatcher.
+
+Service logic receives a :class:`Publisher` and never knows which one it is talking to.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from nianbao.shared.contracts import Message
+
+
+class Publisher(Protocol):
+    def publish(self, message: Message) -> None: ...
+
+
+class CeleryPublisher:
+    """Sends each message as task ``message.TASK`` to queue ``message.QUEUE`` with one JSON argument."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def publish(self, message: Message) -> None:
+        self.app.send_task(message.TASK, args=[message.to_payload()], queue=message.QUEUE)
+
+
+class CollectingPublisher:
+    """Keeps what was published; for tests and dry runs."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    def publish(self, message: Message) -> None:
+        self.messages.append(message)

@@ -1,0 +1,82 @@
+"""Messages the services exchange, one class per event, sent by task name to one queue per service.
+
+Every message is a frozen pydantic model serialised to JSON (Celery is configured to accept JSON only).
+``schema_version`` lets a consumer refuse a message from a newer producer with a clear error instead of
+misreading it. Messages carry keys into the raw store, never page bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CRAWLER_QUEUE = "crawler"
+PARSER_QUEUE = "parser"
+VALIDATOR_QUEUE = "validator"
+QUEUES = (CRAWLER_QUEUE, PARSER_QUEUE, VALIDATOR_QUEUE)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Message(BaseModel):
+    """Base of every message: versioned, immutable, JSON only."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    TASK: ClassVar[str]
+    QUEUE: ClassVar[str]
+
+    schema_version: Literal[1] = 1
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON-safe dict sent as the task's single argument."""
+        return self.model_dump(mode="json")
+
+
+class CrawlRequested(Message):
+    """Crawl one configured site now. ``force`` bypasses freshness caches (conditional GET, hashes)."""
+
+    TASK: ClassVar[str] = "nianbao.crawler.crawl_site"
+    QUEUE: ClassVar[str] = CRAWLER_QUEUE
+
+    site_id: str
+    force: bool = False
+    reason: Literal["schedule", "manual", "cli", "api"] = "manual"
+    requested_at: datetime = Field(default_factory=utcnow)
+
+
+class PageFetched(Message):
+    """A candidate report page was fetched and its bytes are in the raw store under ``raw_key``."""
+
+    TASK: ClassVar[str] = "nianbao.parser.parse_page"
+    QUEUE: ClassVar[str] = PARSER_QUEUE
+
+    site_id: str
+    url: str
+    final_url: str
+    raw_key: str
+    content_sha256: str
+    media_type: str = "text/html"
+    http_charset: str | None = None
+    fetched_at: datetime = Field(default_factory=utcnow)
+    title_hint: str | None = None
+
+
+class ReportParsed(Message):
+    """The parser's canonical record of one page (see ``nianbao.shared.record.Record``)."""
+
+    TASK: ClassVar[str] = "nianbao.validator.validate_report"
+    QUEUE: ClassVar[str] = VALIDATOR_QUEUE
+
+    site_id: str
+    url: str
+    raw_key: str
+    record: dict[str, Any]
+
+
+MESSAGE_TYPES: tuple[type[Message], ...] = (CrawlRequested, PageFetched, ReportParsed)
+TASK_ROUTES: dict[str, dict[str, str]] = {m.TASK: {"queue": m.QUEUE} for m in MESSAGE_TYPES}

@@ -1,0 +1,130 @@
+"""Database schema (SQLModel tables). Alembic migrations in ``migrations/`` create and evolve it.
+
+Idempotency lives here: every natural identity has a unique constraint and writers upsert on it.
+
+* ``site``: one row per configured site (id from sites.yaml).
+* ``fetch``: one row per HTTP fetch attempt (a log; conditional-GET state is read from the latest row).
+* ``report``: one row per report page, identity (site_id, url); a changed page updates it in place.
+* ``report_value``: one row per table value, identity (report_id, table_name, key).
+* ``finding``: one row per rule instance, identity (report_id, rule, location); ``location`` is the
+  finding's ``where`` with ``""`` standing for null (SQL unique constraints treat NULLs as distinct).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Site(SQLModel, table=True):
+    __tablename__ = "site"
+
+    id: str = Field(primary_key=True, max_length=100)
+    name: str = ""
+    family: str = ""
+    config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class Fetch(SQLModel, table=True):
+    __tablename__ = "fetch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: str = Field(index=True, max_length=100)
+    url: str = Field(index=True)
+    final_url: str | None = None
+    kind: str = Field(default="page", max_length=20)  # listing | page | robots | attachment
+    outcome: str = Field(max_length=30)  # ok | not_modified | unchanged | http_error | error | refused | ...
+    status_code: int | None = None
+    content_sha256: str | None = Field(default=None, max_length=64)
+    raw_key: str | None = Field(default=None, max_length=64)
+    etag: str | None = None
+    last_modified: str | None = None
+    media_type: str | None = None
+    bytes: int | None = None
+    elapsed_ms: int | None = None
+    error: str | None = None
+    forced: bool = False
+    fetched_at: datetime = Field(default_factory=_now, index=True)
+
+
+class Report(SQLModel, table=True):
+    __tablename__ = "report"
+    __table_args__ = (UniqueConstraint("site_id", "url", name="uq_report_site_url"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: str = Field(index=True, max_length=100)
+    url: str
+    raw_key: str = Field(max_length=64)
+    content_sha256: str = Field(max_length=64)
+    title: str | None = None
+    agency: str | None = Field(default=None, index=True)
+    year: int | None = Field(default=None, index=True)
+    generation: str | None = Field(default=None, max_length=10)
+    index_no: str | None = None
+    publish_date: str | None = Field(default=None, max_length=10)
+    parser_version: str = ""
+    rules_version: str = ""
+    blank_policy: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    record: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    failing_errors: int = 0
+    failing_warnings: int = 0
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class ReportValue(SQLModel, table=True):
+    __tablename__ = "report_value"
+    __table_args__ = (UniqueConstraint("report_id", "table_name", "key", name="uq_value_report_table_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True, ondelete="CASCADE")
+    table_name: str = Field(max_length=30)
+    key: str = Field(max_length=100, index=True)
+    value: float | None = None
+    status: str = Field(max_length=20)
+    raw: str | None = None
+    unit: str | None = None
+
+
+class FindingRow(SQLModel, table=True):
+    __tablename__ = "finding"
+    __table_args__ = (UniqueConstraint("report_id", "rule", "location", name="uq_finding_report_rule_where"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True, ondelete="CASCADE")
+    rule: str = Field(max_length=60, index=True)
+    location: str = Field(default="", max_length=100)
+    severity: str = Field(max_length=10)
+    status: str = Field(max_length=20, index=True)
+    lhs: float | None = None
+    rhs: float | None = None
+    delta: float | None = None
+    cells: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    message: str = ""
+    rule_version: str = ""
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class TaskFailure(SQLModel, table=True):
+    """A message a task gave up on: a permanent error, or a transient one that exhausted its retries."""
+
+    __tablename__ = "task_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task: str = Field(max_length=100, index=True)
+    queue: str = Field(max_length=30)
+    reason: str = Field(max_length=30)  # permanent | retries_exhausted | invalid_message
+    error: str
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    site_id: str | None = Field(default=None, max_length=100, index=True)
+    created_at: datetime = Field(default_factory=_now, index=True)
