@@ -26,13 +26,13 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             # Several processes may start at once (workers, tests); serialise their migrations.
-            connection.exec_driver_sql("SELECT pg_advisory_lock(724_1001)")
+            connection.exec_driver_sql("SELECT pg_advisory_lock(7241001)")
         context.configure(connection=connection, target_metadata=target_metadata, compare_type=True,
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
             context.run_migrations()
         if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SELECT pg_advisory_unlock(724_1001)")
+            connection.exec_driver_sql("SELECT pg_advisory_unlock(7241001)")
             connection.commit()
     engine.dispose()
 
