@@ -1,0 +1,331 @@
+"""The ``nianbao`` command line. Every command has ``--help``; heavy imports happen inside commands so
+that ``nianbao worker`` can prepare Prometheus multiprocess mode before any metric is created."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from nianbao.app.settings import AppSettings
+
+app = typer.Typer(
+    help="nianbao: collect and check government information-disclosure annual reports (政府信息公开工作年度报告).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+sites_app = typer.Typer(help="The site registry (sites.yaml).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(sites_app, name="sites")
+
+console = Console()
+err = Console(stderr=True)
+
+SitesFile = Annotated[
+    Path | None, typer.Option("--sites-file", help="Site registry to use (default: NIANBAO_SITES_FILE or sites.yaml).")
+]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _registry(sites_file: Path | None) -> Any:
+    from nianbao.crawler.sites import SiteConfigError, load_sites
+
+    path = sites_file or AppSettings().sites_file
+    try:
+        return load_sites(path)
+    except FileNotFoundError:
+        raise _fail(f"site registry {path} not found (set NIANBAO_SITES_FILE or pass --sites-file)") from None
+    except SiteConfigError as exc:
+        raise _fail(f"invalid site registry {path}:\n{exc}") from None
+
+
+def _session() -> Any:
+    from nianbao.shared.db import session_scope, upgrade
+
+    url = AppSettings().resolved_database_url()
+    upgrade(url)
+    return session_scope(url)
+
+
+# --- pipeline -------------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo() -> None:
+    """Start the local demo portal, crawl it in embedded mode and print what was found and checked."""
+    from nianbao.app.render import print_demo_summary
+    from nianbao.crawler.sites import SiteRegistry
+    from nianbao.devportal.server import DevPortal
+
+    from nianbao.app.embedded import run_embedded
+
+    settings = AppSettings()
+    with DevPortal() as portal:
+        console.print(f"demo portal serving at [bold]{portal.base_url}[/bold]")
+        registry = SiteRegistry.from_dict(demo_registry(portal.column_url))
+        stats = run_embedded(registry, ["demo"], force=True, progress=lambda line: console.print(f"  {line}"))
+    with _session() as session:
+        from nianbao.app.queries import list_reports
+
+        reports = list_reports(session, "demo")
+    print_demo_summary(console, reports, stats, settings)
+
+
+def demo_registry(column_url: str) -> dict[str, Any]:
+    """The one-site registry the demo crawls (loopback is allowed for this site only)."""
+    return {
+        "version": 1,
+        "sites": [
+            {
+                "id": "demo",
+                "name": "示例市人民政府（本地演示门户）",
+                "family": "trs",
+                "start_urls": [column_url],
+                "allowed_hosts": ["127.0.0.1"],
+                "allow_private_addresses": True,
+                "politeness": {"min_delay_s": 0.02, "jitter_s": 0.0},
+            }
+        ],
+    }
+
+
+@app.command()
+def run(
+    site: Annotated[list[str] | None, typer.Option("--site", help="Site id to crawl (repeatable); default all.")] = None,
+    force: Annotated[bool, typer.Option(help="Bypass freshness caches (conditional GET, content hashes).")] = False,
+    sites_file: SitesFile = None,
+) -> None:
+    """Crawl the configured sites: in this process (embedded) unless NIANBAO_BROKER_URL is set, in
+    which case one crawl task per site is enqueued for the workers."""
+    registry = _registry(sites_file)
+    site_ids = list(site) if site else [s.id for s in registry.sites]
+    for site_id in site_ids:
+        _check_site(registry, site_id)
+    settings = AppSettings()
+    if settings.broker_url:
+        _enqueue(site_ids, force=force, reason="cli")
+        return
+    from nianbao.app.embedded import run_embedded
+
+    stats = run_embedded(registry, site_ids, force=force, progress=lambda line: console.print(f"  {line}"))
+    console.print(f"done: {stats.handled}; failures: {len(stats.failures)}")
+    if stats.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def recrawl(site_id: str, sites_file: SitesFile = None) -> None:
+    """Enqueue a fresh crawl of one site, bypassing freshness caches (needs NIANBAO_BROKER_URL;
+    without a broker the crawl runs here, embedded)."""
+    registry = _registry(sites_file)
+    _check_site(registry, site_id)
+    if AppSettings().broker_url:
+        _enqueue([site_id], force=True, reason="cli")
+        return
+    from nianbao.app.embedded import run_embedded
+
+    stats = run_embedded(registry, [site_id], force=True, progress=lambda line: console.print(f"  {line}"))
+    console.print(f"done: {stats.handled}; failures: {len(stats.failures)}")
+
+
+def _check_site(registry: Any, site_id: str) -> None:
+    from nianbao.crawler.sites import UnknownSite
+
+    try:
+        registry.get(site_id)
+    except UnknownSite:
+        known = ", ".join(s.id for s in registry.sites) or "(none)"
+        raise _fail(f"unknown site {site_id!r}; configured sites: {known}") from None
+
+
+def _enqueue(site_ids: list[str], *, force: bool, reason: str) -> None:
+    from nianbao.shared.bus import CeleryPublisher
+    from nianbao.shared.celery_app import make_celery
+    from nianbao.shared.contracts import CrawlRequested
+
+    settings = AppSettings()
+    assert settings.broker_url
+    publisher = CeleryPublisher(make_celery("nianbao-cli", settings.broker_url))
+    for site_id in site_ids:
+        publisher.publish(CrawlRequested(site_id=site_id, force=force, reason=reason))  # type: ignore[arg-type]
+        console.print(f"enqueued crawl of {site_id} (force={force}) on queue crawler")
+
+
+@app.command()
+def worker(
+    service: Annotated[str, typer.Argument(help="crawler | parser | validator")],
+    concurrency: Annotated[int | None, typer.Option(help="Worker processes (default NIANBAO_WORKER_CONCURRENCY).")] = None,
+    metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics here (default NIANBAO_METRICS_PORT).")] = None,
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+) -> None:
+    """Start one service's Celery worker (consumes the queue named after the service)."""
+    from nianbao.app.worker import WorkerConfigError, run_worker
+
+    settings = AppSettings()
+    try:
+        run_worker(service, concurrency=concurrency or settings.worker_concurrency, metrics_port=metrics_port,
+                   loglevel=loglevel)
+    except WorkerConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+# --- single documents ------------------------------------------------------------------------------------
+
+
+def _parse_file(path: Path) -> Any:
+    from nianbao.parser.errors import UnusableInput
+    from nianbao.parser.extract import parse_file
+
+    if not path.is_file():
+        raise _fail(f"{path}: no such file")
+    try:
+        return parse_file(path)
+    except UnusableInput as exc:
+        raise _fail(f"{path}: unusable input: {exc}") from None
+
+
+@app.command()
+def parse(
+    file: Annotated[Path, typer.Argument(help="An HTML page, or text with flattened tables.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the canonical record as JSON.")] = False,
+) -> None:
+    """Print the canonical record of one local file."""
+    from nianbao.app.render import print_record
+
+    record = _parse_file(file)
+    if as_json:
+        sys.stdout.write(json.dumps(record.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n")
+        return
+    print_record(console, record)
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="An HTML page, or text with flattened tables.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print every finding as JSON.")] = False,
+) -> None:
+    """Parse and validate one local file and print its findings.
+
+    Exit status: 0 when no finding fails, 1 when one does, 2 on unusable input."""
+    from nianbao.app.render import print_findings
+    from nianbao.validator.rules import evaluate
+
+    record = _parse_file(file)
+    evaluation = evaluate(record)
+    failing = [f for f in evaluation.findings if f.status == "fail"]
+    if as_json:
+        out = {"file": str(file), "blank_policy": evaluation.blank_policy,
+               "rules_version": evaluation.rules_version,
+               "findings": [f.model_dump(mode="json") for f in evaluation.findings]}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_findings(console, record, evaluation.findings)
+    raise typer.Exit(1 if failing else 0)
+
+
+@app.command("eval")
+def eval_corpus(
+    directory: Annotated[Path, typer.Argument(help="A corpus directory (documents with .expected.json beside).")],
+) -> None:
+    """Measure parser accuracy against every document with an expected record."""
+    from nianbao.parser.evaluate import evaluate_corpus, render_eval
+
+    if not directory.is_dir():
+        raise _fail(f"{directory}: not a directory")
+    result = evaluate_corpus(directory)
+    sys.stdout.write(render_eval(result) + "\n")
+
+
+@app.command()
+def rules() -> None:
+    """List the rule catalogue (id, severity, generations, version, description)."""
+    from nianbao.app.render import print_rules
+    from nianbao.validator.rules import CATALOGUE, RULES_VERSION
+
+    print_rules(console, CATALOGUE, RULES_VERSION)
+
+
+# --- database views --------------------------------------------------------------------------------------
+
+
+@app.command()
+def reports(
+    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+) -> None:
+    """List the reports the database holds."""
+    from dataclasses import asdict
+
+    from nianbao.app.queries import list_reports
+    from nianbao.app.render import print_reports
+
+    with _session() as session:
+        rows = list_reports(session, site)
+    if as_json:
+        for row in rows:
+            sys.stdout.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+        return
+    print_reports(console, rows)
+
+
+@app.command()
+def findings(
+    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    rule: Annotated[str | None, typer.Option(help="Only this rule id.")] = None,
+    status: Annotated[str, typer.Option(help="fail | pass | not_assessable | all")] = "fail",
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+) -> None:
+    """List stored findings (failing ones by default)."""
+    from dataclasses import asdict
+
+    from nianbao.app.queries import list_findings
+    from nianbao.app.render import print_finding_rows
+
+    with _session() as session:
+        rows = list_findings(session, site_id=site, rule=rule, status=None if status == "all" else status)
+    if as_json:
+        for row in rows:
+            sys.stdout.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+        return
+    print_finding_rows(console, rows)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration to NIANBAO_DATABASE_URL (or the embedded SQLite file)."""
+    from nianbao.shared.db import upgrade
+
+    url = AppSettings().resolved_database_url()
+    upgrade(url)
+    console.print(f"database at {_redact(url)} is up to date")
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@sites_app.command("list")
+def sites_list(sites_file: SitesFile = None) -> None:
+    """List the configured sites."""
+    registry = _registry(sites_file)
+    for site in registry.sites:
+        console.print(f"{site.id}\t{site.family}\t{site.name}\t{' '.join(site.start_urls)}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Read-side queries the CLI prints: reports and findings held in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, func, select
+
+from nianbao.shared.models import FindingRow, Report
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    id: int
+    site_id: str
+    agency: str | None
+    year: int | None
+    generation: str | None
+    index_no: str | None
+    title: str | None
+    url: str
+    tables: list[str]
+    failing: dict[str, int]  # rule id -> failing instances
+
+
+def list_reports(session: Session, site_id: str | None = None) -> list[ReportRow]:
+    query = select(Report).order_by(col(Report.site_id), col(Report.year), col(Report.agency))
+    if site_id:
+        query = query.where(Report.site_id == site_id)
+    reports = session.exec(query).all()
+    failing: dict[int, dict[str, int]] = {}
+    fails = select(FindingRow.report_id, FindingRow.rule, func.count()).where(FindingRow.status == "fail")
+    for report_id, rule, count in session.exec(fails.group_by(FindingRow.report_id, FindingRow.rule)):
+        failing.setdefault(report_id, {})[rule] = count
+    rows = []
+    for r in reports:
+        assert r.id is not None
+        rows.append(
+            ReportRow(
+                id=r.id, site_id=r.site_id, agency=r.agency, year=r.year, generation=r.generation,
+                index_no=r.index_no, title=r.title, url=r.url,
+                tables=sorted((r.record.get("tables") or {}).keys()),
+                failing=dict(sorted(failing.get(r.id, {}).items())),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class FindingListRow:
+    report_id: int
+    site_id: str
+    agency: str | None
+    year: int | None
+    rule: str
+    where: str | None
+    severity: str
+    status: str
+    lhs: float | None
+    rhs: float | None
+    message: str
+    url: str
+
+
+def list_findings(
+    session: Session,
+    *,
+    site_id: str | None = None,
+    rule: str | None = None,
+    status: str | None = "fail",
+) -> list[FindingListRow]:
+    query = select(FindingRow, Report).join(Report, col(Report.id) == FindingRow.report_id)
+    if site_id:
+        query = query.where(Report.site_id == site_id)
+    if rule:
+        query = query.where(FindingRow.rule == rule)
+    if status:
+        query = query.where(FindingRow.status == status)
+    query = query.order_by(col(Report.site_id), col(Report.year), col(FindingRow.rule), col(FindingRow.location))
+    return [
+        FindingListRow(
+            report_id=report.id or 0, site_id=report.site_id, agency=report.agency, year=report.year,
+            rule=f.rule, where=f.location or None, severity=f.severity, status=f.status,
+            lhs=f.lhs, rhs=f.rhs, message=f.message, url=report.url,
+        )
+        for f, report in session.exec(query)
+    ]

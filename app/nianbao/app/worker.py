@@ -1,0 +1,90 @@
+"""Start one service's Celery worker, with a Prometheus endpoint that is correct under prefork.
+
+Order matters: the multiprocess sample directory is exported before any service module (and so
+prometheus_client) is imported, the endpoint is started in the parent, and each forked child drops the
+database connections it inherited.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from nianbao.shared.celery_app import make_celery
+from nianbao.shared.contracts import CRAWLER_QUEUE, PARSER_QUEUE, VALIDATOR_QUEUE
+from nianbao.shared.metrics_http import enable_multiprocess, mark_process_dead, start_metrics_server
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    settings_path: str  # "module:Class"
+    tasks_module: str
+    queue: str
+
+
+SERVICES: dict[str, ServiceSpec] = {
+    "crawler": ServiceSpec("nianbao.crawler.settings:CrawlerSettings", "nianbao.crawler.tasks", CRAWLER_QUEUE),
+    "parser": ServiceSpec("nianbao.parser.settings:ParserSettings", "nianbao.parser.tasks", PARSER_QUEUE),
+    "validator": ServiceSpec(
+        "nianbao.validator.settings:ValidatorSettings", "nianbao.validator.tasks", VALIDATOR_QUEUE
+    ),
+}
+
+
+class WorkerConfigError(Exception):
+    """The worker cannot start as configured (no broker, unknown service)."""
+
+
+def load_settings(service: str) -> Any:
+    spec = SERVICES[service]
+    module_name, class_name = spec.settings_path.split(":")
+    return getattr(importlib.import_module(module_name), class_name)()
+
+
+def build_app(service: str, settings: Any) -> Any:
+    """The Celery app of one service with its tasks registered (also used by tests)."""
+    app = make_celery(f"nianbao-{service}", settings.broker_url)
+    importlib.import_module(SERVICES[service].tasks_module).register_tasks(app, settings)
+    return app
+
+
+def run_worker(service: str, *, concurrency: int, metrics_port: int | None, loglevel: str) -> None:
+    if service not in SERVICES:
+        raise WorkerConfigError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
+    settings = load_settings(service)
+    if not settings.broker_url:
+        raise WorkerConfigError(
+            "NIANBAO_BROKER_URL is not set: workers need a broker (e.g. redis://127.0.0.1:6379/0). "
+            "Without one, use `nianbao run` (embedded mode)."
+        )
+    port = metrics_port if metrics_port is not None else settings.metrics_port
+    if port is not None:
+        enable_multiprocess((settings.data_dir / "metrics" / f"{service}-{os.getpid()}").resolve())
+        start_metrics_server(port, settings.metrics_host)
+
+    from celery import signals
+
+    from nianbao.shared.db import dispose_engines
+
+    def _child_init(**_: Any) -> None:
+        dispose_engines()
+
+    def _child_exit(pid: int | None = None, **_: Any) -> None:
+        mark_process_dead(pid or os.getpid())
+
+    signals.worker_process_init.connect(_child_init, weak=False)
+    signals.worker_process_shutdown.connect(_child_exit, weak=False)
+    app = build_app(service, settings)
+    app.worker_main(
+        [
+            "worker",
+            f"--queues={SERVICES[service].queue}",
+            f"--concurrency={concurrency}",
+            f"--hostname={service}-{os.getpid()}@%h",
+            f"--loglevel={loglevel}",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
