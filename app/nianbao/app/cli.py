@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -62,11 +62,10 @@ def _session() -> Any:
 @app.command()
 def demo() -> None:
     """Start the local demo portal, crawl it in embedded mode and print what was found and checked."""
+    from nianbao.app.embedded import run_embedded
     from nianbao.app.render import print_demo_summary
     from nianbao.crawler.sites import SiteRegistry
     from nianbao.devportal.server import DevPortal
-
-    from nianbao.app.embedded import run_embedded
 
     settings = AppSettings()
     with DevPortal() as portal:
@@ -100,7 +99,9 @@ def demo_registry(column_url: str) -> dict[str, Any]:
 
 @app.command()
 def run(
-    site: Annotated[list[str] | None, typer.Option("--site", help="Site id to crawl (repeatable); default all.")] = None,
+    site: Annotated[
+        list[str] | None, typer.Option("--site", help="Site id to crawl (repeatable); default all.")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Bypass freshness caches (conditional GET, content hashes).")] = False,
     sites_file: SitesFile = None,
 ) -> None:
@@ -147,7 +148,7 @@ def _check_site(registry: Any, site_id: str) -> None:
         raise _fail(f"unknown site {site_id!r}; configured sites: {known}") from None
 
 
-def _enqueue(site_ids: list[str], *, force: bool, reason: str) -> None:
+def _enqueue(site_ids: list[str], *, force: bool, reason: Literal["cli", "api"]) -> None:
     from nianbao.shared.bus import CeleryPublisher
     from nianbao.shared.celery_app import make_celery
     from nianbao.shared.contracts import CrawlRequested
@@ -156,15 +157,19 @@ def _enqueue(site_ids: list[str], *, force: bool, reason: str) -> None:
     assert settings.broker_url
     publisher = CeleryPublisher(make_celery("nianbao-cli", settings.broker_url))
     for site_id in site_ids:
-        publisher.publish(CrawlRequested(site_id=site_id, force=force, reason=reason))  # type: ignore[arg-type]
+        publisher.publish(CrawlRequested(site_id=site_id, force=force, reason=reason))
         console.print(f"enqueued crawl of {site_id} (force={force}) on queue crawler")
 
 
 @app.command()
 def worker(
     service: Annotated[str, typer.Argument(help="crawler | parser | validator")],
-    concurrency: Annotated[int | None, typer.Option(help="Worker processes (default NIANBAO_WORKER_CONCURRENCY).")] = None,
-    metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics here (default NIANBAO_METRICS_PORT).")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Worker processes (default NIANBAO_WORKER_CONCURRENCY).")
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve /metrics here (default NIANBAO_METRICS_PORT).")
+    ] = None,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
 ) -> None:
     """Start one service's Celery worker (consumes the queue named after the service)."""
@@ -172,8 +177,12 @@ def worker(
 
     settings = AppSettings()
     try:
-        run_worker(service, concurrency=concurrency or settings.worker_concurrency, metrics_port=metrics_port,
-                   loglevel=loglevel)
+        run_worker(
+            service,
+            concurrency=concurrency or settings.worker_concurrency,
+            metrics_port=metrics_port,
+            loglevel=loglevel,
+        )
     except WorkerConfigError as exc:
         raise _fail(str(exc)) from None
 
@@ -223,9 +232,12 @@ def check(
     evaluation = evaluate(record)
     failing = [f for f in evaluation.findings if f.status == "fail"]
     if as_json:
-        out = {"file": str(file), "blank_policy": evaluation.blank_policy,
-               "rules_version": evaluation.rules_version,
-               "findings": [f.model_dump(mode="json") for f in evaluation.findings]}
+        out = {
+            "file": str(file),
+            "blank_policy": evaluation.blank_policy,
+            "rules_version": evaluation.rules_version,
+            "findings": [f.model_dump(mode="json") for f in evaluation.findings],
+        }
         sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
     else:
         print_findings(console, record, evaluation.findings)

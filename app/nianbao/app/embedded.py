@@ -63,8 +63,14 @@ class InProcessBus:
                 result = handler(message)
             except Exception as exc:
                 reason = "permanent" if isinstance(exc, PermanentError) else "embedded_error"
-                record_failure(self._settings, task=message.TASK, queue=message.QUEUE, reason=reason,
-                               error="".join(traceback.format_exception(exc)), payload=message.to_payload())
+                record_failure(
+                    self._settings,
+                    task=message.TASK,
+                    queue=message.QUEUE,
+                    reason=reason,
+                    error="".join(traceback.format_exception(exc)),
+                    payload=message.to_payload(),
+                )
                 line = f"failed {message.TASK} ({type(exc).__name__}: {exc})"
                 self.stats.failures.append(line)
                 self._progress(line)

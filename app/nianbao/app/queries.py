@@ -29,16 +29,26 @@ def list_reports(session: Session, site_id: str | None = None) -> list[ReportRow
         query = query.where(Report.site_id == site_id)
     reports = session.exec(query).all()
     failing: dict[int, dict[str, int]] = {}
-    fails = select(FindingRow.report_id, FindingRow.rule, func.count()).where(FindingRow.status == "fail")
-    for report_id, rule, count in session.exec(fails.group_by(FindingRow.report_id, FindingRow.rule)):
+    fails = (
+        select(FindingRow.report_id, FindingRow.rule, func.count(col(FindingRow.id)))
+        .where(FindingRow.status == "fail")
+        .group_by(col(FindingRow.report_id), col(FindingRow.rule))
+    )
+    for report_id, rule, count in session.exec(fails):
         failing.setdefault(report_id, {})[rule] = count
     rows = []
     for r in reports:
         assert r.id is not None
         rows.append(
             ReportRow(
-                id=r.id, site_id=r.site_id, agency=r.agency, year=r.year, generation=r.generation,
-                index_no=r.index_no, title=r.title, url=r.url,
+                id=r.id,
+                site_id=r.site_id,
+                agency=r.agency,
+                year=r.year,
+                generation=r.generation,
+                index_no=r.index_no,
+                title=r.title,
+                url=r.url,
                 tables=sorted((r.record.get("tables") or {}).keys()),
                 failing=dict(sorted(failing.get(r.id, {}).items())),
             )
@@ -79,9 +89,18 @@ def list_findings(
     query = query.order_by(col(Report.site_id), col(Report.year), col(FindingRow.rule), col(FindingRow.location))
     return [
         FindingListRow(
-            report_id=report.id or 0, site_id=report.site_id, agency=report.agency, year=report.year,
-            rule=f.rule, where=f.location or None, severity=f.severity, status=f.status,
-            lhs=f.lhs, rhs=f.rhs, message=f.message, url=report.url,
+            report_id=report.id or 0,
+            site_id=report.site_id,
+            agency=report.agency,
+            year=report.year,
+            rule=f.rule,
+            where=f.location or None,
+            severity=f.severity,
+            status=f.status,
+            lhs=f.lhs,
+            rhs=f.rhs,
+            message=f.message,
+            url=report.url,
         )
         for f, report in session.exec(query)
     ]

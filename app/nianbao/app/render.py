@@ -25,8 +25,15 @@ def print_reports(console: Console, rows: Sequence[ReportRow]) -> None:
     for name in ("site", "agency", "year", "generation", "索引号", "tables", "failing findings by rule"):
         table.add_column(name)
     for r in rows:
-        table.add_row(r.site_id, r.agency or "?", str(r.year or "?"), r.generation or "?", r.index_no or "—",
-                      ", ".join(r.tables) or "—", _fmt_failing(r.failing))
+        table.add_row(
+            r.site_id,
+            r.agency or "?",
+            str(r.year or "?"),
+            r.generation or "?",
+            r.index_no or "—",
+            ", ".join(r.tables) or "—",
+            _fmt_failing(r.failing),
+        )
     console.print(table)
 
 
@@ -49,11 +56,15 @@ def print_demo_summary(console: Console, rows: Sequence[ReportRow], stats: Any, 
 
 def print_record(console: Console, record: Record) -> None:
     console.print(f"[bold]{record.title or '(no title line)'}[/bold]")
-    console.print(f"agency: {record.agency.name} ({record.agency.source})   year: {record.year.value} "
-                  f"({record.year.source})   generation: {record.generation.value} ({record.generation.source})")
+    console.print(
+        f"agency: {record.agency.name} ({record.agency.source})   year: {record.year.value} "
+        f"({record.year.source})   generation: {record.generation.value} ({record.generation.source})"
+    )
     meta = record.metadata
-    console.print(f"索引号: {meta.index_no or '—'}   发布机构: {meta.publisher or '—'}   "
-                  f"成文日期: {meta.written_date or '—'}   发布日期: {meta.publish_date or '—'}")
+    console.print(
+        f"索引号: {meta.index_no or '—'}   发布机构: {meta.publisher or '—'}   "
+        f"成文日期: {meta.written_date or '—'}   发布日期: {meta.publish_date or '—'}"
+    )
     console.print(f"signature: {meta.signature.body or '—'} {meta.signature.date or ''}")
     for name, values in record.tables.items():
         filled = sum(1 for v in values.values() if v is not None)
@@ -65,8 +76,10 @@ def print_record(console: Console, record: Record) -> None:
 
 def print_findings(console: Console, record: Record, findings: Sequence[Finding]) -> None:
     counts = Counter(f.status for f in findings)
-    console.print(f"[bold]{record.title or record.agency.name or '(untitled)'}[/bold] — "
-                  f"{record.generation.value}, year {record.year.value}")
+    console.print(
+        f"[bold]{record.title or record.agency.name or '(untitled)'}[/bold] — "
+        f"{record.generation.value}, year {record.year.value}"
+    )
     failing = [f for f in findings if f.status == "fail"]
     if failing:
         table = Table(title=f"{len(failing)} failing finding(s)")
@@ -77,8 +90,10 @@ def print_findings(console: Console, record: Record, findings: Sequence[Finding]
         console.print(table)
     else:
         console.print("no failing finding")
-    console.print(f"pass: {counts.get('pass', 0)}  fail: {counts.get('fail', 0)}  "
-                  f"not assessable: {counts.get('not_assessable', 0)}")
+    console.print(
+        f"pass: {counts.get('pass', 0)}  fail: {counts.get('fail', 0)}  "
+        f"not assessable: {counts.get('not_assessable', 0)}"
+    )
 
 
 def print_finding_rows(console: Console, rows: Sequence[FindingListRow]) -> None:
@@ -86,8 +101,17 @@ def print_finding_rows(console: Console, rows: Sequence[FindingListRow]) -> None
     for name in ("site", "agency", "year", "rule", "where", "status", "lhs", "rhs", "message"):
         table.add_column(name)
     for r in rows:
-        table.add_row(r.site_id, r.agency or "?", str(r.year or "?"), r.rule, r.where or "—", r.status,
-                      _num(r.lhs), _num(r.rhs), r.message)
+        table.add_row(
+            r.site_id,
+            r.agency or "?",
+            str(r.year or "?"),
+            r.rule,
+            r.where or "—",
+            r.status,
+            _num(r.lhs),
+            _num(r.rhs),
+            r.message,
+        )
     console.print(table)
 
 

@@ -107,9 +107,7 @@ def upsert(
     for start in range(0, len(rows), batch):
         stmt = insert_fn(table).values(list(rows[start : start + batch]))
         if update:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update}
-            )
+            stmt = stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update})
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
         session.execute(stmt)

@@ -24,11 +24,11 @@ def enable_multiprocess(directory: Path) -> None:
 
 def start_metrics_server(port: int, host: str) -> None:
     """Serve /metrics on host:port, aggregating every process when multiprocess mode is on."""
-    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server, multiprocess
+    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
 
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         start_http_server(port, addr=host, registry=registry)
     else:
         start_http_server(port, addr=host, registry=REGISTRY)
@@ -39,4 +39,4 @@ def mark_process_dead(pid: int) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(pid)
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]

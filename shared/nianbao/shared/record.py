@@ -45,10 +45,16 @@ REQUEST_DENIED_ROWS: tuple[str, ...] = (
     "denied_internal", "denied_process", "denied_enforcement", "denied_query",
 )  # fmt: skip
 REQUEST_UNAVAILABLE_ROWS: tuple[str, ...] = (
-    "unavailable_not_held", "unavailable_needs_creation", "unavailable_unclear",
+    "unavailable_not_held",
+    "unavailable_needs_creation",
+    "unavailable_unclear",
 )
 REQUEST_REFUSED_ROWS: tuple[str, ...] = (
-    "refused_petition", "refused_repeat", "refused_publication", "refused_mass", "refused_confirm",
+    "refused_petition",
+    "refused_repeat",
+    "refused_publication",
+    "refused_mass",
+    "refused_confirm",
 )
 REQUEST_OTHER_ROWS_2019: tuple[str, ...] = ("other",)
 REQUEST_OTHER_ROWS_2021: tuple[str, ...] = ("other_no_correction", "other_fee_unpaid", "other_misc")
@@ -57,18 +63,12 @@ REQUEST_OTHER_ROWS_2021: tuple[str, ...] = ("other_no_correction", "other_fee_un
 def request_result_rows(generation: Generation) -> tuple[str, ...]:
     """The rows whose sum must equal ``results_total`` (granted … other), in template order."""
     other = REQUEST_OTHER_ROWS_2021 if generation == "gen2021" else REQUEST_OTHER_ROWS_2019
-    return (
-        ("granted", "partial")
-        + REQUEST_DENIED_ROWS
-        + REQUEST_UNAVAILABLE_ROWS
-        + REQUEST_REFUSED_ROWS
-        + other
-    )
+    return ("granted", "partial", *REQUEST_DENIED_ROWS, *REQUEST_UNAVAILABLE_ROWS, *REQUEST_REFUSED_ROWS, *other)
 
 
 def request_rows(generation: Generation) -> tuple[str, ...]:
     """All data rows of the requests table in template order (23 in gen2019, 25 in gen2021)."""
-    return ("new", "carried_in") + request_result_rows(generation) + ("results_total", "carried_out")
+    return ("new", "carried_in", *request_result_rows(generation), "results_total", "carried_out")
 
 
 def request_keys(generation: Generation) -> tuple[str, ...]:

@@ -17,9 +17,7 @@ class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NIANBAO_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(Path(".nianbao"), description="Root for the embedded database and raw pages.")
-    database_url: str | None = Field(
-        None, description="SQLAlchemy URL; default is a SQLite file inside data_dir."
-    )
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default is a SQLite file inside data_dir.")
     broker_url: str | None = Field(
         None, description="Celery broker (redis://...). Unset means embedded mode: one process, no broker."
     )

@@ -68,26 +68,45 @@ def run_message_task(
         message = message_cls.model_validate(payload)
     except ValidationError as exc:
         on_outcome("invalid_message")
-        record_failure(settings, task=task.name, queue=message_cls.QUEUE, reason="invalid_message",
-                       error=str(exc), payload=payload if isinstance(payload, dict) else {"raw": payload})
+        record_failure(
+            settings,
+            task=task.name,
+            queue=message_cls.QUEUE,
+            reason="invalid_message",
+            error=str(exc),
+            payload=payload if isinstance(payload, dict) else {"raw": payload},
+        )
         return
     try:
         handler(message)
     except PermanentError as exc:
         on_outcome("permanent")
-        record_failure(settings, task=task.name, queue=message_cls.QUEUE, reason="permanent",
-                       error=f"{type(exc).__name__}: {exc}", payload=message.to_payload())
+        record_failure(
+            settings,
+            task=task.name,
+            queue=message_cls.QUEUE,
+            reason="permanent",
+            error=f"{type(exc).__name__}: {exc}",
+            payload=message.to_payload(),
+        )
         return
     except Exception as exc:  # transient or unexpected: retry, then record
         retries = int(task.request.retries or 0)
         if retries >= settings.task_max_retries:
             on_outcome("retries_exhausted")
-            record_failure(settings, task=task.name, queue=message_cls.QUEUE, reason="retries_exhausted",
-                           error="".join(traceback.format_exception(exc)), payload=message.to_payload())
+            record_failure(
+                settings,
+                task=task.name,
+                queue=message_cls.QUEUE,
+                reason="retries_exhausted",
+                error="".join(traceback.format_exception(exc)),
+                payload=message.to_payload(),
+            )
             return
         on_outcome("retry")
         delay = backoff_delay(retries, settings.task_retry_backoff_s, settings.task_retry_backoff_max_s)
-        log.warning("task %s failed (%s: %s); retry %d in %.1fs", task.name, type(exc).__name__, exc,
-                    retries + 1, delay)
+        log.warning(
+            "task %s failed (%s: %s); retry %d in %.1fs", task.name, type(exc).__name__, exc, retries + 1, delay
+        )
         raise task.retry(exc=exc, countdown=delay, max_retries=settings.task_max_retries) from exc
     on_outcome("ok")

@@ -26,9 +26,7 @@ def handle_report_parsed(message: ReportParsed, settings: ValidatorSettings) -> 
         raise PermanentError(f"record of {message.url} does not match the canonical record: {exc}") from exc
     started = time.perf_counter()
     with session_scope(settings.resolved_database_url()) as session:
-        previous = previous_record(
-            session, agency=record.agency.name, year=record.year.value, exclude_url=message.url
-        )
+        previous = previous_record(session, agency=record.agency.name, year=record.year.value, exclude_url=message.url)
         evaluation = evaluate(record, previous=previous, extra_hosts=settings.extra_allowed_hosts)
         result = store_validated(
             session,

@@ -38,7 +38,11 @@ def _location(where: str | None) -> str:
 
 
 def report_fields(
-    record: Record, *, raw_key: str, findings: Sequence[Finding], rules_version: str,
+    record: Record,
+    *,
+    raw_key: str,
+    findings: Sequence[Finding],
+    rules_version: str,
     blank_policy: dict[str, str],
 ) -> dict[str, Any]:
     """The report row's columns derived from a record and its findings."""
@@ -72,8 +76,9 @@ def store_validated(
     rules_version: str,
     blank_policy: dict[str, str],
 ) -> StoreResult:
-    fields = report_fields(record, raw_key=raw_key, findings=findings, rules_version=rules_version,
-                           blank_policy=blank_policy)
+    fields = report_fields(
+        record, raw_key=raw_key, findings=findings, rules_version=rules_version, blank_policy=blank_policy
+    )
     report = session.exec(select(Report).where(Report.site_id == site_id, Report.url == url)).first()
     created = report is None
     changed = created
@@ -113,8 +118,7 @@ def _value_rows(record: Record) -> dict[tuple[str, str], dict[str, Any]]:
 def _sync_values(session: Session, report_id: int, record: Record) -> bool:
     wanted = _value_rows(record)
     existing = {
-        (v.table_name, v.key): v
-        for v in session.exec(select(ReportValue).where(ReportValue.report_id == report_id))
+        (v.table_name, v.key): v for v in session.exec(select(ReportValue).where(ReportValue.report_id == report_id))
     }
     changed = False
     for ident, data in wanted.items():
@@ -148,8 +152,7 @@ def _finding_data(f: Finding, rules_version: str) -> dict[str, Any]:
 
 def _sync_findings(session: Session, report_id: int, findings: Sequence[Finding], rules_version: str) -> bool:
     existing = {
-        (r.rule, r.location): r
-        for r in session.exec(select(FindingRow).where(FindingRow.report_id == report_id))
+        (r.rule, r.location): r for r in session.exec(select(FindingRow).where(FindingRow.report_id == report_id))
     }
     changed = False
     seen: set[tuple[str, str]] = set()

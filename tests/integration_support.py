@@ -1,0 +1,102 @@
+"""Process management for the integration tests: a Stack of real worker processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from support import free_port
+
+NIANBAO = str(Path(sys.executable).parent / "nianbao")
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    data_dir: Path
+    metrics_ports: dict[str, int] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    logs: dict[str, Path] = field(default_factory=dict)
+
+    def cli(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([NIANBAO, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"nianbao {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def start_worker(self, service: str, concurrency: int = 2) -> None:
+        port = free_port()
+        log = self.data_dir / f"{service}.log"
+        fh = log.open("wb")
+        self.procs[service] = subprocess.Popen(
+            [
+                NIANBAO,
+                "worker",
+                service,
+                "--concurrency",
+                str(concurrency),
+                "--metrics-port",
+                str(port),
+                "--loglevel",
+                "INFO",
+            ],
+            env=self.env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.metrics_ports[service] = port
+        self.logs[service] = log
+
+    def metrics(self, service: str) -> str:
+        return httpx.get(f"http://127.0.0.1:{self.metrics_ports[service]}/metrics", timeout=5).text
+
+    def log_tail(self, service: str, lines: int = 60) -> str:
+        return "\n".join(self.logs[service].read_text(errors="replace").splitlines()[-lines:])
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        pending = set(self.procs)
+        while pending and time.monotonic() < deadline:
+            for service in list(pending):
+                proc = self.procs[service]
+                if proc.poll() is not None:
+                    raise AssertionError(f"worker {service} exited {proc.returncode}:\n{self.log_tail(service)}")
+                log = self.logs[service].read_text(errors="replace")
+                if " ready." in log:
+                    pending.discard(service)
+            time.sleep(0.2)
+        if pending:
+            raise AssertionError(
+                f"workers not ready in {timeout}s: {pending}\n" + "\n".join(self.log_tail(s) for s in pending)
+            )
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, message: Callable[[], str]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout}s: {message()}")

@@ -1,0 +1,115 @@
+"""Storage is idempotent on SQLite and PostgreSQL: same record twice = one report, nothing rewritten;
+a changed record updates values and findings in place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlmodel import select
+
+from nianbao.shared.db import session_scope, upgrade
+from nianbao.shared.models import FindingRow, Report, ReportValue
+from nianbao.shared.record import Cell, Finding, Record, request_keys
+from nianbao.validator.store import previous_record, store_validated
+
+
+def _record(natural_new: int = 5, agency: str = "示例县人民政府", year: int = 2020) -> Record:
+    values: dict[str, int | float | None] = dict.fromkeys(request_keys("gen2019"), 0)
+    values["new.natural"] = natural_new
+    return Record(
+        title=f"{agency}{year}年政府信息公开工作年度报告",
+        agency={"name": agency, "source": "title"},
+        year={"value": year, "source": "title"},
+        generation={"value": "gen2019", "source": "labels"},
+        tables={"requests": values},
+        cells=[Cell(table="requests", key="new.natural", value=natural_new, status="number", raw=str(natural_new))],
+        parser_version="test",
+    )
+
+
+def _findings(status: str) -> list[Finding]:
+    return [
+        Finding(
+            rule="requests.balance",
+            severity="error",
+            status=status,
+            where="natural",
+            lhs=5,
+            rhs=0,
+            delta=5,
+            cells=["requests.new.natural"],
+            message="balance",
+        ),
+        Finding(rule="meta.publish_window", severity="warn", status="pass", where=None),
+    ]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    url: str = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+    upgrade(url)
+    return url
+
+
+def _store(url: str, record: Record, findings: list[Finding]) -> object:
+    with session_scope(url) as session:
+        return store_validated(
+            session,
+            site_id="s1",
+            url="http://x.gov.cn/a.html",
+            raw_key="a" * 64,
+            record=record,
+            findings=findings,
+            rules_version="r1",
+            blank_policy={"requests": "no_blanks"},
+        )
+
+
+def test_same_record_twice_stores_one_report_and_rewrites_nothing(db_url: str) -> None:
+    first = _store(db_url, _record(), _findings("fail"))
+    with session_scope(db_url) as session:
+        stamps: list[datetime] = [f.updated_at for f in session.exec(select(FindingRow))]
+        report_stamp = session.exec(select(Report)).one().updated_at
+    second = _store(db_url, _record(), _findings("fail"))
+    assert first.created and not second.changed  # type: ignore[attr-defined]
+    with session_scope(db_url) as session:
+        assert len(session.exec(select(Report)).all()) == 1
+        assert len(session.exec(select(ReportValue)).all()) == 161
+        rows = session.exec(select(FindingRow)).all()
+        assert sorted((r.rule, r.location) for r in rows) == [
+            ("meta.publish_window", ""),
+            ("requests.balance", "natural"),
+        ]
+        assert [f.updated_at for f in rows] == stamps
+        assert session.exec(select(Report)).one().updated_at == report_stamp
+
+
+def test_changed_record_updates_in_place(db_url: str) -> None:
+    _store(db_url, _record(natural_new=5), _findings("fail"))
+    result = _store(db_url, _record(natural_new=7), _findings("pass")[:1])
+    assert result.changed  # type: ignore[attr-defined]
+    with session_scope(db_url) as session:
+        value = session.exec(select(ReportValue).where(ReportValue.key == "new.natural")).one()
+        assert value.value == 7 and value.raw == "7"
+        rows = session.exec(select(FindingRow)).all()
+        assert [(r.rule, r.status) for r in rows] == [("requests.balance", "pass")]
+        assert session.exec(select(Report)).one().failing_errors == 0
+
+
+def test_previous_record_finds_same_agency_year_before(db_url: str) -> None:
+    with session_scope(db_url) as session:
+        store_validated(
+            session,
+            site_id="s1",
+            url="http://x.gov.cn/2019.html",
+            raw_key="b" * 64,
+            record=_record(year=2019),
+            findings=[],
+            rules_version="r1",
+            blank_policy={},
+        )
+    with session_scope(db_url) as session:
+        prev = previous_record(session, agency="示例县人民政府", year=2020, exclude_url="http://x.gov.cn/2020.html")
+        assert prev is not None and prev.year.value == 2019
+        assert previous_record(session, agency="别的县", year=2020, exclude_url="") is None
