@@ -113,3 +113,18 @@ def test_previous_record_finds_same_agency_year_before(db_url: str) -> None:
         prev = previous_record(session, agency="示例县人民政府", year=2020, exclude_url="http://x.gov.cn/2020.html")
         assert prev is not None and prev.year.value == 2019
         assert previous_record(session, agency="别的县", year=2020, exclude_url="") is None
+
+
+def test_history_keeps_one_row_per_content_and_version(db_url: str) -> None:
+    from nianbao.shared.models import ReportVersion
+
+    _store(db_url, _record(natural_new=5), _findings("fail"))
+    _store(db_url, _record(natural_new=5), _findings("fail"))  # same: no new history row
+    changed = _record(natural_new=7)
+    changed.source.content_sha256 = "c" * 64
+    _store(db_url, changed, _findings("pass"))
+    with session_scope(db_url) as session:
+        history = session.exec(select(ReportVersion).order_by(ReportVersion.id)).all()
+    assert [h.content_sha256 for h in history] == ["a" * 64, "c" * 64]
+    assert [f["rule"] for f in history[0].failing] == ["requests.balance"]
+    assert history[1].failing == []

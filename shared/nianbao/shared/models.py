@@ -128,3 +128,24 @@ class TaskFailure(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     site_id: str | None = Field(default=None, max_length=100, index=True)
     created_at: datetime = Field(default_factory=_now, index=True)
+
+
+class ReportVersion(SQLModel, table=True):
+    """History of a report: one row per distinct (content, parser version, rules version) it was stored
+    with, and what the rules said then. The ``report`` row always holds the latest."""
+
+    __tablename__ = "report_version"
+    __table_args__ = (
+        UniqueConstraint(
+            "report_id", "content_sha256", "parser_version", "rules_version", name="uq_report_version_identity"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True, ondelete="CASCADE")
+    content_sha256: str = Field(max_length=64)
+    raw_key: str = Field(max_length=64)
+    parser_version: str = ""
+    rules_version: str = ""
+    failing: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=_now)

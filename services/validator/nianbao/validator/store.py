@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from nianbao.shared.models import FindingRow, Report, ReportValue
+from nianbao.shared.models import FindingRow, Report, ReportValue, ReportVersion
 from nianbao.shared.record import Finding, Record
 
 
@@ -96,8 +96,39 @@ def store_validated(
     assert report.id is not None
     changed |= _sync_values(session, report.id, record)
     changed |= _sync_findings(session, report.id, findings, rules_version)
+    _record_version(session, report, findings)
     session.flush()
     return StoreResult(report.id, created, changed, fields["failing_errors"], fields["failing_warnings"])
+
+
+def _record_version(session: Session, report: Report, findings: Sequence[Finding]) -> None:
+    """Append a history row the first time a (content, parser version, rules version) is stored."""
+    seen = session.exec(
+        select(ReportVersion).where(
+            ReportVersion.report_id == report.id,
+            ReportVersion.content_sha256 == report.content_sha256,
+            ReportVersion.parser_version == report.parser_version,
+            ReportVersion.rules_version == report.rules_version,
+        )
+    ).first()
+    if seen is not None:
+        return
+    assert report.id is not None
+    failing = [
+        {"rule": f.rule, "where": f.where, "severity": f.severity, "lhs": f.lhs, "rhs": f.rhs}
+        for f in findings
+        if f.status == "fail"
+    ]
+    session.add(
+        ReportVersion(
+            report_id=report.id,
+            content_sha256=report.content_sha256,
+            raw_key=report.raw_key,
+            parser_version=report.parser_version,
+            rules_version=report.rules_version,
+            failing=failing,
+        )
+    )
 
 
 def _value_rows(record: Record) -> dict[tuple[str, str], dict[str, Any]]:
