@@ -311,6 +311,60 @@ def findings(
     print_finding_rows(console, rows)
 
 
+@app.command()
+def revalidate(
+    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    all_reports: Annotated[
+        bool, typer.Option("--all", help="Every report, not only those checked by an older rules version.")
+    ] = False,
+) -> None:
+    """Re-run the rule catalogue over stored records (no refetch, no reparse); findings are updated in
+    place, never duplicated."""
+    from nianbao.shared.db import upgrade
+    from nianbao.validator.maintenance import revalidate as run_revalidate
+    from nianbao.validator.settings import ValidatorSettings
+
+    settings = ValidatorSettings()
+    upgrade(settings.resolved_database_url())
+    stats = run_revalidate(
+        settings, site_id=site, only_stale=not all_reports, progress=lambda x: console.print(f"  {x}")
+    )
+    console.print(
+        f"{stats.considered} stored report(s), {stats.revalidated} revalidated, {stats.changed} changed, "
+        f"{len(stats.errors)} error(s)"
+    )
+    if stats.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def reparse(site: Annotated[str | None, typer.Option(help="Only this site.")] = None) -> None:
+    """Re-parse stored raw pages with the current parser and re-validate them (no refetch)."""
+    from nianbao.app.maintenance import reparse as run_reparse
+
+    stats = run_reparse(site, progress=lambda line: console.print(f"  {line}"))
+    console.print(f"done: {stats.handled}; failures: {len(stats.failures)}")
+    if stats.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write into (created if missing).")],
+    fmt: Annotated[str, typer.Option("--format", help="csv | parquet")] = "csv",
+    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+) -> None:
+    """Write reports, values (long and wide) and findings as CSV or Parquet files with stable columns."""
+    from nianbao.app.export import export as run_export
+
+    if fmt not in ("csv", "parquet"):
+        raise _fail(f"--format must be csv or parquet, not {fmt!r}")
+    with _session() as session:
+        result = run_export(session, out, fmt, site)  # type: ignore[arg-type]
+    for name, path in result.files.items():
+        console.print(f"{path}\t{result.rows[name]} row(s)")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration to NIANBAO_DATABASE_URL (or the embedded SQLite file)."""
