@@ -187,6 +187,31 @@ def worker(
         raise _fail(str(exc)) from None
 
 
+@app.command()
+def admin(
+    host: Annotated[str | None, typer.Option(help="Bind address (default NIANBAO_ADMIN_HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default NIANBAO_ADMIN_PORT, 8080).")] = None,
+    sites_file: SitesFile = None,
+) -> None:
+    """Serve the admin HTTP API (sites, reports, findings, recrawl); needs NIANBAO_ADMIN_TOKEN."""
+    import uvicorn
+
+    from nianbao.app.admin_api import AdminConfigError, create_app
+    from nianbao.shared.bus import CeleryPublisher
+    from nianbao.shared.celery_app import make_celery
+    from nianbao.shared.db import upgrade
+
+    settings = AppSettings()
+    registry = _registry(sites_file)
+    publisher = CeleryPublisher(make_celery("nianbao-admin", settings.broker_url)) if settings.broker_url else None
+    try:
+        api = create_app(settings, registry, publisher)
+    except AdminConfigError as exc:
+        raise _fail(str(exc)) from None
+    upgrade(settings.resolved_database_url())
+    uvicorn.run(api, host=host or settings.admin_host, port=port or settings.admin_port, log_level="info")
+
+
 # --- single documents ------------------------------------------------------------------------------------
 
 

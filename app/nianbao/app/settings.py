@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from nianbao.shared.settings import CommonSettings
 
 
 class AppSettings(CommonSettings):
     worker_concurrency: int = Field(2, description="Processes per worker (Celery prefork pool).")
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token the admin API requires; the API refuses to start without one."
+    )
+    admin_host: str = Field("127.0.0.1", description="Interface the admin API binds to.")
+    admin_port: int = Field(8080, description="Port of the admin API.")
