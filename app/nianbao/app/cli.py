@@ -188,6 +188,21 @@ def worker(
 
 
 @app.command()
+def beat(
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+    sites_file: SitesFile = None,
+) -> None:
+    """Run the crawl scheduler (Celery beat): each site crawled often January–April, rarely otherwise."""
+    from nianbao.app.worker import WorkerConfigError, run_beat
+
+    registry = _registry(sites_file)
+    try:
+        run_beat(registry, loglevel=loglevel)
+    except WorkerConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
 def admin(
     host: Annotated[str | None, typer.Option(help="Bind address (default NIANBAO_ADMIN_HOST, 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default NIANBAO_ADMIN_PORT, 8080).")] = None,

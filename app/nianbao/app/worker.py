@@ -88,3 +88,18 @@ def run_worker(service: str, *, concurrency: int, metrics_port: int | None, logl
             "--without-mingle",
         ]
     )
+
+
+def run_beat(registry: Any, *, loglevel: str) -> None:
+    """Run Celery beat with one crawl schedule per site (dense in the publication season)."""
+    from nianbao.crawler.schedule import beat_schedule
+    from nianbao.shared.settings import CommonSettings
+
+    settings = CommonSettings()
+    if not settings.broker_url:
+        raise WorkerConfigError("NIANBAO_BROKER_URL is not set: beat enqueues crawls on a broker")
+    app = make_celery("nianbao-beat", settings.broker_url)
+    app.conf.beat_schedule = beat_schedule(registry)
+    state = (settings.data_dir / "celerybeat-schedule").resolve()
+    state.parent.mkdir(parents=True, exist_ok=True)
+    app.Beat(loglevel=loglevel, schedule=str(state)).run()
