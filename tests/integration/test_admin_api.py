@@ -92,3 +92,16 @@ def test_auth_errors_and_recrawl_enqueues_a_crawl_task(admin_url: str, redis_url
     assert envelope["headers"]["task"] == "nianbao.crawler.crawl_site"
     args = json.loads(base64.b64decode(envelope["body"]))[0]
     assert args[0]["site_id"] == "cq" and args[0]["force"] is True and args[0]["reason"] == "api"
+
+
+def test_metrics_report_queue_depth_and_age(admin_url: str, redis_url: str) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert httpx.post(f"{admin_url}/sites/cq/recrawl", headers=auth).status_code == 202
+    time.sleep(1.1)
+    text = httpx.get(f"{admin_url}/metrics/").text
+    assert 'nianbao_queue_depth{queue="crawler"} 1.0' in text
+    assert 'nianbao_queue_depth{queue="parser"} 0.0' in text
+    age = float(next(line.split()[-1] for line in text.splitlines()
+                     if line.startswith('nianbao_queue_oldest_age_seconds{queue="crawler"}')))  # fmt: skip
+    assert 1.0 <= age < 60
+    assert "nianbao_broker_up 1.0" in text

@@ -29,7 +29,10 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> FastAPI:
-    """Build the API. ``publisher`` sends CrawlRequested (None: no broker, recrawl answers 503)."""
+    """Build the API. ``publisher`` sends CrawlRequested (None: no broker, recrawl answers 503).
+
+    ``/metrics`` (unauthenticated, like ``/healthz``: Prometheus scrapes it) serves the broker's queue
+    depth and age."""
     if settings.admin_token is None or not settings.admin_token.get_secret_value():
         raise AdminConfigError("NIANBAO_ADMIN_TOKEN is not set: the admin API refuses to start without a token")
     token = settings.admin_token.get_secret_value().encode()
@@ -59,6 +62,16 @@ def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> F
             raise HTTPException(403, ("forbidden", "wrong token"))
 
     authed = [Depends(require_token)]
+
+    if settings.broker_url:
+        import redis
+        from prometheus_client import CollectorRegistry, make_asgi_app
+
+        from nianbao.app.queue_metrics import QueueCollector
+
+        metrics_registry = CollectorRegistry()
+        metrics_registry.register(QueueCollector(redis.Redis.from_url(settings.broker_url, socket_timeout=2)))
+        api.mount("/metrics", make_asgi_app(registry=metrics_registry))
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:

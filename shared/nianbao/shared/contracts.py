@@ -31,6 +31,7 @@ class Message(BaseModel):
     QUEUE: ClassVar[str]
 
     schema_version: Literal[1] = 1
+    sent_at: datetime = Field(default_factory=utcnow)  # when the producer created it (queue-age metrics)
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON-safe dict sent as the task's single argument."""

@@ -1,0 +1,69 @@
+"""Queue depth and age, read from the Redis broker at scrape time (served by the admin API's /metrics).
+
+Celery's Redis transport keeps each queue as a list: producers LPUSH, workers BRPOP, so the oldest
+waiting message is the last element. Its age comes from the message's ``sent_at`` field (every
+nianbao message carries one). Messages taken by a worker but not yet acknowledged are not in the list;
+they are counted from the transport's ``unacked`` hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from nianbao.shared.contracts import QUEUES
+
+
+def oldest_age_seconds(raw: bytes | None, now: datetime) -> float | None:
+    """Age of one raw kombu message from its first argument's ``sent_at``; None if it has none."""
+    if not raw:
+        return None
+    try:
+        envelope = json.loads(raw)
+        body = envelope["body"]
+        if envelope.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args = json.loads(body)[0]
+        sent_at = datetime.fromisoformat(str(args[0]["sent_at"]).replace("Z", "+00:00"))
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return max(0.0, (now - sent_at).total_seconds())
+
+
+class QueueCollector(Collector):
+    """Prometheus collector over the broker's queues (bounded label: the three service queues)."""
+
+    def __init__(self, redis_client: Any) -> None:
+        self.redis = redis_client
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        depth = GaugeMetricFamily("nianbao_queue_depth", "Messages waiting in a service queue.", labels=["queue"])
+        age = GaugeMetricFamily(
+            "nianbao_queue_oldest_age_seconds", "Age of the oldest waiting message (0 when empty).", labels=["queue"]
+        )
+        up = GaugeMetricFamily("nianbao_broker_up", "1 when the broker answered this scrape.")
+        now = datetime.now(UTC)
+        try:
+            for queue in QUEUES:
+                depth.add_metric([queue], float(self.redis.llen(queue)))
+                age.add_metric([queue], oldest_age_seconds(self.redis.lindex(queue, -1), now) or 0.0)
+            unacked = float(self.redis.hlen("unacked"))
+            up.add_metric([], 1.0)
+        except Exception:  # the broker being down is itself the signal
+            up.add_metric([], 0.0)
+            yield up
+            return
+        unacked_family = GaugeMetricFamily(
+            "nianbao_queue_unacked", "Messages delivered to workers and not yet acknowledged (all queues)."
+        )
+        unacked_family.add_metric([], unacked)
+        yield depth
+        yield age
+        yield unacked_family
+        yield up
