@@ -1,0 +1,181 @@
+"""What every discovery strategy shares: the candidate model, the context that fetches listing pages and
+judges links, and HTML helpers (link extraction, redirect shells).
+
+A strategy walks listing pages or API pages of one start URL and *offers* every article link it sees;
+the context applies the site's link patterns, host allow-list and title filters, dedupes on the
+canonical URL and keeps a log that the dry run (``sitecheck``) prints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from nianbao.crawler.fetching import Page
+from nianbao.crawler.siteschema import SiteConfig
+from nianbao.crawler.titles import classify_title, publish_date
+from nianbao.crawler.urls import absolute, canonical_url, dedupe_key, same_document
+
+LISTING_BODY_OUTCOMES = ("ok", "unchanged", "not_modified")
+_META_REFRESH = re.compile(
+    r"""<meta[^>]+http-equiv\s*=\s*["']?refresh["']?[^>]*content\s*=\s*["']?\s*\d*\s*;?\s*"""
+    r"""url\s*=\s*([^"'>\s]+)""",
+    re.IGNORECASE,
+)
+_JS_LOCATION = re.compile(r"""location(?:\.href)?(?:\.replace)?\s*(?:=|\()\s*["']([^"']+)["']""")
+_DATE_TEXT = re.compile(r"(20\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    title: str
+    date_text: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A listed link judged to be a report page."""
+
+    url: str  # canonical URL to fetch
+    original_url: str  # as listed
+    title: str
+    year: int | None
+    published: date | None
+    listed_on: str
+
+
+@dataclass
+class ListingVisit:
+    url: str
+    outcome: str
+    status: int | None
+    links: int = 0
+    new_links: int = 0
+    charset: str | None = None
+    charset_source: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class DiscoveryLog:
+    visits: list[ListingVisit] = field(default_factory=list)
+    kept: list[Candidate] = field(default_factory=list)
+    rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (title, url, reason)
+    notes: list[str] = field(default_factory=list)
+    challenges: list[tuple[str, str]] = field(default_factory=list)  # (url, kind)
+
+
+class DiscoveryContext:
+    """Fetches listing pages through the site fetcher and judges the links strategies offer."""
+
+    def __init__(self, site: SiteConfig, get: Callable[[str, str], Page], host_ok: Callable[[str], bool],
+                 *, max_pages: int) -> None:
+        self.site = site
+        self._get = get
+        self.host_ok = host_ok
+        self.max_pages = max_pages
+        self.log = DiscoveryLog()
+        self.last_html: str | None = None
+        self._seen: set[str] = set()
+        self._link_allow = [re.compile(p) for p in site.discovery.link_allow]
+
+    def listing(self, url: str, *, note: str | None = None) -> Page:
+        """Fetch one listing/API page and log the visit."""
+        page = self._get(url, "listing")
+        visit = ListingVisit(url, page.outcome, page.status, note=note)
+        if page.body is not None and page.outcome in LISTING_BODY_OUTCOMES:
+            decoded = page.decoded(self.site.http.encoding)
+            visit.charset, visit.charset_source = decoded.charset, decoded.source
+            self.last_html = decoded.text
+        if page.challenge:
+            self.log.challenges.append((url, page.challenge))
+        self.log.visits.append(visit)
+        return page
+
+    @staticmethod
+    def usable(page: Page) -> bool:
+        return page.body is not None and page.outcome in LISTING_BODY_OUTCOMES
+
+    def offer_all(self, links: list[Link], listed_on: str) -> int:
+        """Offer links; returns how many article links were not seen before (drives stop rules)."""
+        new = sum(1 for link in links if self.offer(link, listed_on))
+        if self.log.visits:  # counts belong to the page just visited
+            self.log.visits[-1].links += sum(1 for link in links if self.is_article(link.url))
+            self.log.visits[-1].new_links += new
+        return new
+
+    def is_article(self, url: str) -> bool:
+        return not self._link_allow or any(p.search(url) for p in self._link_allow)
+
+    def offer(self, link: Link, listed_on: str) -> bool:
+        if not self.is_article(link.url) or not self.host_ok(link.url):
+            return False
+        key = dedupe_key(link.url)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        title = " ".join(link.title.split())
+        published = publish_date(link.date_text, link.url)
+        if not title:
+            self.log.rejected.append((title, link.url, "no_title"))
+            return True
+        decision = classify_title(title, self.site.filters, published=published)
+        if not decision.keep:
+            self.log.rejected.append((title, link.url, decision.reason))
+            return True
+        self.log.kept.append(Candidate(canonical_url(link.url), link.url, title, decision.year, published,
+                                       listed_on))
+        return True
+
+    def seen(self, url: str) -> bool:
+        return dedupe_key(url) in self._seen
+
+
+def html_links(html: str, base_url: str) -> list[Link]:
+    """Every ``<a href>`` with its title (``title`` attribute first: inner text carries debris on some
+    portals) and the text of its row, where listings put the date."""
+    tree = LexborHTMLParser(html)
+    links: list[Link] = []
+    for anchor in tree.css("a[href]"):
+        url = absolute(base_url, anchor.attributes.get("href") or "")
+        if url is None:
+            continue
+        title = (anchor.attributes.get("title") or "").strip() or anchor.text(strip=True)
+        links.append(Link(url, title, _row_date(anchor)))
+    return links
+
+
+def _row_date(anchor: LexborNode) -> str | None:
+    node: LexborNode | None = anchor
+    for _ in range(3):
+        if node is None:
+            break
+        text = node.text(strip=False)
+        if len(text) > 600:
+            break
+        match = _DATE_TEXT.search(text)
+        if match:
+            return match.group(0)
+        node = node.parent
+    return None
+
+
+def shell_target(html: str, base_url: str) -> str | None:
+    """Where a meta-refresh or tiny ``location.replace`` shell sends the reader, if anywhere."""
+    match = _META_REFRESH.search(html[:4096])
+    if match is None and len(html) < 2048:
+        match = _JS_LOCATION.search(html)
+    if match is None:
+        return None
+    return absolute(base_url, match.group(1))
+
+
+def refreshes_to(html: str, page_url: str, first_url: str) -> bool:
+    """True when a listing page redirects back to itself or the first page (past-the-end marker)."""
+    target = shell_target(html, page_url)
+    return target is not None and (same_document(target, page_url) or same_document(target, first_url))

@@ -1,0 +1,155 @@
+"""One HTTP exchange with the safety caps: redirects followed by hand, body size and time limits.
+
+:func:`http_get` knows nothing about politeness, robots or the database (see ``fetching.py``). It
+returns an :class:`HttpResult` for any HTTP status and raises :class:`FetchRefused` when a cap or rule
+stops the exchange (off-site redirect, too many redirects, body too large, unwanted content type).
+Network failures surface as ``httpx.TransportError``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from nianbao.crawler.urls import absolute
+
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+# What each kind of request may receive. Listings include JSON/XML (API families); attachments are
+# documents. Servers often send PDFs as octet-stream, so attachments accept it too.
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+LISTING_TYPES = (*HTML_TYPES, "application/json", "text/json", "text/javascript", "application/javascript",
+                 "text/xml", "application/xml", "text/plain")
+DOCUMENT_TYPES = ("application/pdf", "application/msword", "application/vnd.", "application/ofd",
+                  "application/zip", "application/x-zip-compressed", "application/x-rar", "application/rtf",
+                  "application/kswps", "application/wps", "application/octet-stream", "application/x-download",
+                  "application/force-download")
+ACCEPTED_TYPES: dict[str, tuple[str, ...]] = {
+    "listing": LISTING_TYPES,
+    "page": HTML_TYPES,
+    "robots": ("text/plain", "text/html"),
+    "attachment": (*DOCUMENT_TYPES, *HTML_TYPES),
+}
+
+
+class FetchRefused(Exception):
+    """A safety rule stopped the exchange; ``reason`` is a short code for metrics and Fetch rows."""
+
+    def __init__(self, reason: str, detail: str, *, final_url: str | None = None, status: int | None = None):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.final_url = final_url
+        self.status = status
+
+
+@dataclass
+class HttpResult:
+    url: str
+    final_url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    elapsed_s: float
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def media_type(self) -> str | None:
+        return _media_of(self.headers)
+
+    @property
+    def http_charset(self) -> str | None:
+        for part in str(self.headers.get("content-type") or "").split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            cleaned = value.strip("\"' ").lower()
+            if key.lower() == "charset" and cleaned:
+                return cleaned
+        return None
+
+
+def media_type_ok(kind: str, media_type: str | None) -> bool:
+    """Missing types pass (many gov servers send none; the body is sniffed downstream)."""
+    if media_type is None:
+        return True
+    return any(media_type.startswith(prefix) for prefix in ACCEPTED_TYPES[kind])
+
+
+def http_get(
+    client: httpx.Client,
+    url: str,
+    *,
+    kind: str,
+    headers: dict[str, str],
+    host_ok: Callable[[str], bool],
+    max_redirects: int,
+    max_bytes: int,
+    deadline_s: float,
+) -> HttpResult:
+    """GET ``url``, following at most ``max_redirects`` redirects to hosts ``host_ok`` accepts."""
+    started = time.monotonic()
+    current = url
+    redirects: list[str] = []
+    while True:
+        request = client.build_request("GET", current, headers=headers)
+        response = client.send(request, stream=True, follow_redirects=False)
+        try:
+            if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
+                target = absolute(current, response.headers["location"])
+                if target is None:
+                    raise FetchRefused("bad_redirect", f"unusable Location {response.headers['location']!r}",
+                                       final_url=current, status=response.status_code)
+                if len(redirects) >= max_redirects:
+                    raise FetchRefused("too_many_redirects", f"more than {max_redirects} redirects",
+                                       final_url=current, status=response.status_code)
+                if not host_ok(target):
+                    raise FetchRefused("offsite_redirect", f"redirect to a host not allowed: {target}",
+                                       final_url=current, status=response.status_code)
+                redirects.append(target)
+                current = target
+                # Conditional headers stay: the stored validators came from the final response of
+                # this same chain, so they still describe the document at its end.
+                continue
+            if response.status_code == 200 and not media_type_ok(kind, _media(response)):
+                raise FetchRefused("unwanted_type", f"content type {_media(response)} not accepted for {kind}",
+                                   final_url=current, status=200)
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes * 4:
+                # Compressed bodies can expand, so the declared length is only a coarse early stop.
+                raise FetchRefused("too_large", f"declared {declared} bytes", final_url=current,
+                                   status=response.status_code)
+            body = _read_capped(response, max_bytes=max_bytes, started=started, deadline_s=deadline_s,
+                                url=current)
+        finally:
+            response.close()
+        return HttpResult(url=url, final_url=current, status=response.status_code, headers=response.headers,
+                          body=body, elapsed_s=time.monotonic() - started, redirects=redirects)
+
+
+def _media(response: httpx.Response) -> str | None:
+    return _media_of(response.headers)
+
+
+def _media_of(headers: httpx.Headers) -> str | None:
+    value = str(headers.get("content-type") or "")
+    return value.split(";", 1)[0].strip().lower() or None
+
+
+def _read_capped(response: httpx.Response, *, max_bytes: int, started: float, deadline_s: float,
+                 url: str) -> bytes:
+    """Read the decompressed body, stopping at ``max_bytes`` or the deadline (decompression bombs and
+    slow-drip servers both end here)."""
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in response.iter_bytes():
+        total += len(chunk)
+        if total > max_bytes:
+            raise FetchRefused("too_large", f"body exceeds {max_bytes} bytes after decompression",
+                               final_url=url, status=response.status_code)
+        if time.monotonic() - started > deadline_s:
+            raise FetchRefused("deadline", f"request took longer than {deadline_s:.0f}s", final_url=url,
+                               status=response.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)

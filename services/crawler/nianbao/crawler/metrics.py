@@ -1,0 +1,61 @@
+"""Crawler metrics, declared once; the only module that imports prometheus_client.
+
+Labels are bounded: ``site`` is a site id from sites.yaml, ``family`` one of the family names, and
+``kind``/``outcome``/``status_class``/``challenge`` come from fixed vocabularies in this package. URLs and
+hosts are never labels.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+REQUESTS = Counter(
+    "nianbao_crawler_requests_total",
+    "HTTP requests by site, request kind (listing|page|robots|attachment), outcome and status class.",
+    ["site", "kind", "outcome", "status_class"],
+)
+RESPONSE_BYTES = Counter(
+    "nianbao_crawler_response_bytes_total",
+    "Decompressed response body bytes received, by site and request kind.",
+    ["site", "kind"],
+)
+REQUEST_SECONDS = Histogram(
+    "nianbao_crawler_request_seconds",
+    "Wall time of one HTTP exchange including redirects and body, by request kind.",
+    ["kind"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120),
+)
+NOT_MODIFIED = Counter(
+    "nianbao_crawler_not_modified_total", "Conditional GETs answered 304, by site.", ["site"]
+)
+ROBOTS_DENIALS = Counter(
+    "nianbao_crawler_robots_denials_total",
+    "URLs not fetched because of robots.txt (reason: rules | unavailable), by site.",
+    ["site", "reason"],
+)
+BACKOFFS = Counter(
+    "nianbao_crawler_backoffs_total",
+    "Times a host was backed off after push-back, by site and status class.",
+    ["site", "status_class"],
+)
+CHALLENGES = Counter(
+    "nianbao_crawler_challenges_total",
+    "Anti-bot challenge pages met, by site and challenge kind.",
+    ["site", "challenge"],
+)
+REPORTS = Counter(
+    "nianbao_crawler_reports_total",
+    "Report pages by site, family and state (discovered | new | changed).",
+    ["site", "family", "state"],
+)
+LAST_SUCCESS = Gauge(
+    "nianbao_crawler_last_success_timestamp_seconds",
+    "Unix time of the last crawl of a site that reached its listing.",
+    ["site"],
+    multiprocess_mode="max",
+)
+TASKS = Counter("nianbao_crawler_tasks_total", "Crawler task runs by outcome.", ["outcome"])
+
+
+def status_class(status: int | None) -> str:
+    return f"{status // 100}xx" if status else "none"

@@ -1,0 +1,129 @@
+"""Dry run of one site entry (``nianbao sites check SITE_ID``): what the crawler would see, nothing saved.
+
+It fetches the first listing pages under the same politeness, robots and safety rules as a crawl, and
+reports the sniffed family, page-1/page-2 samples and the page-2 numbering it detected, every title it
+kept or rejected (with the rule), charset decisions, challenges, and one sample report page with its
+content-fingerprint hits. No database row is written and raw bytes go to a throwaway store.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from nianbao.crawler.client import build_client, shared_limiter, shared_robots
+from nianbao.crawler.discovery import DiscoveryContext, discover
+from nianbao.crawler.discovery.base import ListingVisit, html_links
+from nianbao.crawler.fetching import Page, SiteFetcher
+from nianbao.crawler.politeness import HostLimiter
+from nianbao.crawler.robots import RobotsCache
+from nianbao.crawler.settings import CrawlerSettings
+from nianbao.crawler.siteschema import SiteConfig
+from nianbao.crawler.sniff import sniff_family
+from nianbao.crawler.titles import fingerprint_hits
+from nianbao.shared.rawstore import RawStore
+
+SAMPLE_PAGES = 2
+
+
+@dataclass
+class SiteCheckReport:
+    site_id: str
+    family: str
+    sniffed_family: str | None = None
+    sniff_evidence: str = ""
+    visits: list[ListingVisit] = field(default_factory=list)
+    samples: list[tuple[str, list[str]]] = field(default_factory=list)  # (listing URL, titles seen)
+    notes: list[str] = field(default_factory=list)
+    kept: list[tuple[str, int | None, str]] = field(default_factory=list)  # (title, year, url)
+    rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (title, url, reason)
+    challenges: list[tuple[str, str]] = field(default_factory=list)
+    sample_report: str | None = None  # URL, outcome, charset and fingerprint of one kept report
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def render(self) -> str:
+        lines = [f"site {self.site_id}: family {self.family}"
+                 + (f", sniffed {self.sniffed_family} ({self.sniff_evidence})" if self.sniffed_family else "")]
+        lines.append("listing pages:")
+        for v in self.visits:
+            status = f" HTTP {v.status}" if v.status else ""
+            charset = f", charset {v.charset} ({v.charset_source})" if v.charset else ""
+            note = f" [{v.note}]" if v.note else ""
+            lines.append(f"  {v.url}: {v.outcome}{status}, {v.links} article link(s), {v.new_links} new{charset}{note}")
+        for url, titles in self.samples:
+            lines.append(f"sample {url}:")
+            lines.extend(f"    {t}" for t in titles[:5])
+        lines.extend(f"note: {n}" for n in self.notes)
+        lines.append(f"kept {len(self.kept)} title(s):")
+        lines.extend(f"  + [{y or '?'}] {t}  {u}" for t, y, u in self.kept)
+        lines.append(f"rejected {len(self.rejected)} title(s):")
+        lines.extend(f"  - {t or '(no title)'}  ({r})  {u}" for t, u, r in self.rejected)
+        lines.extend(f"challenge: {kind} at {url}" for url, kind in self.challenges)
+        if self.sample_report:
+            lines.append(f"sample report: {self.sample_report}")
+        lines.extend(f"PROBLEM: {p}" for p in self.problems)
+        lines.append("verdict: " + ("looks crawlable" if self.ok else "needs attention"))
+        return "\n".join(lines)
+
+
+def check_site(site: SiteConfig, settings: CrawlerSettings, *, client: httpx.Client | None = None,
+               limiter: HostLimiter | None = None, robots: RobotsCache | None = None) -> SiteCheckReport:
+    report = SiteCheckReport(site.id, site.family)
+    http = client if client is not None else build_client(site, settings)
+    with tempfile.TemporaryDirectory(prefix="nianbao-check-") as scratch:
+        fetcher = SiteFetcher(site=site, settings=settings, client=http, store=RawStore(Path(scratch)), state=None,
+                              limiter=limiter or shared_limiter(settings), robots=robots or shared_robots(settings))
+        try:
+            ctx = DiscoveryContext(site, lambda url, kind: _sampled(fetcher, url, kind, report), fetcher.host_ok,
+                                   max_pages=SAMPLE_PAGES)
+            kept = discover(ctx)
+            log = ctx.log
+            report.visits, report.notes, report.challenges = log.visits, log.notes, log.challenges
+            report.kept = [(c.title, c.year, c.url) for c in kept]
+            report.rejected = list(log.rejected)
+            if kept:
+                page = fetcher.get(kept[0].url, kind="page")
+                detail = f"{kept[0].url}: {page.outcome}"
+                if page.body is not None:
+                    decoded = page.decoded(site.http.encoding)
+                    fp = site.filters.content_fingerprint
+                    hits = fingerprint_hits(decoded.text, fp.any_of)
+                    detail += (f", charset {decoded.charset} ({decoded.source}), "
+                               f"fingerprint {hits}/{len(fp.any_of)} markers (need {fp.min_hits})")
+                report.sample_report = detail
+        finally:
+            if client is None:
+                http.close()
+    _judge(report)
+    return report
+
+
+def _sampled(fetcher: SiteFetcher, url: str, kind: str, report: SiteCheckReport) -> Page:
+    """Fetch a listing page and remember its titles as a sample; sniff the family from the first."""
+    page = fetcher.get(url, kind=kind)
+    if page.body is not None and page.outcome in ("ok", "unchanged", "not_modified"):
+        text = page.text(fetcher.site.http.encoding)
+        if report.sniffed_family is None:
+            report.sniffed_family, report.sniff_evidence = sniff_family(url, text)
+        if len(report.samples) < SAMPLE_PAGES:
+            titles = [link.title for link in html_links(text, page.final_url or url) if len(link.title) >= 8]
+            report.samples.append((url, titles))
+    return page
+
+
+def _judge(report: SiteCheckReport) -> None:
+    if not any(v.outcome in ("ok", "unchanged", "not_modified") for v in report.visits):
+        report.problems.append("no listing page could be read")
+    if report.sniffed_family and report.sniffed_family not in (report.family, "static_generic"):
+        report.problems.append(f"configured family {report.family} but the page looks like {report.sniffed_family}")
+    if report.challenges:
+        report.problems.append("anti-bot challenge met; set http.challenge or use another vantage point")
+    if report.visits and not report.kept:
+        report.problems.append("no title was kept; check filters.title_include or the start URL")

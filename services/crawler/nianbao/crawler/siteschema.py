@@ -1,0 +1,176 @@
+"""The typed shape of one resolved site entry of sites.yaml (family preset merged with overrides).
+
+Every model forbids unknown keys, so a typo in sites.yaml is an error that names the field instead of a
+silently ignored setting. Regular expressions are compiled while validating, so a broken pattern fails
+at load time, not in the middle of a crawl.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Family = Literal["trs", "hanweb_jpage", "gkmlpt", "ucap", "govcn", "vsb", "static_generic"]
+FAMILIES: tuple[str, ...] = ("trs", "hanweb_jpage", "gkmlpt", "ucap", "govcn", "vsb", "static_generic")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_patterns(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression {pattern!r}: {exc}") from None
+    return patterns
+
+
+class HttpConfig(_Strict):
+    user_agent: str | None = None  # None = the identifiable default from settings
+    timeout_s: float | None = Field(None, gt=0)
+    encoding: str = "auto"  # auto | a codec name (gbk/gb2312 are read as gb18030)
+    challenge: Literal["detect", "none"] = "detect"
+
+
+class Politeness(_Strict):
+    min_delay_s: float | None = Field(None, ge=0)
+    jitter_s: float | None = Field(None, ge=0)
+    max_concurrency_per_host: int | None = Field(None, ge=1)
+    max_pages_per_run: int | None = Field(None, ge=1)
+    backoff_on: list[int] = Field(default_factory=lambda: [403, 412, 429, 503, 521])
+    robots: Literal["obey", "ignore"] = "obey"
+    robots_reason: str | None = None
+
+    @model_validator(mode="after")
+    def _ignore_needs_reason(self) -> Politeness:
+        if self.robots == "ignore" and not (self.robots_reason or "").strip():
+            raise ValueError("robots: ignore needs a robots_reason saying why ignoring robots.txt is justified")
+        return self
+
+
+class ContentFingerprint(_Strict):
+    any_of: list[str] = Field(
+        default_factory=lambda: ["第二十条第（一）项", "本列数据的勾稽关系", "收到和处理政府信息公开申请情况",
+                                 "政府信息公开行政复议"]
+    )
+    min_hits: int = Field(2, ge=1)
+
+
+class Filters(_Strict):
+    title_include: list[str] = Field(default_factory=list)
+    title_exclude: list[str] = Field(default_factory=list)
+    year_range: tuple[int | None, int | None] = (2008, None)
+    content_fingerprint: ContentFingerprint = Field(default_factory=ContentFingerprint)
+
+    _patterns = field_validator("title_include", "title_exclude")(_check_patterns)
+
+
+class Discovery(_Strict):
+    mode: Literal["listing", "tree"] = "listing"
+    link_allow: list[str] = Field(default_factory=list)  # article URL patterns; empty = any same-site link
+    pagination: Literal["auto", "template", "next_link", "none"] = "auto"
+    page2_index: Literal["auto", 1, 2] = "auto"  # TRS: is page 2 index_1.html or index_2.html
+    next_text: list[str] = Field(default_factory=lambda: ["下一页", "下页", "下一頁", "后页"])
+    descend_link_pattern: str | None = None  # tree mode: sub-column links to descend into
+    max_depth: int = Field(2, ge=1, le=5)
+
+    _patterns = field_validator("link_allow")(_check_patterns)
+
+    @field_validator("descend_link_pattern")
+    @classmethod
+    def _descend(cls, value: str | None) -> str | None:
+        return None if value is None else _check_patterns([value])[0]
+
+
+class HanwebIds(_Strict):
+    webid: str | None = None  # None = read from the column page
+    unitid: str | None = None
+    columnid: str | None = None
+    perpage: int = Field(20, ge=1, le=200)
+
+
+class GkmlptConfig(_Strict):
+    sid: str | None = None  # None = read window._CONFIG.SID from /gkmlpt/index
+    categories: list[int] | None = None  # None = tree nodes whose name matches category_pattern
+    category_pattern: str = "年报|年度报告"
+    index_path: str = "/gkmlpt/index"
+
+
+class UcapConfig(_Strict):
+    channel_id: str | None = None  # None = read from the start URL (/c<digits>/)
+    page_size: int = Field(15, ge=1, le=100)
+    search_path: str = "/common/search/{channel_id}"
+
+
+class Attachments(_Strict):
+    fetch: bool = True
+    extensions: list[str] = Field(
+        default_factory=lambda: ["pdf", "doc", "docx", "wps", "et", "xls", "xlsx", "ofd", "rtf", "zip", "rar"]
+    )
+    href_patterns: list[str] = Field(
+        default_factory=lambda: [r"downfile\.jsp", r"/P0\d{10,}", r"/attachment/", r"/attach/"]
+    )
+
+    _patterns = field_validator("href_patterns")(_check_patterns)
+
+
+class Schedule(_Strict):
+    peak_months: list[int] = Field(default_factory=lambda: [1, 2, 3, 4])
+    peak_days_per_week: int = Field(2, ge=1, le=7)
+    off_peak_days_per_month: int = Field(1, ge=0, le=4)
+
+    @field_validator("peak_months")
+    @classmethod
+    def _months(cls, value: list[int]) -> list[int]:
+        if not value or any(m < 1 or m > 12 for m in value):
+            raise ValueError("peak_months must be a non-empty list of month numbers 1..12")
+        return value
+
+
+class SiteConfig(_Strict):
+    """One site after merging built-in family preset, file defaults, file family preset and entry."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,99}$")
+    name: str = Field(min_length=1)
+    family: Family
+    start_urls: list[str] = Field(min_length=1)
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["*.gov.cn"])
+    allow_private_addresses: bool = False  # loopback/private/link-local targets (demo, tests, intranets)
+    level: str | None = None
+    region_code: str | None = None
+    parent: str | None = None
+    publisher: str | None = None
+    site_id_code: str | None = None
+    notes: str | None = None
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    politeness: Politeness = Field(default_factory=Politeness)
+    filters: Filters = Field(default_factory=Filters)
+    discovery: Discovery = Field(default_factory=Discovery)
+    hanweb: HanwebIds = Field(default_factory=HanwebIds)
+    gkmlpt: GkmlptConfig = Field(default_factory=GkmlptConfig)
+    ucap: UcapConfig = Field(default_factory=UcapConfig)
+    attachments: Attachments = Field(default_factory=Attachments)
+    schedule: Schedule = Field(default_factory=Schedule)
+
+    @field_validator("start_urls")
+    @classmethod
+    def _absolute_http(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"start URL {url!r} is not an absolute http(s) URL")
+        return urls
+
+    @property
+    def start_hosts(self) -> list[str]:
+        return [h for h in (urlsplit(u).hostname for u in self.start_urls) if h]
+
+    @property
+    def host_patterns(self) -> list[str]:
+        """Hosts this site may fetch: the configured globs plus every start-URL host."""
+        return list(dict.fromkeys([*self.allowed_hosts, *self.start_hosts]))

@@ -1,0 +1,64 @@
+"""The crawler's database writes and reads: ``site`` rows, ``fetch`` rows, conditional-GET state.
+
+Conditional-GET state of a URL is its latest successful fetch (outcome ok, unchanged or
+not_modified); a 304 row copies the validators and hash it confirmed, so the latest row is always
+self-contained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import col, select
+
+from nianbao.crawler.siteschema import SiteConfig
+from nianbao.shared.db import session_scope, upsert
+from nianbao.shared.models import Fetch, Site
+
+SUCCESS_OUTCOMES = ("ok", "unchanged", "not_modified")
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the last successful fetch of a URL left behind."""
+
+    etag: str | None
+    last_modified: str | None
+    content_sha256: str | None
+    raw_key: str | None
+    media_type: str | None
+
+
+class CrawlState:
+    """Reads and writes through short transactions on ``database_url``."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+
+    def upsert_site(self, site: SiteConfig) -> None:
+        row = {
+            "id": site.id,
+            "name": site.name,
+            "family": site.family,
+            "config": site.model_dump(mode="json"),
+            "updated_at": datetime.now(UTC),
+        }
+        with session_scope(self.database_url) as session:
+            upsert(session, Site, [row], conflict=["id"], update=["name", "family", "config", "updated_at"])
+
+    def validators(self, url: str) -> Validators | None:
+        with session_scope(self.database_url) as session:
+            row = session.exec(
+                select(Fetch)
+                .where(Fetch.url == url, col(Fetch.outcome).in_(SUCCESS_OUTCOMES))
+                .order_by(col(Fetch.fetched_at).desc(), col(Fetch.id).desc())
+                .limit(1)
+            ).first()
+            if row is None:
+                return None
+            return Validators(row.etag, row.last_modified, row.content_sha256, row.raw_key, row.media_type)
+
+    def record(self, row: Fetch) -> None:
+        with session_scope(self.database_url) as session:
+            session.add(row)
