@@ -23,6 +23,12 @@ COMMANDS = [
     "reports",
     "findings",
     "db upgrade",
+    "sites check",
+    "revalidate",
+    "reparse",
+    "export",
+    "beat",
+    "admin",
     "sites list",
 ]
 

@@ -429,6 +429,20 @@ def sites_list(sites_file: SitesFile = None) -> None:
         console.print(f"{site.id}\t{site.family}\t{site.name}\t{' '.join(site.start_urls)}")
 
 
+@sites_app.command("check")
+def sites_check(site_id: str, sites_file: SitesFile = None) -> None:
+    """Dry run of one site: family sniffed, page-1/page-2 samples, pagination offset, titles kept and
+    rejected with the reason, charset decisions, challenges seen. Stores nothing."""
+    from nianbao.crawler.settings import CrawlerSettings
+    from nianbao.crawler.sitecheck import check_site
+
+    registry = _registry(sites_file)
+    _check_site(registry, site_id)
+    report = check_site(registry.get(site_id), CrawlerSettings())
+    sys.stdout.write(report.render() + "\n")
+    raise typer.Exit(0 if report.ok else 1)
+
+
 def main() -> None:
     app()
 
