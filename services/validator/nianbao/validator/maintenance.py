@@ -32,7 +32,7 @@ def revalidate(
 ) -> RevalidateStats:
     """Re-validate stored reports; ``only_stale`` skips those already checked by the current rules."""
     with session_scope(settings.resolved_database_url()) as session:
-        query = select(Report.id, Report.site_id, Report.url, Report.raw_key, Report.rules_version)
+        query = select(col(Report.id), Report.site_id, Report.url, Report.raw_key, Report.rules_version)
         if site_id:
             query = query.where(Report.site_id == site_id)
         targets = list(session.exec(query.order_by(col(Report.id))))

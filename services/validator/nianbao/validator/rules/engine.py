@@ -1,0 +1,98 @@
+"""Run the catalogue over one record: decide blank policies, build the context, collect findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from nianbao.shared.record import Finding, Generation, Record
+from nianbao.validator.rules.blanks import decide
+from nianbao.validator.rules.catalogue import CATALOGUE, RULES_VERSION
+from nianbao.validator.rules.context import Context, effective_generation, narrative
+from nianbao.validator.rules.hosts import url_host
+from nianbao.validator.rules.model import RuleSpec, Verdict
+from nianbao.validator.rules.views import BlankPolicy, TableView, table_views
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The validator's verdict on one report.
+
+    ``findings`` holds one finding per (rule, where) for every rule instance that applies: pass, fail or
+    not_assessable. ``blank_policy`` maps each table of the record to ``no_blanks``, ``blank_as_zero`` or
+    ``blank_is_missing``. ``rules_version`` identifies the catalogue that produced the findings.
+    """
+
+    findings: list[Finding]
+    blank_policy: dict[str, str]
+    rules_version: str
+
+
+def _blank_test(generation: Generation | None, table: str) -> list[RuleSpec]:
+    return [s for s in CATALOGUE if s.table == table and s.blank_test and s.applies_to(generation)]
+
+
+def _decided(ctx: Context) -> tuple[Context, dict[str, BlankPolicy]]:
+    """Decide every table's policy against the other tables as given, then fix them all in the context."""
+    policies: dict[str, BlankPolicy] = {}
+    for name, view in ctx.tables.items():
+        specs = _blank_test(ctx.generation, name)
+
+        def trial(candidate: TableView, specs: list[RuleSpec] = specs) -> Iterator[Verdict]:
+            trial_ctx = ctx.with_table(candidate)
+            for spec in specs:
+                yield from spec.check(trial_ctx)
+
+        policies[name] = decide(view, trial)
+    tables = {name: view.with_policy(policies[name]) for name, view in ctx.tables.items()}
+    return replace(ctx, tables=tables), policies
+
+
+def prepare(
+    record: Record, *, allowed_hosts: Sequence[str] = (), local: bool = True
+) -> tuple[Context, dict[str, BlankPolicy]]:
+    """The context rules see for ``record``, with each table's blank policy decided (and returned)."""
+    ctx = Context(
+        record=record,
+        generation=effective_generation(record),
+        tables=table_views(record, local=local),
+        allowed_hosts=tuple(allowed_hosts),
+        text=narrative(record),
+    )
+    return _decided(ctx)
+
+
+def _finding(spec: RuleSpec, verdict: Verdict) -> Finding:
+    delta = None
+    if verdict.lhs is not None and verdict.rhs is not None:
+        delta = verdict.lhs - verdict.rhs
+        if isinstance(delta, float):
+            delta = round(delta, 6)  # money sums carry binary noise that would look like a real gap
+    return Finding(
+        rule=spec.id,
+        severity=spec.severity,
+        status=verdict.status,
+        where=verdict.where,
+        lhs=verdict.lhs,
+        rhs=verdict.rhs,
+        delta=delta,
+        cells=list(verdict.cells),
+        message=verdict.message,
+    )
+
+
+def evaluate(record: Record, *, previous: Record | None = None, extra_hosts: Sequence[str] = ()) -> Evaluation:
+    """Check ``record`` against every rule of the catalogue that applies to its generation.
+
+    ``previous`` is the same agency's report for year N−1 (for ``xyear.*``; without it those rules yield
+    nothing). Web addresses on ``*.gov.cn``, on the host of ``record.source.url``/``final_url`` or on one
+    of ``extra_hosts`` are the report's own for ``text.offsite_url``. Pure: no I/O.
+    """
+    own_hosts = [h for h in (url_host(record.source.url), url_host(record.source.final_url)) if h]
+    ctx, policies = prepare(record, allowed_hosts=(*own_hosts, *extra_hosts))
+    if previous is not None:
+        ctx = replace(ctx, previous=prepare(previous, local=False)[0])
+    findings = [
+        _finding(spec, verdict) for spec in CATALOGUE if spec.applies_to(ctx.generation) for verdict in spec.check(ctx)
+    ]
+    return Evaluation(findings=findings, blank_policy=dict(policies), rules_version=RULES_VERSION)

@@ -1,0 +1,82 @@
+"""Read-only views of one record table that resolve each key to an operand under a blank policy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from nianbao.shared.record import Cell, CellStatus, Number, Record
+from nianbao.validator.rules.model import Operand, Unavailable
+
+BlankPolicy = Literal["no_blanks", "blank_as_zero", "blank_is_missing"]
+KeyStatus = CellStatus | Literal["absent"]
+
+
+@dataclass(frozen=True)
+class TableView:
+    """One table of one record.
+
+    A key's status comes from the record's ``cells``; a value without a cell entry counts as a ``number``
+    and a null without one as ``blank`` (a blank cell is the usual reason for a null, and the parser
+    declares the other reasons, ``missing`` and ``unparseable``, in ``cells``). A key that is not in the
+    table is ``absent``. Only blanks depend on the policy: under ``blank_as_zero`` they read as 0.
+    """
+
+    name: str
+    values: Mapping[str, Number | None]
+    cells: Mapping[str, Cell]
+    policy: BlankPolicy = "blank_is_missing"
+    local: bool = True
+
+    def with_policy(self, policy: BlankPolicy) -> TableView:
+        return replace(self, policy=policy)
+
+    def ref(self, key: str) -> str:
+        return f"{self.name}.{key}"
+
+    def status(self, key: str) -> KeyStatus:
+        cell = self.cells.get(key)
+        if key not in self.values:
+            return "absent"
+        if self.values[key] is not None:
+            return cell.status if cell is not None and cell.status == "placeholder" else "number"
+        if cell is not None and cell.status in ("missing", "unparseable"):
+            return cell.status
+        return "blank"
+
+    def operand(self, key: str) -> Operand:
+        status = self.status(key)
+        value = self.values.get(key)
+        if value is not None:
+            return Operand(self.ref(key), value, local=self.local)
+        if status == "blank" and self.policy == "blank_as_zero":
+            return Operand(self.ref(key), 0, local=self.local)
+        reason: Unavailable = "blank"
+        if status in ("missing", "unparseable", "absent"):
+            reason = status
+        return Operand(self.ref(key), None, reason, local=self.local)
+
+    def operands(self, keys: Iterable[str]) -> list[Operand]:
+        return [self.operand(k) for k in keys]
+
+    def cell(self, key: str) -> Cell | None:
+        return self.cells.get(key)
+
+    def blank_keys(self) -> frozenset[str]:
+        return frozenset(k for k in self.values if self.status(k) == "blank")
+
+    def present(self, key: str) -> bool:
+        """The cell exists in the document (possibly blank); absent and missing cells do not."""
+        return self.status(key) not in ("absent", "missing")
+
+
+def table_views(record: Record, *, local: bool = True) -> dict[str, TableView]:
+    """One view per table the record contains, with the default (strict) policy."""
+    index: dict[str, dict[str, Cell]] = {}
+    for cell in record.cells:
+        index.setdefault(cell.table, {})[cell.key] = cell
+    return {
+        name: TableView(name=name, values=values, cells=index.get(name, {}), local=local)
+        for name, values in record.tables.items()
+    }
