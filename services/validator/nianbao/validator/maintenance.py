@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from nianbao.shared.contracts import ReportParsed
@@ -32,10 +33,13 @@ def revalidate(
 ) -> RevalidateStats:
     """Re-validate stored reports; ``only_stale`` skips those already checked by the current rules."""
     with session_scope(settings.resolved_database_url()) as session:
-        query = select(col(Report.id), Report.site_id, Report.url, Report.raw_key, Report.rules_version)
+        # Only the identifying columns: the stored records are loaded one at a time below.
+        query = sa_select(
+            col(Report.id), col(Report.site_id), col(Report.url), col(Report.raw_key), col(Report.rules_version)
+        )
         if site_id:
-            query = query.where(Report.site_id == site_id)
-        targets = list(session.exec(query.order_by(col(Report.id))))
+            query = query.where(col(Report.site_id) == site_id)
+        targets = [tuple(row) for row in session.execute(query.order_by(col(Report.id))).all()]
     stats = RevalidateStats(considered=len(targets))
     for report_id, site, url, raw_key, rules_version in targets:
         if only_stale and rules_version == RULES_VERSION:
