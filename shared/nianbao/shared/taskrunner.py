@@ -64,44 +64,26 @@ def run_message_task(
     on_outcome: Callable[[str], None] = lambda _outcome: None,
 ) -> None:
     """Run ``handler`` on the validated message inside a bound Celery task (``bind=True``)."""
+
+    def give_up(reason: str, error: str, failed_payload: dict[str, Any]) -> None:
+        on_outcome(reason)
+        record_failure(settings, task=task.name, queue=message_cls.QUEUE, reason=reason, error=error,
+                       payload=failed_payload)  # fmt: skip
+
     try:
         message = message_cls.model_validate(payload)
     except ValidationError as exc:
-        on_outcome("invalid_message")
-        record_failure(
-            settings,
-            task=task.name,
-            queue=message_cls.QUEUE,
-            reason="invalid_message",
-            error=str(exc),
-            payload=payload if isinstance(payload, dict) else {"raw": payload},
-        )
+        give_up("invalid_message", str(exc), payload if isinstance(payload, dict) else {"raw": payload})
         return
     try:
         handler(message)
     except PermanentError as exc:
-        on_outcome("permanent")
-        record_failure(
-            settings,
-            task=task.name,
-            queue=message_cls.QUEUE,
-            reason="permanent",
-            error=f"{type(exc).__name__}: {exc}",
-            payload=message.to_payload(),
-        )
+        give_up("permanent", f"{type(exc).__name__}: {exc}", message.to_payload())
         return
     except Exception as exc:  # transient or unexpected: retry, then record
         retries = int(task.request.retries or 0)
         if retries >= settings.task_max_retries:
-            on_outcome("retries_exhausted")
-            record_failure(
-                settings,
-                task=task.name,
-                queue=message_cls.QUEUE,
-                reason="retries_exhausted",
-                error="".join(traceback.format_exception(exc)),
-                payload=message.to_payload(),
-            )
+            give_up("retries_exhausted", "".join(traceback.format_exception(exc)), message.to_payload())
             return
         on_outcome("retry")
         delay = backoff_delay(retries, settings.task_retry_backoff_s, settings.task_retry_backoff_max_s)
