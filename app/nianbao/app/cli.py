@@ -421,6 +421,20 @@ def _redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+@app.command()
+def config(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the reference table (defaults) instead.")] = False,
+) -> None:
+    """Show every setting with its effective value here (secrets redacted), or the reference table."""
+    from nianbao.app.config_doc import effective_values, markdown_table
+
+    if markdown:
+        sys.stdout.write(markdown_table() + "\n")
+        return
+    for env, value in effective_values().items():
+        sys.stdout.write(f"{env}={value}\n")
+
+
 @sites_app.command("list")
 def sites_list(sites_file: SitesFile = None) -> None:
     """List the configured sites."""
