@@ -30,6 +30,7 @@ COMMANDS = [
     "beat",
     "admin",
     "sites list",
+    "config",
 ]
 
 
