@@ -17,6 +17,7 @@ app = typer.Typer(
     help="nianbao: collect and check government information-disclosure annual reports (政府信息公开工作年度报告).",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 sites_app = typer.Typer(help="The site registry (sites.yaml).", no_args_is_help=True)
@@ -29,6 +30,10 @@ err = Console(stderr=True)
 SitesFile = Annotated[
     Path | None, typer.Option("--sites-file", help="Site registry to use (default: NIANBAO_SITES_FILE or sites.yaml).")
 ]
+
+
+def _progress(line: str) -> None:
+    console.print(f"  {line}", soft_wrap=True, highlight=False)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -71,7 +76,7 @@ def demo() -> None:
     with DevPortal() as portal:
         console.print(f"demo portal serving at [bold]{portal.base_url}[/bold]")
         registry = SiteRegistry.from_dict(demo_registry(portal.column_url))
-        stats = run_embedded(registry, ["demo"], force=True, progress=lambda line: console.print(f"  {line}"))
+        stats = run_embedded(registry, ["demo"], force=True, progress=_progress)
     with _session() as session:
         from nianbao.app.queries import list_reports
 
@@ -117,7 +122,7 @@ def run(
         return
     from nianbao.app.embedded import run_embedded
 
-    stats = run_embedded(registry, site_ids, force=force, progress=lambda line: console.print(f"  {line}"))
+    stats = run_embedded(registry, site_ids, force=force, progress=_progress)
     console.print(f"done: {stats.handled}; failures: {len(stats.failures)}")
     if stats.failures:
         raise typer.Exit(1)
@@ -134,7 +139,7 @@ def recrawl(site_id: str, sites_file: SitesFile = None) -> None:
         return
     from nianbao.app.embedded import run_embedded
 
-    stats = run_embedded(registry, [site_id], force=True, progress=lambda line: console.print(f"  {line}"))
+    stats = run_embedded(registry, [site_id], force=True, progress=_progress)
     console.print(f"done: {stats.handled}; failures: {len(stats.failures)}")
 
 
@@ -366,9 +371,7 @@ def revalidate(
 
     settings = ValidatorSettings()
     upgrade(settings.resolved_database_url())
-    stats = run_revalidate(
-        settings, site_id=site, only_stale=not all_reports, progress=lambda x: console.print(f"  {x}")
-    )
+    stats = run_revalidate(settings, site_id=site, only_stale=not all_reports, progress=_progress)
     console.print(
         f"{stats.considered} stored report(s), {stats.revalidated} revalidated, {stats.changed} changed, "
         f"{len(stats.errors)} error(s)"
@@ -382,7 +385,7 @@ def reparse(site: Annotated[str | None, typer.Option(help="Only this site.")] = 
     """Re-parse stored raw pages with the current parser and re-validate them (no refetch)."""
     from nianbao.app.maintenance import reparse as run_reparse
 
-    stats = run_reparse(site, progress=lambda line: console.print(f"  {line}"))
+    stats = run_reparse(site, progress=_progress)
     console.print(f"done: {stats.handled}; failures: {len(stats.failures)}")
     if stats.failures:
         raise typer.Exit(1)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from sqlmodel import Session, col, select
 
 from nianbao.shared.models import FindingRow, Report, ReportValue
-from nianbao.shared.record import table_keys
+from nianbao.shared.record import Generation, table_keys
 
 Format = Literal["csv", "parquet"]
 
@@ -44,8 +44,9 @@ def _wide_columns(reports: Sequence[Report], present: set[str]) -> list[str]:
     """Every table.key column present in the data, in catalogue order (gen2021-only keys after)."""
     ordered: list[str] = []
     for table in TABLE_ORDER:
-        for generation in ("gen2019", "gen2021", "legacy"):
-            for key in table_keys(table, generation):  # type: ignore[arg-type]
+        generations: tuple[Generation, ...] = ("gen2019", "gen2021", "legacy")
+        for generation in generations:
+            for key in table_keys(table, generation):
                 name = f"{table}.{key}"
                 if name in present and name not in ordered:
                     ordered.append(name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from nianbao.shared.models import FindingRow, Report
 
@@ -20,7 +20,7 @@ class ReportRow:
     title: str | None
     url: str
     tables: list[str]
-    failing: dict[str, int]  # rule id -> failing instances
+    failing: dict[str, list[str]]  # rule id -> the `where` of each failing instance ("-" for whole-report rules)
 
 
 def list_reports(session: Session, site_id: str | None = None) -> list[ReportRow]:
@@ -28,14 +28,10 @@ def list_reports(session: Session, site_id: str | None = None) -> list[ReportRow
     if site_id:
         query = query.where(Report.site_id == site_id)
     reports = session.exec(query).all()
-    failing: dict[int, dict[str, int]] = {}
-    fails = (
-        select(FindingRow.report_id, FindingRow.rule, func.count(col(FindingRow.id)))
-        .where(FindingRow.status == "fail")
-        .group_by(col(FindingRow.report_id), col(FindingRow.rule))
-    )
-    for report_id, rule, count in session.exec(fails):
-        failing.setdefault(report_id, {})[rule] = count
+    failing: dict[int, dict[str, list[str]]] = {}
+    fails = select(FindingRow.report_id, FindingRow.rule, FindingRow.location).where(FindingRow.status == "fail")
+    for report_id, rule, location in session.exec(fails.order_by(col(FindingRow.rule), col(FindingRow.location))):
+        failing.setdefault(report_id, {}).setdefault(rule, []).append(location or "-")
     rows = []
     for r in reports:
         assert r.id is not None

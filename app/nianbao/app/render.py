@@ -14,36 +14,34 @@ from nianbao.shared.record import Finding, Record
 from nianbao.shared.settings import CommonSettings
 
 
-def _fmt_failing(failing: dict[str, int]) -> str:
+def _fmt_failing(failing: dict[str, list[str]]) -> str:
     if not failing:
         return "none"
-    return ", ".join(f"{rule}×{n}" for rule, n in failing.items())
+    return "; ".join(f"{rule} ({', '.join(wheres)})" for rule, wheres in failing.items())
 
 
 def print_reports(console: Console, rows: Sequence[ReportRow]) -> None:
-    table = Table(title=f"{len(rows)} report(s)")
-    for name in ("site", "agency", "year", "generation", "索引号", "tables", "failing findings by rule"):
-        table.add_column(name)
+    """One block per report: readable at any terminal width, and greppable."""
     for r in rows:
-        table.add_row(
-            r.site_id,
-            r.agency or "?",
-            str(r.year or "?"),
-            r.generation or "?",
-            r.index_no or "—",
-            ", ".join(r.tables) or "—",
-            _fmt_failing(r.failing),
+        console.print(
+            f"[bold]#{r.id}[/bold] {r.agency or '(agency unknown)'} · {r.year or '?'} · {r.generation or '?'} · "
+            f"索引号 {r.index_no or '—'}",
+            soft_wrap=True,
         )
-    console.print(table)
+        console.print(f"    tables: {', '.join(r.tables) or 'none'}", soft_wrap=True)
+        console.print(f"    failing findings by rule: {_fmt_failing(r.failing)}", soft_wrap=True)
+        console.print(f"    {r.url}", soft_wrap=True, highlight=False)
 
 
 def print_demo_summary(console: Console, rows: Sequence[ReportRow], stats: Any, settings: CommonSettings) -> None:
     console.print()
     console.print(f"[bold]reports found: {len(rows)}[/bold]")
     print_reports(console, rows)
+    console.print()
     failing = Counter(rule for r in rows for rule in r.failing)
     if failing:
-        console.print("reports failing each rule: " + ", ".join(f"{k}: {v}" for k, v in sorted(failing.items())))
+        summary = ", ".join(f"{rule}: {n} report(s)" for rule, n in sorted(failing.items()))
+        console.print(f"failing rules: {summary}", soft_wrap=True)
     if stats.failures:
         console.print(f"[red]{len(stats.failures)} message(s) failed[/red] (recorded in table task_failure)")
     from sqlalchemy.engine import make_url
@@ -51,7 +49,7 @@ def print_demo_summary(console: Console, rows: Sequence[ReportRow], stats: Any, 
     url = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
     console.print(f"database: {url}")
     console.print(f"raw pages: {settings.resolved_raw_store_dir()}")
-    console.print("next: `uv run nianbao findings --site demo` lists each failing finding with its cells")
+    console.print("next: `uv run nianbao findings --site demo` lists each failing finding", soft_wrap=True)
 
 
 def print_record(console: Console, record: Record) -> None:
@@ -74,22 +72,43 @@ def print_record(console: Console, record: Record) -> None:
     console.print("(use --json for every value with its source cell)")
 
 
+def _finding_line(
+    rule: str, severity: str, where: str | None, lhs: float | None, rhs: float | None, message: str
+) -> str:
+    return f"{rule} [{severity}] where={where or '—'} lhs={_num(lhs)} rhs={_num(rhs)}  {message}"
+
+
+def _cells_with_source(record: Record, keys: Sequence[str], limit: int = 6) -> str:
+    """``table.key=raw @ where`` for the first few operands, so a person can find them in the page."""
+    parts = []
+    for full_key in keys[:limit]:
+        table, _, key = full_key.partition(".")
+        cell = record.cell(table, key)
+        if cell is None:
+            parts.append(f"{full_key}=?")
+            continue
+        at = cell.at
+        where = (f"line {at.line}" if at.line is not None
+                 else f"table {at.table_index} row {at.row} col {at.col}")  # fmt: skip
+        parts.append(f"{full_key}={cell.raw if cell.raw not in (None, '') else '(blank)'} @ {where}")
+    more = f", … {len(keys) - limit} more" if len(keys) > limit else ""
+    return ", ".join(parts) + more
+
+
 def print_findings(console: Console, record: Record, findings: Sequence[Finding]) -> None:
     counts = Counter(f.status for f in findings)
     console.print(
         f"[bold]{record.title or record.agency.name or '(untitled)'}[/bold] — "
-        f"{record.generation.value}, year {record.year.value}"
+        f"{record.generation.value}, year {record.year.value}",
+        soft_wrap=True,
     )
     failing = [f for f in findings if f.status == "fail"]
-    if failing:
-        table = Table(title=f"{len(failing)} failing finding(s)")
-        for name in ("rule", "severity", "where", "lhs", "rhs", "message"):
-            table.add_column(name)
-        for f in failing:
-            table.add_row(f.rule, f.severity, f.where or "—", _num(f.lhs), _num(f.rhs), f.message)
-        console.print(table)
-    else:
-        console.print("no failing finding")
+    console.print(f"{len(failing)} failing finding(s)" if failing else "no failing finding")
+    for f in failing:
+        console.print("  " + _finding_line(f.rule, f.severity, f.where, f.lhs, f.rhs, f.message),
+                      soft_wrap=True, highlight=False, markup=False)  # fmt: skip
+        if f.cells:
+            console.print(f"      cells: {_cells_with_source(record, f.cells)}", soft_wrap=True, highlight=False)
     console.print(
         f"pass: {counts.get('pass', 0)}  fail: {counts.get('fail', 0)}  "
         f"not assessable: {counts.get('not_assessable', 0)}"
@@ -97,22 +116,12 @@ def print_findings(console: Console, record: Record, findings: Sequence[Finding]
 
 
 def print_finding_rows(console: Console, rows: Sequence[FindingListRow]) -> None:
-    table = Table(title=f"{len(rows)} finding(s)")
-    for name in ("site", "agency", "year", "rule", "where", "status", "lhs", "rhs", "message"):
-        table.add_column(name)
+    console.print(f"{len(rows)} finding(s)")
     for r in rows:
-        table.add_row(
-            r.site_id,
-            r.agency or "?",
-            str(r.year or "?"),
-            r.rule,
-            r.where or "—",
-            r.status,
-            _num(r.lhs),
-            _num(r.rhs),
-            r.message,
-        )
-    console.print(table)
+        console.print(f"{_finding_line(r.rule, r.severity, r.where, r.lhs, r.rhs, r.message)} [{r.status}]",
+                      soft_wrap=True, highlight=False, markup=False)  # fmt: skip
+        console.print(f"    {r.site_id} · {r.agency or '?'} · {r.year or '?'} · {r.url}", soft_wrap=True,
+                      highlight=False)  # fmt: skip
 
 
 def print_rules(console: Console, catalogue: Sequence[Any], version: str) -> None:

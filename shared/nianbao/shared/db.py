@@ -46,11 +46,16 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
-def _make_engine(url: str) -> Engine:
+def _ensure_sqlite_dir(url: str) -> None:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        _ensure_sqlite_dir(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -86,6 +91,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision`` (idempotent)."""
+    _ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)
 
 
