@@ -13,6 +13,7 @@ from sqlmodel import func, select
 from nianbao.app.cli import demo_registry
 from nianbao.devportal.catalogue import REPORTS
 from nianbao.devportal.server import DevPortal
+from nianbao.devportal.urls import article_path
 from nianbao.shared.db import session_scope
 from nianbao.shared.models import Fetch, FindingRow, Report, ReportValue, TaskFailure
 
@@ -71,7 +72,9 @@ def test_workers_crawl_parse_validate_into_postgres(
             assert len(reports) == n
             assert s.exec(select(TaskFailure)).all() == []
             for spec in REPORTS:
-                report = next(r for r in reports.values() if r.url.endswith(spec.path))
+                report = next(
+                    r for r in reports.values() if r.url.endswith(article_path(spec.publish_date, spec.doc_id))
+                )
                 assert (report.agency, report.year, report.generation) == (spec.agency, spec.year, spec.generation)
                 stored = {
                     (v.table_name, v.key): v.value
