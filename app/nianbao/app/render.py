@@ -47,8 +47,8 @@ def print_demo_summary(console: Console, rows: Sequence[ReportRow], stats: Any, 
     from sqlalchemy.engine import make_url
 
     url = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
-    console.print(f"database: {url}")
-    console.print(f"raw pages: {settings.resolved_raw_store_dir()}")
+    console.print(f"database: {url}", soft_wrap=True, highlight=False)
+    console.print(f"raw pages: {settings.resolved_raw_store_dir()}", soft_wrap=True, highlight=False)
     console.print("next: `uv run nianbao findings --site demo` lists each failing finding", soft_wrap=True)
 
 
