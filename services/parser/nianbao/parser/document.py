@@ -1,0 +1,142 @@
+"""The intermediate document both front ends (plain text, HTML) produce and the analysis reads.
+
+A document is a sequence of items in reading order: text :class:`Line`\\ s and, for HTML, :class:`Grid`\\ s
+(tables after rowspan/colspan expansion). Tables are read as streams of :class:`Token`\\ s — one per
+source cell, in reading order — whatever their origin: a flattened text table and an HTML grid give the
+same stream, so the table readers have one implementation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
+
+from nianbao.parser.normalize import label_key
+from nianbao.parser.values import looks_like_value
+
+
+class Line(NamedTuple):
+    """One line of text. ``number`` is the 1-based source line (text) or the flow position (HTML)."""
+
+    text: str
+    number: int
+    in_body: bool = True
+    piped: bool = False  # the line is a flattened table row ("a | b |")
+
+
+@dataclass(slots=True)
+class GridCell:
+    text: str
+    row: int
+    col: int
+    rowspan: int = 1
+    colspan: int = 1
+
+
+@dataclass
+class Grid:
+    """An HTML table: origin cells by row (a spanned cell appears once, at its top-left position)."""
+
+    index: int
+    rows: list[list[GridCell]]
+    n_cols: int
+    in_body: bool = True
+    skipped: str | None = None  # why the table was not expanded (limits), else None
+    _text: str | None = field(default=None, repr=False, compare=False)
+
+    def text(self) -> str:
+        """All cell texts, space-separated (computed once: classification and marker search reuse it)."""
+        if self._text is None:
+            self._text = " ".join(c.text for row in self.rows for c in row)
+        return self._text
+
+    def row_lines(self) -> list[str]:
+        """Each row flattened as ``a | b |`` (what a text extract of the table looks like)."""
+        return [" | ".join(c.text for c in row) + " |" for row in self.rows if row]
+
+
+Item = Line | Grid
+
+EMPTY, VALUE, TEXT = 0, 1, 2
+
+
+@lru_cache(maxsize=16_384)
+def token_kind(text: str) -> int:
+    """Whether a cell is empty, a value (number or placeholder) or text (a label, prose)."""
+    if not text or text.isspace():
+        return EMPTY
+    return VALUE if looks_like_value(text) else TEXT
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One table cell in reading order, with where it came from: an HTML grid position
+    (``table_index``, ``grid_row``, ``col``) or a text ``line`` (and ``col``, the cell's index on a piped
+    line). ``group`` identifies the source row (None: unknown, as in one-cell-per-line text)."""
+
+    text: str
+    line: int | None = None
+    col: int | None = None
+    table_index: int | None = None
+    grid_row: int | None = None
+    group: tuple[int, int] | None = None
+    kind: int = -1  # EMPTY, VALUE or TEXT; computed from ``text`` when not given
+
+    def __post_init__(self) -> None:
+        if self.kind < 0:
+            object.__setattr__(self, "kind", token_kind(self.text))
+
+    @property
+    def empty(self) -> bool:
+        return self.kind == EMPTY
+
+    @property
+    def is_value(self) -> bool:
+        return self.kind == VALUE
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind == TEXT
+
+    @property
+    def key(self) -> str:
+        return label_key(self.text)
+
+    def location(self) -> dict[str, int]:
+        """``cells[].at`` of this cell (a :class:`~nianbao.shared.record.CellLocation` as a dict)."""
+        if self.table_index is not None:
+            return {"table_index": self.table_index, "row": self.grid_row or 0, "col": self.col or 0}
+        out = {"line": self.line} if self.line is not None else {}
+        if self.col is not None:
+            out["col"] = self.col
+        return out
+
+
+@dataclass
+class Document:
+    """What a front end hands to the analysis."""
+
+    items: list[Item]
+    kind: str  # "text" | "html"
+    meta: dict[str, str] = field(default_factory=dict)  # <meta name=...> and <title>
+    attachments: list[tuple[str, str | None]] = field(default_factory=list)  # (url, link text)
+    warnings: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[Line]:
+        return [item for item in self.items if isinstance(item, Line)]
+
+    @property
+    def grids(self) -> list[Grid]:
+        return [item for item in self.items if isinstance(item, Grid)]
+
+
+def grid_tokens(grid: Grid) -> list[Token]:
+    """The token stream of an HTML table."""
+    index = grid.index
+    return [
+        Token(cell.text, None, cell.col, index, cell.row, (index, cell.row), token_kind(cell.text))
+        for row in grid.rows
+        for cell in row
+    ]

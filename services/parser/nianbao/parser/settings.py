@@ -1,0 +1,38 @@
+"""Parser settings (env prefix ``NIANBAO_``); the only place the parser reads the environment.
+
+The limits bound the work one hostile or broken page can cause: inputs beyond them are refused with
+:class:`~nianbao.parser.errors.UnusableInput` or degraded with a warning, never allowed to exhaust a worker.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from nianbao.shared.settings import CommonSettings
+
+
+class ParserSettings(CommonSettings):
+    max_input_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, description="Larger inputs are refused (real report pages are < 2 MB)."
+    )
+    max_tags: int = Field(
+        300_000, ge=100, description="Pages with more tags than this are refused before HTML parsing."
+    )
+    max_nesting_depth: int = Field(
+        2_000,
+        ge=16,
+        description="Deeper nesting of block elements is refused: the HTML parser slows down quadratically.",
+    )
+    max_table_cells: int = Field(
+        20_000, ge=100, description="A table with more cells (after span expansion) is skipped with a warning."
+    )
+    max_table_columns: int = Field(
+        200, ge=16, description="Wider tables are skipped; colspans are clamped to this width."
+    )
+    max_rowspan: int = Field(1_000, ge=1, description="Row spans are clamped to this many rows.")
+    max_text_lines: int = Field(
+        200_000, ge=100, description="Plain-text inputs with more lines are refused."
+    )
+    time_budget_s: float = Field(
+        20.0, gt=0, description="After this much time the remaining optional stages are skipped (warning)."
+    )

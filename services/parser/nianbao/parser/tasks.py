@@ -1,0 +1,37 @@
+"""Celery task of the parser: a thin wrapper around :func:`handle_page_fetched`.
+
+Consumes :class:`PageFetched` (queue ``parser``), publishes :class:`ReportParsed`; transient failures are
+retried with back-off by :func:`run_message_task`, permanent ones (missing blob, unusable input) are
+recorded as task failures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nianbao.parser import metrics
+from nianbao.parser.handlers import handle_page_fetched
+from nianbao.parser.settings import ParserSettings
+from nianbao.shared.bus import CeleryPublisher
+from nianbao.shared.contracts import PageFetched, ReportParsed
+from nianbao.shared.rawstore import RawStore
+from nianbao.shared.taskrunner import run_message_task
+
+
+def register_tasks(app: Any, settings: ParserSettings) -> None:
+    """Register task ``PageFetched.TASK`` on ``app``."""
+
+    @app.task(name=PageFetched.TASK, bind=True, acks_late=True)  # type: ignore[untyped-decorator]
+    def parse_page(self: Any, payload: dict[str, Any]) -> None:
+        def handle(message: PageFetched) -> ReportParsed:
+            store = RawStore(settings.resolved_raw_store_dir())
+            return handle_page_fetched(message, store, CeleryPublisher(app), settings)
+
+        run_message_task(
+            self,
+            PageFetched,
+            payload,
+            handle,
+            settings,
+            on_outcome=lambda outcome: metrics.TASKS.labels(outcome).inc(),
+        )
