@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -100,3 +101,18 @@ def wait_until(predicate: Callable[[], bool], timeout: float, message: Callable[
             return
         time.sleep(0.25)
     raise AssertionError(f"timed out after {timeout}s: {message()}")
+
+
+def metric_value(text: str, name: str, **labels: str) -> float:
+    """Sum of the samples of ``name`` whose labels include ``labels`` (0 when absent)."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        match = re.match(r"^([^{\s]+)(\{(.*)\})?\s+(\S+)$", line)
+        if not match or match.group(1) != name:
+            continue
+        sample_labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', match.group(3) or ""))
+        if all(sample_labels.get(k) == v for k, v in labels.items()):
+            total += float(match.group(4))
+    return total

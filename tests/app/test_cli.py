@@ -84,3 +84,14 @@ def test_unknown_site_is_a_clear_error(tmp_path: Path) -> None:
     result = nianbao("recrawl", "nope", "--sites-file", str(sites))
     assert result.returncode == 2
     assert "unknown site 'nope'" in result.stderr
+
+
+def test_check_reports_exactly_the_expected_failures_of_every_seed(corpus_dir: Path) -> None:
+    seeds = sorted((corpus_dir / "seeds").glob("*.txt"))
+    assert seeds
+    for seed in seeds:
+        expected = json.loads(seed.with_suffix(".expected.json").read_text(encoding="utf-8"))["expected_findings"]
+        result = nianbao("check", str(seed), "--json")
+        got = {(f["rule"], f["where"]) for f in json.loads(result.stdout)["findings"] if f["status"] == "fail"}
+        assert got == {(f["rule"], f["where"]) for f in expected}, seed.name
+        assert result.returncode == (1 if expected else 0), seed.name

@@ -4,7 +4,6 @@ endpoint counts them (summed over its prefork children)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import pytest
@@ -17,24 +16,9 @@ from nianbao.devportal.urls import article_path
 from nianbao.shared.db import session_scope
 from nianbao.shared.models import Fetch, FindingRow, Report, ReportValue, TaskFailure
 
-from integration_support import Stack, wait_until
+from integration_support import Stack, metric_value, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def metric_value(text: str, name: str, **labels: str) -> float:
-    """Sum of the samples of ``name`` whose labels include ``labels`` (0 when absent)."""
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
-            continue
-        match = re.match(r"^([^{\s]+)(\{(.*)\})?\s+(\S+)$", line)
-        if not match or match.group(1) != name:
-            continue
-        sample_labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', match.group(3) or ""))
-        if all(sample_labels.get(k) == v for k, v in labels.items()):
-            total += float(match.group(4))
-    return total
 
 
 def _counts(url: str) -> tuple[int, int, int]:
