@@ -308,3 +308,11 @@ def test_build_context_keeps_what_the_dockerfile_copies() -> None:
             assert not any(fnmatch.fnmatch(path, pattern) or path.startswith(pattern + "/") for pattern in ignored), (
                 f"the Dockerfile copies {path}, which Dockerfile.dockerignore drops"
             )
+
+
+def test_ci_installs_promtool_before_the_tests() -> None:
+    # tests/integration/test_stack_observability.py needs Debian's prometheus package (prometheus, promtool).
+    ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    install = ci.find("apt-get install -y -qq --no-install-recommends prometheus")
+    assert 0 <= ci.find("command -v promtool") < install < ci.find("\nuv run pytest"), "install prometheus first"
+    assert "policy-rc.d" in ci, "Debian's prometheus service must not be started on port 9090"

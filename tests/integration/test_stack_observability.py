@@ -356,9 +356,10 @@ class Services:
         log = self.stack.data_dir / f"{name}.log"
         self.stack.logs[name] = log
         self.env[name] = env
-        self.stack.procs[name] = subprocess.Popen(
-            [NIANBAO, *command], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
-        )
+        with log.open("wb") as out:
+            self.stack.procs[name] = subprocess.Popen(
+                [NIANBAO, *command], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     def wait_healthy(self, timeout: float = 90) -> None:
         """Each service's own compose healthcheck passes (and workers have joined their queue)."""
@@ -386,11 +387,12 @@ class Prometheus:
         self.port = port
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = workdir / "prometheus.log"
-        self.proc = subprocess.Popen(
-            [binary, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
-            stdout=self.log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [binary, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'tsdb'}",
+                 f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
 
     def wait_ready(self) -> None:
         def ready() -> bool:
@@ -482,18 +484,9 @@ def _check_sql_as_grafana_reader(postgres_url: str) -> None:
     admin = create_engine(postgres_url)
     try:
         for _ in range(2):  # idempotent: the db-readonly service runs it on every `up`
-            result = _run(
-                str(psql),
-                libpq_url,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-v",
-                f"reader_password={password}",
-                "-v",
-                f"reader_role={role}",
-                "-f",
-                str(DEPLOY / "postgres" / "grafana-reader.sql"),
-            )
+            variables = ("ON_ERROR_STOP=1", f"reader_password={password}", f"reader_role={role}")
+            options = [arg for variable in variables for arg in ("-v", variable)]
+            result = _run(str(psql), libpq_url, *options, "-f", str(DEPLOY / "postgres" / "grafana-reader.sql"))
             assert result.returncode == 0, result.stdout + result.stderr
         reader = create_engine(url.set(username=role, password=password))
         try:
