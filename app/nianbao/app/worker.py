@@ -50,6 +50,15 @@ def build_app(service: str, settings: Any) -> Any:
     return app
 
 
+def _zero_task_outcomes(service: str) -> None:
+    """Create every task-outcome series at 0, so the first failure after a start shows up in rate()."""
+    from nianbao.shared.taskrunner import OUTCOMES
+
+    metrics = importlib.import_module(f"nianbao.{service}.metrics")
+    for outcome in OUTCOMES:
+        metrics.TASKS.labels(outcome)
+
+
 def run_worker(service: str, *, concurrency: int, metrics_port: int | None, loglevel: str) -> None:
     if service not in SERVICES:
         raise WorkerConfigError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
@@ -77,6 +86,7 @@ def run_worker(service: str, *, concurrency: int, metrics_port: int | None, logl
     signals.worker_process_init.connect(_child_init, weak=False)
     signals.worker_process_shutdown.connect(_child_exit, weak=False)
     app = build_app(service, settings)
+    _zero_task_outcomes(service)
     app.worker_main(
         [
             "worker",
