@@ -144,3 +144,26 @@ def test_retry_after_within_the_wait_budget_is_honoured(portal: Portal, crawler:
     throttled = next(r for r in portal.requests if r.path.endswith(articles[0].trs_path))
     after = next(r for r in portal.requests if r.path.endswith(articles[1].trs_path))
     assert after.at - throttled.at >= 0.95
+
+
+def test_spacing_counts_from_the_actual_send_not_the_grant(limiter: HostLimiter) -> None:
+    """A request that leaves 0.3 s after its grant (a busy process) pushes the next start to send + 1 s."""
+    rate = HostRate(min_delay_s=1.0, jitter_s=0.0, max_concurrency=1)
+    with host_slot(limiter, "late.gov.cn", rate, max_wait_s=5) as clock:
+        granted = time.monotonic()
+        time.sleep(0.3)
+        clock.mark_sent()
+        sent = time.monotonic()
+    with host_slot(limiter, "late.gov.cn", rate, max_wait_s=5):
+        second = time.monotonic()
+    assert second - sent >= 0.98  # 1 s from the send (2 ms for clock granularity), not from the grant
+    assert second - granted >= 1.28
+
+
+def test_no_send_keeps_the_grant_anchored_spacing(limiter: HostLimiter) -> None:
+    rate = HostRate(min_delay_s=0.4, jitter_s=0.0, max_concurrency=1)
+    with host_slot(limiter, "refused.gov.cn", rate, max_wait_s=5):
+        granted = time.monotonic()  # nothing sent: e.g. the address was refused before connecting
+    with host_slot(limiter, "refused.gov.cn", rate, max_wait_s=5):
+        second = time.monotonic()
+    assert 0.38 <= second - granted < 1.0

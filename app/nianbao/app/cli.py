@@ -170,7 +170,11 @@ def _enqueue(site_ids: list[str], *, force: bool, reason: Literal["cli", "api"])
 def worker(
     service: Annotated[str, typer.Argument(help="crawler | parser | validator")],
     concurrency: Annotated[
-        int | None, typer.Option(help="Worker processes (default NIANBAO_WORKER_CONCURRENCY).")
+        int | None,
+        typer.Option(
+            help="Processes (parser, validator: NIANBAO_WORKER_CONCURRENCY) or threads "
+            "(crawler: NIANBAO_CRAWLER_THREADS)."
+        ),
     ] = None,
     metrics_port: Annotated[
         int | None, typer.Option(help="Serve /metrics here (default NIANBAO_METRICS_PORT).")
@@ -182,12 +186,8 @@ def worker(
 
     settings = AppSettings()
     try:
-        run_worker(
-            service,
-            concurrency=concurrency or settings.worker_concurrency,
-            metrics_port=metrics_port,
-            loglevel=loglevel,
-        )
+        default = settings.crawler_threads if service == "crawler" else settings.worker_concurrency
+        run_worker(service, concurrency=concurrency or default, metrics_port=metrics_port, loglevel=loglevel)
     except WorkerConfigError as exc:
         raise _fail(str(exc)) from None
 

@@ -8,7 +8,12 @@ from nianbao.shared.settings import CommonSettings
 
 
 class AppSettings(CommonSettings):
-    worker_concurrency: int = Field(2, description="Processes per worker (Celery prefork pool).")
+    worker_concurrency: int = Field(2, description="Processes per parser/validator worker (Celery prefork pool).")
+    crawler_threads: int = Field(
+        16,
+        description="Sites a crawler worker crawls at once (Celery threads pool; the wait is network and "
+        "per-host spacing, not CPU).",
+    )
     admin_token: SecretStr | None = Field(
         None, description="Bearer token the admin API requires; the API refuses to start without one."
     )

@@ -22,10 +22,16 @@ class ServiceSpec:
     settings_path: str  # "module:Class"
     tasks_module: str
     queue: str
+    # The crawler waits on the network and on per-host spacing, one site per task: threads let one
+    # process crawl many sites at once (measured in bench/crawler). Parsing and validating are CPU-bound:
+    # processes.
+    pool: str = "prefork"
 
 
 SERVICES: dict[str, ServiceSpec] = {
-    "crawler": ServiceSpec("nianbao.crawler.settings:CrawlerSettings", "nianbao.crawler.tasks", CRAWLER_QUEUE),
+    "crawler": ServiceSpec(
+        "nianbao.crawler.settings:CrawlerSettings", "nianbao.crawler.tasks", CRAWLER_QUEUE, pool="threads"
+    ),
     "parser": ServiceSpec("nianbao.parser.settings:ParserSettings", "nianbao.parser.tasks", PARSER_QUEUE),
     "validator": ServiceSpec(
         "nianbao.validator.settings:ValidatorSettings", "nianbao.validator.tasks", VALIDATOR_QUEUE
@@ -91,6 +97,7 @@ def run_worker(service: str, *, concurrency: int, metrics_port: int | None, logl
         [
             "worker",
             f"--queues={SERVICES[service].queue}",
+            f"--pool={SERVICES[service].pool}",
             f"--concurrency={concurrency}",
             f"--hostname={service}-{os.getpid()}@%h",
             f"--loglevel={loglevel}",

@@ -67,7 +67,8 @@ def _make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # A threaded crawler worker runs many site crawls at once, each with its own sessions.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
 
 
 @contextmanager

@@ -11,8 +11,9 @@ import re
 
 # Small bodies that only run a script to set a cookie and reload (C3VK, HOY_TR, WZWS style shells).
 SHELL_MAX_BYTES = 4096
-_SCRIPT_ONLY = re.compile(rb"^\s*(<!doctype[^>]*>\s*)?(<html[^>]*>\s*)?(<head[^>]*>\s*)?(<meta[^>]*>\s*)*<script",
-                          re.IGNORECASE)
+_SCRIPT_ONLY = re.compile(
+    rb"^\s*(<!doctype[^>]*>\s*)?(<html[^>]*>\s*)?(<head[^>]*>\s*)?(<meta[^>]*>\s*)*<script", re.IGNORECASE
+)
 
 
 def detect_challenge(status: int, body: bytes, headers: dict[str, str] | None = None) -> str | None:
@@ -22,7 +23,7 @@ def detect_challenge(status: int, body: bytes, headers: dict[str, str] | None = 
     (Tencent EdgeOne ``WTKkN`` marker), ``wzws``, ``js_cookie`` (tiny script-only page setting
     ``document.cookie``). A 521 without the Jiasule marker is Cloudflare's "origin down", not a challenge.
     """
-    head = body[:SHELL_MAX_BYTES * 4]
+    head = body[: SHELL_MAX_BYTES * 4]
     lowered = head.lower()
     cookies = (headers or {}).get("set-cookie", "").lower()
     if b"__jsl_clearance" in lowered or "__jsluid" in cookies:

@@ -23,16 +23,19 @@ _robots: dict[tuple[float, float], RobotsCache] = {}
 
 
 def address_policy(site: SiteConfig, settings: CrawlerSettings) -> AddressPolicy:
-    return AddressPolicy(allow_loopback=settings.allow_loopback or site.allow_private_addresses,
-                         allow_private=site.allow_private_addresses)
+    return AddressPolicy(
+        allow_loopback=settings.allow_loopback or site.allow_private_addresses,
+        allow_private=site.allow_private_addresses,
+    )
 
 
 def build_client(site: SiteConfig, settings: CrawlerSettings) -> httpx.Client:
     """An httpx client whose connections are checked against the site's address policy."""
     timeout = site.http.timeout_s or settings.read_timeout_s
     return httpx.Client(
-        transport=GuardedTransport(address_policy(site, settings),
-                                   limits=httpx.Limits(max_connections=4, max_keepalive_connections=2)),
+        transport=GuardedTransport(
+            address_policy(site, settings), limits=httpx.Limits(max_connections=4, max_keepalive_connections=2)
+        ),
         timeout=httpx.Timeout(timeout, connect=settings.connect_timeout_s),
         follow_redirects=False,
         trust_env=False,

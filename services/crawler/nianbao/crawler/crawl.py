@@ -40,22 +40,22 @@ class CrawlSummary:
     without_fingerprint: int = 0  # report pages lacking the template markers (kept; listed for review)
 
     def __str__(self) -> str:
-        return (f"{self.pages_listed} listing page(s), {self.reports_found} report(s) found: "
-                f"{self.fetched} fetched, {self.not_modified} not modified, {self.unchanged} unchanged, "
-                f"{self.published} published, {self.attachments} attachment(s), {self.errors} error(s)"
-                + (f", {self.challenges} challenge(s)" if self.challenges else ""))
+        return (
+            f"{self.pages_listed} listing page(s), {self.reports_found} report(s) found: "
+            f"{self.fetched} fetched, {self.not_modified} not modified, {self.unchanged} unchanged, "
+            f"{self.published} published, {self.attachments} attachment(s), {self.errors} error(s)"
+            + (f", {self.challenges} challenge(s)" if self.challenges else "")
+        )
 
 
-def run_crawl(*, fetcher: SiteFetcher, force: bool, settings: CrawlerSettings,
-              publisher: Publisher) -> CrawlSummary:
+def run_crawl(*, fetcher: SiteFetcher, force: bool, settings: CrawlerSettings, publisher: Publisher) -> CrawlSummary:
     """Crawl ``fetcher.site``. Raises TransientError when no listing page could be read for a reason
     that may pass (network, 5xx, back-off, robots.txt unreachable), PermanentError when none could be
     read for a reason that will not (404, robots disallow, challenge, refused)."""
     site = fetcher.site
     summary = CrawlSummary(site.id)
     max_pages = site.politeness.max_pages_per_run or settings.max_pages_per_run
-    ctx = DiscoveryContext(site, lambda url, kind: fetcher.get(url, kind=kind), fetcher.host_ok,
-                           max_pages=max_pages)
+    ctx = DiscoveryContext(site, lambda url, kind: fetcher.get(url, kind=kind), fetcher.host_ok, max_pages=max_pages)
     candidates = discover(ctx)
     summary.pages_listed = sum(1 for v in ctx.log.visits if v.outcome in ("ok", "unchanged", "not_modified"))
     summary.challenges = len(ctx.log.challenges)
@@ -69,8 +69,7 @@ def run_crawl(*, fetcher: SiteFetcher, force: bool, settings: CrawlerSettings,
     summary.reports_found = len(candidates)
     metrics.REPORTS.labels(site.id, site.family, "discovered").inc(len(candidates))
     for candidate in candidates:
-        _crawl_report(candidate, fetcher=fetcher, force=force, settings=settings, publisher=publisher,
-                      summary=summary)
+        _crawl_report(candidate, fetcher=fetcher, force=force, settings=settings, publisher=publisher, summary=summary)
     metrics.LAST_SUCCESS.labels(site.id).set(time.time())
     log.info("crawled %s: %s", site.id, summary)
     return summary
@@ -84,8 +83,15 @@ def _fetch_candidate(fetcher: SiteFetcher, candidate: Candidate, kind: str) -> P
     return page
 
 
-def _crawl_report(candidate: Candidate, *, fetcher: SiteFetcher, force: bool, settings: CrawlerSettings,
-                  publisher: Publisher, summary: CrawlSummary) -> None:
+def _crawl_report(
+    candidate: Candidate,
+    *,
+    fetcher: SiteFetcher,
+    force: bool,
+    settings: CrawlerSettings,
+    publisher: Publisher,
+    summary: CrawlSummary,
+) -> None:
     site = fetcher.site
     kind = "attachment" if is_document_url(candidate.url, site.attachments.extensions) else "page"
     page = _fetch_candidate(fetcher, candidate, kind)
@@ -112,15 +118,27 @@ def _crawl_report(candidate: Candidate, *, fetcher: SiteFetcher, force: bool, se
         _publish(page, candidate.title, site_id=site.id, publisher=publisher)
         summary.published += 1
         if kind == "page" and settings.fetch_attachments and site.attachments.fetch:
-            _crawl_attachments(page, fetcher=fetcher, settings=settings, publisher=publisher,
-                               summary=summary, force=force)
+            _crawl_attachments(
+                page, fetcher=fetcher, settings=settings, publisher=publisher, summary=summary, force=force
+            )
 
 
-def _crawl_attachments(page: Page, *, fetcher: SiteFetcher, settings: CrawlerSettings, publisher: Publisher,
-                       summary: CrawlSummary, force: bool) -> None:
+def _crawl_attachments(
+    page: Page,
+    *,
+    fetcher: SiteFetcher,
+    settings: CrawlerSettings,
+    publisher: Publisher,
+    summary: CrawlSummary,
+    force: bool,
+) -> None:
     site = fetcher.site
-    links = attachment_links(page.text(site.http.encoding), page.final_url or page.url, site.attachments,
-                             limit=settings.max_attachments_per_page)
+    links = attachment_links(
+        page.text(site.http.encoding),
+        page.final_url or page.url,
+        site.attachments,
+        limit=settings.max_attachments_per_page,
+    )
     for link in links:
         if not fetcher.host_ok(link.url):
             continue
@@ -136,13 +154,15 @@ def _crawl_attachments(page: Page, *, fetcher: SiteFetcher, settings: CrawlerSet
 
 def _publish(page: Page, title: str | None, *, site_id: str, publisher: Publisher) -> None:
     assert page.raw_key is not None and page.content_sha256 is not None  # checked by the callers
-    publisher.publish(PageFetched(
-        site_id=site_id,
-        url=page.url,
-        final_url=page.final_url or page.url,
-        raw_key=page.raw_key,
-        content_sha256=page.content_sha256,
-        media_type=page.media_type or "text/html",
-        http_charset=page.http_charset,
-        title_hint=title,
-    ))
+    publisher.publish(
+        PageFetched(
+            site_id=site_id,
+            url=page.url,
+            final_url=page.final_url or page.url,
+            raw_key=page.raw_key,
+            content_sha256=page.content_sha256,
+            media_type=page.media_type or "text/html",
+            http_charset=page.http_charset,
+            title_hint=title,
+        )
+    )

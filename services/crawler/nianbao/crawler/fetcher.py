@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -21,12 +22,31 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 # What each kind of request may receive. Listings include JSON/XML (API families); attachments are
 # documents. Servers often send PDFs as octet-stream, so attachments accept it too.
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-LISTING_TYPES = (*HTML_TYPES, "application/json", "text/json", "text/javascript", "application/javascript",
-                 "text/xml", "application/xml", "text/plain")
-DOCUMENT_TYPES = ("application/pdf", "application/msword", "application/vnd.", "application/ofd",
-                  "application/zip", "application/x-zip-compressed", "application/x-rar", "application/rtf",
-                  "application/kswps", "application/wps", "application/octet-stream", "application/x-download",
-                  "application/force-download")
+LISTING_TYPES = (
+    *HTML_TYPES,
+    "application/json",
+    "text/json",
+    "text/javascript",
+    "application/javascript",
+    "text/xml",
+    "application/xml",
+    "text/plain",
+)
+DOCUMENT_TYPES = (
+    "application/pdf",
+    "application/msword",
+    "application/vnd.",
+    "application/ofd",
+    "application/zip",
+    "application/x-zip-compressed",
+    "application/x-rar",
+    "application/rtf",
+    "application/kswps",
+    "application/wps",
+    "application/octet-stream",
+    "application/x-download",
+    "application/force-download",
+)
 ACCEPTED_TYPES: dict[str, tuple[str, ...]] = {
     "listing": LISTING_TYPES,
     "page": HTML_TYPES,
@@ -77,6 +97,17 @@ def media_type_ok(kind: str, media_type: str | None) -> bool:
     return any(media_type.startswith(prefix) for prefix in ACCEPTED_TYPES[kind])
 
 
+SENT_EVENT = "http11.send_request_headers.complete"  # httpcore trace event
+
+
+def _sent_tracer(on_sent: Callable[[], None]) -> Callable[[str, dict[str, Any]], None]:
+    def trace(event: str, _info: dict[str, Any]) -> None:
+        if event == SENT_EVENT:
+            on_sent()
+
+    return trace
+
+
 def http_get(
     client: httpx.Client,
     url: str,
@@ -87,45 +118,74 @@ def http_get(
     max_redirects: int,
     max_bytes: int,
     deadline_s: float,
+    on_sent: Callable[[], None] | None = None,
 ) -> HttpResult:
-    """GET ``url``, following at most ``max_redirects`` redirects to hosts ``host_ok`` accepts."""
+    """GET ``url``, following at most ``max_redirects`` redirects to hosts ``host_ok`` accepts.
+
+    ``on_sent`` is called when a request head has been written to the socket (each hop): the host
+    limiter spaces requests from that moment, not from when the slot was granted."""
     started = time.monotonic()
     current = url
     redirects: list[str] = []
     while True:
         request = client.build_request("GET", current, headers=headers)
+        if on_sent is not None:
+            request.extensions["trace"] = _sent_tracer(on_sent)
         response = client.send(request, stream=True, follow_redirects=False)
         try:
             if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
                 target = absolute(current, response.headers["location"])
                 if target is None:
-                    raise FetchRefused("bad_redirect", f"unusable Location {response.headers['location']!r}",
-                                       final_url=current, status=response.status_code)
+                    raise FetchRefused(
+                        "bad_redirect",
+                        f"unusable Location {response.headers['location']!r}",
+                        final_url=current,
+                        status=response.status_code,
+                    )
                 if len(redirects) >= max_redirects:
-                    raise FetchRefused("too_many_redirects", f"more than {max_redirects} redirects",
-                                       final_url=current, status=response.status_code)
+                    raise FetchRefused(
+                        "too_many_redirects",
+                        f"more than {max_redirects} redirects",
+                        final_url=current,
+                        status=response.status_code,
+                    )
                 if not host_ok(target):
-                    raise FetchRefused("offsite_redirect", f"redirect to a host not allowed: {target}",
-                                       final_url=current, status=response.status_code)
+                    raise FetchRefused(
+                        "offsite_redirect",
+                        f"redirect to a host not allowed: {target}",
+                        final_url=current,
+                        status=response.status_code,
+                    )
                 redirects.append(target)
                 current = target
                 # Conditional headers stay: the stored validators came from the final response of
                 # this same chain, so they still describe the document at its end.
                 continue
             if response.status_code == 200 and not media_type_ok(kind, _media(response)):
-                raise FetchRefused("unwanted_type", f"content type {_media(response)} not accepted for {kind}",
-                                   final_url=current, status=200)
+                raise FetchRefused(
+                    "unwanted_type",
+                    f"content type {_media(response)} not accepted for {kind}",
+                    final_url=current,
+                    status=200,
+                )
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes * 4:
                 # Compressed bodies can expand, so the declared length is only a coarse early stop.
-                raise FetchRefused("too_large", f"declared {declared} bytes", final_url=current,
-                                   status=response.status_code)
-            body = _read_capped(response, max_bytes=max_bytes, started=started, deadline_s=deadline_s,
-                                url=current)
+                raise FetchRefused(
+                    "too_large", f"declared {declared} bytes", final_url=current, status=response.status_code
+                )
+            body = _read_capped(response, max_bytes=max_bytes, started=started, deadline_s=deadline_s, url=current)
         finally:
             response.close()
-        return HttpResult(url=url, final_url=current, status=response.status_code, headers=response.headers,
-                          body=body, elapsed_s=time.monotonic() - started, redirects=redirects)
+        return HttpResult(
+            url=url,
+            final_url=current,
+            status=response.status_code,
+            headers=response.headers,
+            body=body,
+            elapsed_s=time.monotonic() - started,
+            redirects=redirects,
+        )
 
 
 def _media(response: httpx.Response) -> str | None:
@@ -137,8 +197,7 @@ def _media_of(headers: httpx.Headers) -> str | None:
     return value.split(";", 1)[0].strip().lower() or None
 
 
-def _read_capped(response: httpx.Response, *, max_bytes: int, started: float, deadline_s: float,
-                 url: str) -> bytes:
+def _read_capped(response: httpx.Response, *, max_bytes: int, started: float, deadline_s: float, url: str) -> bytes:
     """Read the decompressed body, stopping at ``max_bytes`` or the deadline (decompression bombs and
     slow-drip servers both end here)."""
     chunks: list[bytes] = []
@@ -146,10 +205,15 @@ def _read_capped(response: httpx.Response, *, max_bytes: int, started: float, de
     for chunk in response.iter_bytes():
         total += len(chunk)
         if total > max_bytes:
-            raise FetchRefused("too_large", f"body exceeds {max_bytes} bytes after decompression",
-                               final_url=url, status=response.status_code)
+            raise FetchRefused(
+                "too_large",
+                f"body exceeds {max_bytes} bytes after decompression",
+                final_url=url,
+                status=response.status_code,
+            )
         if time.monotonic() - started > deadline_s:
-            raise FetchRefused("deadline", f"request took longer than {deadline_s:.0f}s", final_url=url,
-                               status=response.status_code)
+            raise FetchRefused(
+                "deadline", f"request took longer than {deadline_s:.0f}s", final_url=url, status=response.status_code
+            )
         chunks.append(chunk)
     return b"".join(chunks)

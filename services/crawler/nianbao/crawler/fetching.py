@@ -118,8 +118,9 @@ class SiteFetcher:
                 self._crawl_delay[host_of(url)] = verdict.crawl_delay_s
             if not verdict.allowed:
                 outcome = "robots_unavailable" if verdict.reason == "unavailable" else "robots_denied"
-                metrics.ROBOTS_DENIALS.labels(self.site.id, "unavailable" if verdict.reason == "unavailable"
-                                              else "rules").inc()
+                metrics.ROBOTS_DENIALS.labels(
+                    self.site.id, "unavailable" if verdict.reason == "unavailable" else "rules"
+                ).inc()
                 return self._finish(Page(url, kind, outcome, error=f"robots.txt: {verdict.reason}"))
         validators = self.state.validators(url) if self.state is not None else None
         return self._finish(self._exchange(url, kind, validators, conditional=conditional and not self.forced))
@@ -153,12 +154,20 @@ class SiteFetcher:
 
     def _http(self, url: str, kind: str, headers: dict[str, str]) -> HttpResult:
         host = host_of(url)
-        with host_slot(self.limiter, host, self._rate(host), max_wait_s=self.settings.backoff_max_wait_s):
+        with host_slot(self.limiter, host, self._rate(host), max_wait_s=self.settings.backoff_max_wait_s) as clock:
             self.requests += 1
             cap = self.settings.max_attachment_bytes if kind == "attachment" else self.settings.max_body_bytes
-            return http_get(self.client, url, kind=kind, headers=headers, host_ok=self.host_ok,
-                            max_redirects=self.settings.max_redirects, max_bytes=cap,
-                            deadline_s=self.settings.request_deadline_s)
+            return http_get(
+                self.client,
+                url,
+                kind=kind,
+                headers=headers,
+                host_ok=self.host_ok,
+                max_redirects=self.settings.max_redirects,
+                max_bytes=cap,
+                deadline_s=self.settings.request_deadline_s,
+                on_sent=clock.mark_sent,
+            )
 
     def _exchange(self, url: str, kind: str, validators: Validators | None, *, conditional: bool) -> Page:
         started = time.monotonic()
@@ -167,23 +176,38 @@ class SiteFetcher:
         except HostBackedOff as exc:
             return Page(url, kind, "backed_off", error=str(exc))
         except FetchRefused as exc:
-            return Page(url, kind, "refused", final_url=exc.final_url, status=exc.status, error=str(exc),
-                        elapsed_ms=_ms(started))
+            return Page(
+                url,
+                kind,
+                "refused",
+                final_url=exc.final_url,
+                status=exc.status,
+                error=str(exc),
+                elapsed_ms=_ms(started),
+            )
         except AddressRefused as exc:
             return Page(url, kind, "refused", error=f"address: {exc}", elapsed_ms=_ms(started))
         except httpx.TransportError as exc:  # timeouts, refused connections, TLS and protocol errors
-            return Page(url, kind, "network_error", error=f"{type(exc).__name__}: {exc}"[:500],
-                        elapsed_ms=_ms(started))
+            return Page(url, kind, "network_error", error=f"{type(exc).__name__}: {exc}"[:500], elapsed_ms=_ms(started))
         metrics.REQUEST_SECONDS.labels(kind).observe(result.elapsed_s)
         metrics.RESPONSE_BYTES.labels(self.site.id, kind).inc(len(result.body))
         return self._classify(result, kind, validators)
 
     def _classify(self, result: HttpResult, kind: str, validators: Validators | None) -> Page:
         host = host_of(result.final_url)
-        page = Page(result.url, kind, "ok", final_url=result.final_url, status=result.status,
-                    media_type=result.media_type, http_charset=result.http_charset,
-                    elapsed_ms=int(result.elapsed_s * 1000), is_new=validators is None,
-                    etag=result.headers.get("etag"), last_modified=result.headers.get("last-modified"))
+        page = Page(
+            result.url,
+            kind,
+            "ok",
+            final_url=result.final_url,
+            status=result.status,
+            media_type=result.media_type,
+            http_charset=result.http_charset,
+            elapsed_ms=int(result.elapsed_s * 1000),
+            is_new=validators is None,
+            etag=result.headers.get("etag"),
+            last_modified=result.headers.get("last-modified"),
+        )
         status = result.status
         challenge = None
         if self.site.http.challenge == "detect" and kind != "robots":
@@ -207,7 +231,7 @@ class SiteFetcher:
             self.limiter.reset(host)
             return page
         if status >= 400 or status < 200:
-            page.outcome = ("throttled" if status == 429 else "server_error" if status >= 500 else "http_error")
+            page.outcome = "throttled" if status == 429 else "server_error" if status >= 500 else "http_error"
             page.error = page.error or f"HTTP {status}"
             return page
         self.limiter.reset(host)
@@ -242,14 +266,26 @@ class SiteFetcher:
         if page.outcome == "not_modified":
             metrics.NOT_MODIFIED.labels(self.site.id).inc()
         if self.state is not None:
-            self.state.record(Fetch(
-                site_id=self.site.id, url=page.url, final_url=page.final_url, kind=page.kind,
-                outcome=page.outcome, status_code=page.status, content_sha256=page.content_sha256,
-                raw_key=page.raw_key, etag=page.etag, last_modified=page.last_modified,
-                media_type=page.media_type, forced=self.forced,
-                bytes=len(page.body) if page.body is not None and page.outcome in ("ok", "unchanged") else None,
-                elapsed_ms=page.elapsed_ms, error=page.error, fetched_at=datetime.now(UTC),
-            ))
+            self.state.record(
+                Fetch(
+                    site_id=self.site.id,
+                    url=page.url,
+                    final_url=page.final_url,
+                    kind=page.kind,
+                    outcome=page.outcome,
+                    status_code=page.status,
+                    content_sha256=page.content_sha256,
+                    raw_key=page.raw_key,
+                    etag=page.etag,
+                    last_modified=page.last_modified,
+                    media_type=page.media_type,
+                    forced=self.forced,
+                    bytes=len(page.body) if page.body is not None and page.outcome in ("ok", "unchanged") else None,
+                    elapsed_ms=page.elapsed_ms,
+                    error=page.error,
+                    fetched_at=datetime.now(UTC),
+                )
+            )
         return page
 
 

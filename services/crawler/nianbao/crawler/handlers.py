@@ -49,9 +49,16 @@ def crawl_site(
     own_client = client is None
     http = client if client is not None else build_client(site, settings)
     try:
-        fetcher = SiteFetcher(site=site, settings=settings, client=http, store=store, state=state,
-                              limiter=limiter or shared_limiter(settings), robots=robots or shared_robots(settings),
-                              forced=message.force)
+        fetcher = SiteFetcher(
+            site=site,
+            settings=settings,
+            client=http,
+            store=store,
+            state=state,
+            limiter=limiter or shared_limiter(settings),
+            robots=robots or shared_robots(settings),
+            forced=message.force,
+        )
         return run_crawl(fetcher=fetcher, force=message.force, settings=settings, publisher=publisher)
     finally:
         if own_client:

@@ -25,9 +25,7 @@ REQUEST_SECONDS = Histogram(
     ["kind"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120),
 )
-NOT_MODIFIED = Counter(
-    "nianbao_crawler_not_modified_total", "Conditional GETs answered 304, by site.", ["site"]
-)
+NOT_MODIFIED = Counter("nianbao_crawler_not_modified_total", "Conditional GETs answered 304, by site.", ["site"])
 ROBOTS_DENIALS = Counter(
     "nianbao_crawler_robots_denials_total",
     "URLs not fetched because of robots.txt (reason: rules | unavailable), by site.",

@@ -55,8 +55,10 @@ class HostLimiter(Protocol):
     def acquire(self, host: str, rate: HostRate, *, max_wait_s: float) -> str:
         """Block until a request to ``host`` may start; returns a token for :meth:`release`."""
 
-    def release(self, host: str, token: str) -> None:
-        """Free the slot taken by :meth:`acquire`."""
+    def release(self, host: str, token: str, *, sent_ago_s: float | None = None) -> None:
+        """Free the slot taken by :meth:`acquire`. ``sent_ago_s`` (how long ago the request head went
+        out) re-anchors the host's spacing on the actual send: a request that left late after its grant
+        must not shorten the gap to the next one."""
 
     def back_off(self, host: str, policy: BackoffPolicy, *, retry_after_s: float | None = None) -> float:
         """Record a push-back from ``host``; returns the back-off chosen, in seconds."""
@@ -65,13 +67,28 @@ class HostLimiter(Protocol):
         """The host answered normally: forget its strikes."""
 
 
+class SendClock:
+    """When the request made under one host slot last went out (``time.monotonic``)."""
+
+    def __init__(self) -> None:
+        self.sent_at: float | None = None
+
+    def mark_sent(self) -> None:
+        self.sent_at = time.monotonic()
+
+    def sent_ago_s(self) -> float | None:
+        return None if self.sent_at is None else max(0.0, time.monotonic() - self.sent_at)
+
+
 @contextmanager
-def host_slot(limiter: HostLimiter, host: str, rate: HostRate, *, max_wait_s: float) -> Iterator[None]:
+def host_slot(limiter: HostLimiter, host: str, rate: HostRate, *, max_wait_s: float) -> Iterator[SendClock]:
+    """Hold one of ``host``'s request slots; mark the send on the yielded clock."""
     token = limiter.acquire(host, rate, max_wait_s=max_wait_s)
+    clock = SendClock()
     try:
-        yield
+        yield clock
     finally:
-        limiter.release(host, token)
+        limiter.release(host, token, sent_ago_s=clock.sent_ago_s())
 
 
 @dataclass
@@ -88,6 +105,7 @@ class LocalLimiter:
     def __init__(self) -> None:
         self._lock = threading.Condition()
         self._hosts: dict[str, _HostState] = {}
+        self._spacing: dict[str, float] = {}  # token -> spacing granted with it
 
     def acquire(self, host: str, rate: HostRate, *, max_wait_s: float) -> str:
         with self._lock:
@@ -104,14 +122,20 @@ class LocalLimiter:
                 elif now < state.next_at:
                     self._lock.wait(state.next_at - now)
                 else:
+                    spacing = rate.spacing()
                     state.active += 1
-                    state.next_at = now + rate.spacing()
-                    return uuid.uuid4().hex
+                    state.next_at = now + spacing
+                    token = uuid.uuid4().hex
+                    self._spacing[token] = spacing
+                    return token
 
-    def release(self, host: str, token: str) -> None:
+    def release(self, host: str, token: str, *, sent_ago_s: float | None = None) -> None:
         with self._lock:
             state = self._hosts.setdefault(host, _HostState())
             state.active = max(0, state.active - 1)
+            spacing = self._spacing.pop(token, None)
+            if spacing is not None and sent_ago_s is not None:
+                state.next_at = max(state.next_at, time.monotonic() - sent_ago_s + spacing)
             self._lock.notify_all()
 
     def back_off(self, host: str, policy: BackoffPolicy, *, retry_after_s: float | None = None) -> float:

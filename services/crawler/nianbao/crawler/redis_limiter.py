@@ -9,6 +9,7 @@ clock skew does not matter.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from typing import Any
@@ -33,6 +34,22 @@ redis.call('ZADD', slots, now, token)
 redis.call('PEXPIRE', slots, lease_ms)
 redis.call('SET', nextk, now + delay_ms, 'PX', delay_ms + 1000)
 return {0, 0}
+"""
+
+# Frees the slot and, given how long ago the request went out, moves ``next`` to send time + spacing
+# (never earlier than it already is). Returns how far ``next`` moved, in ms.
+_RELEASE = """
+local slots, nextk = KEYS[1], KEYS[2]
+local token, sent_ago_ms, spacing_ms = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREM', slots, token)
+if sent_ago_ms < 0 then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.ceil(tonumber(t[2]) / 1000)
+local want = now - sent_ago_ms + spacing_ms
+local current = tonumber(redis.call('GET', nextk) or '0')
+if want <= current then return 0 end
+redis.call('SET', nextk, want, 'PX', math.max(want - now, 1) + 1000)
+return want - current
 """
 
 # Returns the back-off chosen in ms.
@@ -66,7 +83,10 @@ class RedisLimiter:
         self.lease_ms = int(lease_s * 1000)
         self.prefix = prefix
         self._acquire: Any = client.register_script(_ACQUIRE)
+        self._release: Any = client.register_script(_RELEASE)
         self._backoff: Any = client.register_script(_BACKOFF)
+        self._spacing_ms: dict[str, int] = {}  # token -> spacing granted with it (this process's tokens)
+        self._lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str, *, lease_s: float) -> RedisLimiter:
@@ -82,14 +102,20 @@ class RedisLimiter:
             delay_ms = int(rate.spacing() * 1000)
             state, wait_ms = self._acquire(keys=keys, args=[token, rate.max_concurrency, self.lease_ms, delay_ms])
             if int(state) == 0:
+                with self._lock:
+                    self._spacing_ms[token] = delay_ms
                 return token
             wait_s = int(wait_ms) / 1000
             if int(state) == 1 and wait_s > max_wait_s:
                 raise HostBackedOff(host, wait_s)
             time.sleep(min(max(wait_s, 0.005), 5.0))
 
-    def release(self, host: str, token: str) -> None:
-        self.client.zrem(self._key(host, "slots"), token)
+    def release(self, host: str, token: str, *, sent_ago_s: float | None = None) -> None:
+        with self._lock:
+            spacing_ms = self._spacing_ms.pop(token, 0)
+        # Floor the elapsed time (never overstate how long ago it was): the gap can only grow.
+        sent_ago_ms = -1 if sent_ago_s is None else int(sent_ago_s * 1000)
+        self._release(keys=[self._key(host, "slots"), self._key(host, "next")], args=[token, sent_ago_ms, spacing_ms])
 
     def back_off(self, host: str, policy: BackoffPolicy, *, retry_after_s: float | None = None) -> float:
         retry_ms = -1 if retry_after_s is None else int(max(0.0, retry_after_s) * 1000)

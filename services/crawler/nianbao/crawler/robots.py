@@ -70,9 +70,7 @@ class RobotsCache:
         if entry.parser is None:
             return RobotsVerdict(True, "no_robots")
         delay = entry.parser.crawl_delay(agent)
-        return RobotsVerdict(
-            entry.parser.can_fetch(agent, url), "rules", float(delay) if delay is not None else None
-        )
+        return RobotsVerdict(entry.parser.can_fetch(agent, url), "rules", float(delay) if delay is not None else None)
 
     def _cached(self, origin: str) -> _Entry | None:
         with self._lock:

@@ -43,8 +43,12 @@ def site_entries(site: SiteConfig) -> dict[str, dict[str, Any]]:
     entries = {
         f"crawl:{site.id}:peak": {
             **common,
-            "schedule": crontab(minute=minute, hour=hour, day_of_week=",".join(map(str, weekdays)),
-                                month_of_year=",".join(map(str, peak))),
+            "schedule": crontab(
+                minute=minute,
+                hour=hour,
+                day_of_week=",".join(map(str, weekdays)),
+                month_of_year=",".join(map(str, peak)),
+            ),
         }
     }
     if off and site.schedule.off_peak_days_per_month:
@@ -52,8 +56,9 @@ def site_entries(site: SiteConfig) -> dict[str, dict[str, Any]]:
         days = _spread(slot // 2520, site.schedule.off_peak_days_per_month, 28, offset=1)
         entries[f"crawl:{site.id}:off-peak"] = {
             **common,
-            "schedule": crontab(minute=minute, hour=hour, day_of_month=",".join(map(str, days)),
-                                month_of_year=",".join(map(str, off))),
+            "schedule": crontab(
+                minute=minute, hour=hour, day_of_month=",".join(map(str, days)), month_of_year=",".join(map(str, off))
+            ),
         }
     return entries
 

@@ -28,9 +28,7 @@ class CrawlerSettings(CommonSettings):
     max_pages_per_run: int = Field(50, description="Default cap on listing pages walked per start URL.")
     max_requests_per_run: int = Field(2000, description="Cap on all requests of one site crawl.")
     max_body_bytes: int = Field(10 * 1024 * 1024, description="Cap on a page body after decompression.")
-    max_attachment_bytes: int = Field(
-        60 * 1024 * 1024, description="Cap on an attachment body after decompression."
-    )
+    max_attachment_bytes: int = Field(60 * 1024 * 1024, description="Cap on an attachment body after decompression.")
     max_redirects: int = Field(5, description="Redirect hops followed per request.")
     allow_loopback: bool = Field(
         False,

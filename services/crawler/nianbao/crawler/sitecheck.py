@@ -49,8 +49,10 @@ class SiteCheckReport:
         return not self.problems
 
     def render(self) -> str:
-        lines = [f"site {self.site_id}: family {self.family}"
-                 + (f", sniffed {self.sniffed_family} ({self.sniff_evidence})" if self.sniffed_family else "")]
+        lines = [
+            f"site {self.site_id}: family {self.family}"
+            + (f", sniffed {self.sniffed_family} ({self.sniff_evidence})" if self.sniffed_family else "")
+        ]
         lines.append("listing pages:")
         for v in self.visits:
             status = f" HTTP {v.status}" if v.status else ""
@@ -73,16 +75,30 @@ class SiteCheckReport:
         return "\n".join(lines)
 
 
-def check_site(site: SiteConfig, settings: CrawlerSettings, *, client: httpx.Client | None = None,
-               limiter: HostLimiter | None = None, robots: RobotsCache | None = None) -> SiteCheckReport:
+def check_site(
+    site: SiteConfig,
+    settings: CrawlerSettings,
+    *,
+    client: httpx.Client | None = None,
+    limiter: HostLimiter | None = None,
+    robots: RobotsCache | None = None,
+) -> SiteCheckReport:
     report = SiteCheckReport(site.id, site.family)
     http = client if client is not None else build_client(site, settings)
     with tempfile.TemporaryDirectory(prefix="nianbao-check-") as scratch:
-        fetcher = SiteFetcher(site=site, settings=settings, client=http, store=RawStore(Path(scratch)), state=None,
-                              limiter=limiter or shared_limiter(settings), robots=robots or shared_robots(settings))
+        fetcher = SiteFetcher(
+            site=site,
+            settings=settings,
+            client=http,
+            store=RawStore(Path(scratch)),
+            state=None,
+            limiter=limiter or shared_limiter(settings),
+            robots=robots or shared_robots(settings),
+        )
         try:
-            ctx = DiscoveryContext(site, lambda url, kind: _sampled(fetcher, url, kind, report), fetcher.host_ok,
-                                   max_pages=SAMPLE_PAGES)
+            ctx = DiscoveryContext(
+                site, lambda url, kind: _sampled(fetcher, url, kind, report), fetcher.host_ok, max_pages=SAMPLE_PAGES
+            )
             kept = discover(ctx)
             log = ctx.log
             report.visits, report.notes, report.challenges = log.visits, log.notes, log.challenges
@@ -95,8 +111,10 @@ def check_site(site: SiteConfig, settings: CrawlerSettings, *, client: httpx.Cli
                     decoded = page.decoded(site.http.encoding)
                     fp = site.filters.content_fingerprint
                     hits = fingerprint_hits(decoded.text, fp.any_of)
-                    detail += (f", charset {decoded.charset} ({decoded.source}), "
-                               f"fingerprint {hits}/{len(fp.any_of)} markers (need {fp.min_hits})")
+                    detail += (
+                        f", charset {decoded.charset} ({decoded.source}), "
+                        f"fingerprint {hits}/{len(fp.any_of)} markers (need {fp.min_hits})"
+                    )
                 report.sample_report = detail
         finally:
             if client is None:

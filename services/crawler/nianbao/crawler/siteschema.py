@@ -55,8 +55,12 @@ class Politeness(_Strict):
 
 class ContentFingerprint(_Strict):
     any_of: list[str] = Field(
-        default_factory=lambda: ["第二十条第（一）项", "本列数据的勾稽关系", "收到和处理政府信息公开申请情况",
-                                 "政府信息公开行政复议"]
+        default_factory=lambda: [
+            "第二十条第（一）项",
+            "本列数据的勾稽关系",
+            "收到和处理政府信息公开申请情况",
+            "政府信息公开行政复议",
+        ]
     )
     min_hits: int = Field(2, ge=1)
 

@@ -11,10 +11,16 @@ import re
 _CHECKS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("gkmlpt", "gkmlpt index / window._CONFIG", re.compile(r"/gkmlpt/|window\._CONFIG\s*=\s*\{\s*SID")),
     ("hanweb_jpage", "<datastore> or /col/colN/", re.compile(r"<datastore>|/col/col\d+/|dataproxy\.jsp", re.I)),
-    ("trs", "createPageHTML, t<date>_<id> links or TRS_ markup",
-     re.compile(r"createPage(?:HTML)?\s*\(|/t\d{8}_\d+(?:_wap)?\.s?html?|TRS_(?:Editor|UEDITOR)")),
-    ("ucap", "UCAP markup or /cN/YYYYMM/<32hex>.shtml",
-     re.compile(r"ucapcontent|UCAP-CONTENT|/[cC]\d+/\d{6}/[0-9a-f]{32}\.shtml", re.I)),
+    (
+        "trs",
+        "createPageHTML, t<date>_<id> links or TRS_ markup",
+        re.compile(r"createPage(?:HTML)?\s*\(|/t\d{8}_\d+(?:_wap)?\.s?html?|TRS_(?:Editor|UEDITOR)"),
+    ),
+    (
+        "ucap",
+        "UCAP markup or /cN/YYYYMM/<32hex>.shtml",
+        re.compile(r"ucapcontent|UCAP-CONTENT|/[cC]\d+/\d{6}/[0-9a-f]{32}\.shtml", re.I),
+    ),
     ("vsb", "/info/<col>/<id>.htm links", re.compile(r"/info/\d+/\d+\.htm")),
 )
 

@@ -27,8 +27,9 @@ def register_tasks(app: Any, settings: CrawlerSettings) -> None:
             self,
             CrawlRequested,
             payload,
-            lambda message: crawl_site(message, registry=current_registry(settings), settings=settings,
-                                       store=store, publisher=publisher),
+            lambda message: crawl_site(
+                message, registry=current_registry(settings), settings=settings, store=store, publisher=publisher
+            ),
             settings,
             on_outcome=lambda outcome: metrics.TASKS.labels(outcome).inc(),
         )

@@ -73,9 +73,7 @@ def canonical_url(url: str) -> str:
     default = {"http": 80, "https": 443}.get(parts.scheme)
     netloc = host if port in (None, default) else f"{host}:{port}"
     path = _WAP_SUFFIX.sub(r"\1", parts.path) or "/"
-    query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _tracking(k)]
-    )
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _tracking(k)])
     return urlunsplit((parts.scheme, netloc, path, query, ""))
 
 

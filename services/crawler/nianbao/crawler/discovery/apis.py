@@ -97,8 +97,11 @@ def discover_gkmlpt(ctx: DiscoveryContext, start_url: str) -> None:
     if sid is None:
         ctx.log.notes.append("gkmlpt SID not found (set gkmlpt.sid)")
         return
-    categories = cfg.categories or ([int(parts.fragment)] if parts.fragment.isdigit() else
-                                    _matching_categories(tree_array(text), re.compile(cfg.category_pattern)))
+    categories = cfg.categories or (
+        [int(parts.fragment)]
+        if parts.fragment.isdigit()
+        else _matching_categories(tree_array(text), re.compile(cfg.category_pattern))
+    )
     ctx.log.notes.append(f"gkmlpt SID {sid}, categories {categories or 'none'}")
     for category in categories:
         seen = 0
@@ -108,8 +111,15 @@ def discover_gkmlpt(ctx: DiscoveryContext, start_url: str) -> None:
             articles = data.get("articles") if isinstance(data, dict) else None
             if not articles:
                 break
-            links = [Link(urljoin(url, str(a.get("url") or a.get("post_url") or "")), str(a.get("title") or ""),
-                          _date(a.get("date") or a.get("created_at"))) for a in articles if isinstance(a, dict)]
+            links = [
+                Link(
+                    urljoin(url, str(a.get("url") or a.get("post_url") or "")),
+                    str(a.get("title") or ""),
+                    _date(a.get("date") or a.get("created_at")),
+                )
+                for a in articles
+                if isinstance(a, dict)
+            ]
             seen += len(links)
             if ctx.offer_all(links, url) == 0:
                 break
@@ -133,17 +143,24 @@ def discover_ucap(ctx: DiscoveryContext, start_url: str) -> None:
         return
     seen = 0
     for n in range(1, ctx.max_pages + 1):
-        query = urlencode({"page": n, "_pageSize": cfg.page_size, "_isAgg": "true", "_isJson": "true",
-                           "_template": "index"})
+        query = urlencode(
+            {"page": n, "_pageSize": cfg.page_size, "_isAgg": "true", "_isJson": "true", "_template": "index"}
+        )
         url = urljoin(start_url, cfg.search_path.format(channel_id=channel)) + "?" + query
         data = _json(ctx, url)
         body = data.get("data") if isinstance(data, dict) else None
         results = body.get("results") if isinstance(body, dict) else None
         if not results:
             break
-        links = [Link(urljoin(url, str(r.get("url") or "")), str(r.get("title") or ""),
-                      _date(r.get("publishedTimeStr") or r.get("publishedTime"))) for r in results
-                 if isinstance(r, dict)]
+        links = [
+            Link(
+                urljoin(url, str(r.get("url") or "")),
+                str(r.get("title") or ""),
+                _date(r.get("publishedTimeStr") or r.get("publishedTime")),
+            )
+            for r in results
+            if isinstance(r, dict)
+        ]
         seen += len(links)
         if ctx.offer_all(links, url) == 0:
             break
@@ -162,7 +179,13 @@ def discover_govcn(ctx: DiscoveryContext, start_url: str) -> None:
     if not isinstance(data, list):
         ctx.log.notes.append("feed holds no list of items")
         return
-    links = [Link(urljoin(start_url, str(item.get("URL") or item.get("url") or "")),
-                  str(item.get("TITLE") or item.get("title") or ""),
-                  _date(item.get("DOCRELPUBTIME") or item.get("pubtime"))) for item in data if isinstance(item, dict)]
+    links = [
+        Link(
+            urljoin(start_url, str(item.get("URL") or item.get("url") or "")),
+            str(item.get("TITLE") or item.get("title") or ""),
+            _date(item.get("DOCRELPUBTIME") or item.get("pubtime")),
+        )
+        for item in data
+        if isinstance(item, dict)
+    ]
     ctx.offer_all(links, start_url)

@@ -73,8 +73,9 @@ class DiscoveryLog:
 class DiscoveryContext:
     """Fetches listing pages through the site fetcher and judges the links strategies offer."""
 
-    def __init__(self, site: SiteConfig, get: Callable[[str, str], Page], host_ok: Callable[[str], bool],
-                 *, max_pages: int) -> None:
+    def __init__(
+        self, site: SiteConfig, get: Callable[[str, str], Page], host_ok: Callable[[str], bool], *, max_pages: int
+    ) -> None:
         self.site = site
         self._get = get
         self.host_ok = host_ok
@@ -128,8 +129,7 @@ class DiscoveryContext:
         if not decision.keep:
             self.log.rejected.append((title, link.url, decision.reason))
             return True
-        self.log.kept.append(Candidate(canonical_url(link.url), link.url, title, decision.year, published,
-                                       listed_on))
+        self.log.kept.append(Candidate(canonical_url(link.url), link.url, title, decision.year, published, listed_on))
         return True
 
     def seen(self, url: str) -> bool:

@@ -17,8 +17,7 @@ from nianbao.crawler.discovery.base import DiscoveryContext, Link, html_links
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL | re.IGNORECASE)
 _TOTAL_RECORD = re.compile(r"(?:<totalrecord>|totalRecord\s*[:=]\s*['\"]?)\s*(\d+)", re.IGNORECASE)
 _TOTAL_PAGE = re.compile(r"<totalpage>\s*(\d+)", re.IGNORECASE)
-_ID = {name: re.compile(rf"\b{name}\s*[=:]\s*['\"]?(\d+)", re.IGNORECASE) for name in ("webid", "unitid",
-                                                                                      "columnid")}
+_ID = {name: re.compile(rf"\b{name}\s*[=:]\s*['\"]?(\d+)", re.IGNORECASE) for name in ("webid", "unitid", "columnid")}
 _COL_IN_URL = re.compile(r"/col/col(\d+)/")
 DATAPROXY_PATH = "/module/web/jpage/dataproxy.jsp"
 
@@ -54,14 +53,26 @@ def discover_hanweb(ctx: DiscoveryContext, start_url: str) -> None:
         return
     first_page = len(embedded) // perpage + 1
     total_pages = None if total_records is None else -(-total_records // perpage)
-    ctx.log.notes.append(f"dataproxy from page {first_page} (perpage {perpage}, {len(embedded)} embedded, "
-                         f"total records {total_records if total_records is not None else 'unknown'})")
+    ctx.log.notes.append(
+        f"dataproxy from page {first_page} (perpage {perpage}, {len(embedded)} embedded, "
+        f"total records {total_records if total_records is not None else 'unknown'})"
+    )
     for n in range(first_page, first_page + ctx.max_pages):
         if total_pages is not None and n > total_pages:
             ctx.log.notes.append(f"walked all {total_pages} dataproxy pages")
             return
-        query = urlencode({"page": n, "appid": 1, "webid": ids[0], "path": "/", "columnid": ids[2],
-                           "unitid": ids[1], "permissiontype": 0, "perpage": perpage})
+        query = urlencode(
+            {
+                "page": n,
+                "appid": 1,
+                "webid": ids[0],
+                "path": "/",
+                "columnid": ids[2],
+                "unitid": ids[1],
+                "permissiontype": 0,
+                "perpage": perpage,
+            }
+        )
         url = urljoin(base, DATAPROXY_PATH) + "?" + query
         proxy = ctx.listing(url)
         if not ctx.usable(proxy):

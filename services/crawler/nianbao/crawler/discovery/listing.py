@@ -92,8 +92,13 @@ def walk_listing(ctx: DiscoveryContext, start_url: str) -> tuple[str, str] | Non
 
 def _page2_from_links(html: str, template: Template) -> int | None:
     pattern = re.compile(re.escape(template.prefix) + r"_(\d+)\." + re.escape(template.ext) + r"(?:$|[?#])")
-    numbers = sorted({int(m.group(1)) for link in html_links(html, template.directory)
-                      if (m := pattern.search(link.url)) and link.url.startswith(template.directory)})
+    numbers = sorted(
+        {
+            int(m.group(1))
+            for link in html_links(html, template.directory)
+            if (m := pattern.search(link.url)) and link.url.startswith(template.directory)
+        }
+    )
     return numbers[0] if numbers and numbers[0] in (1, 2) else None
 
 
@@ -105,8 +110,10 @@ def walk_template(ctx: DiscoveryContext, first: Page, base: str, template: Templ
     start: int | None = configured if configured != "auto" else _page2_from_links(html, template)
     next_n: int
     if start is not None:
-        ctx.log.notes.append(f"page 2 is {template.prefix}_{start}.{template.ext} "
-                             f"({'configured' if configured != 'auto' else 'from a page link'})")
+        ctx.log.notes.append(
+            f"page 2 is {template.prefix}_{start}.{template.ext} "
+            f"({'configured' if configured != 'auto' else 'from a page link'})"
+        )
         next_n = start
     else:
         if template.total is not None and template.total <= 1:
@@ -137,8 +144,7 @@ def walk_template(ctx: DiscoveryContext, first: Page, base: str, template: Templ
     ctx.log.notes.append(f"walked all {template.total} pages announced by the page script")
 
 
-def _visit(ctx: DiscoveryContext, url: str, first_url: str, hashes: set[str | None], *,
-           note: str | None = None) -> str:
+def _visit(ctx: DiscoveryContext, url: str, first_url: str, hashes: set[str | None], *, note: str | None = None) -> str:
     """Fetch and offer one listing page; returns "continue" or why the walk should stop."""
     page = ctx.listing(url, note=note)
     if not ctx.usable(page):
@@ -163,8 +169,14 @@ def walk_next_links(ctx: DiscoveryContext, html: str, base: str) -> None:
     hashes: set[str | None] = set()
     words = ctx.site.discovery.next_text
     for _ in range(ctx.max_pages - 1):
-        nxt = next((link.url for link in html_links(html, base)
-                    if link.title.strip() in words and link.url not in visited and ctx.host_ok(link.url)), None)
+        nxt = next(
+            (
+                link.url
+                for link in html_links(html, base)
+                if link.title.strip() in words and link.url not in visited and ctx.host_ok(link.url)
+            ),
+            None,
+        )
         if nxt is None:
             ctx.log.notes.append(f"no next link on {base}")
             return
