@@ -36,8 +36,14 @@ class Child:
         self._stderr = log.open("w", encoding="utf-8")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", module, *args], cwd=REPO, env=env, text=True, encoding="utf-8",
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+            [sys.executable, "-m", module, *args],
+            cwd=REPO,
+            env=env,
+            text=True,
+            encoding="utf-8",
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True).start()
@@ -87,8 +93,9 @@ class Child:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def run_together(specs: list[tuple[str, list[str]]], *, log_dir: Path, ready_timeout_s: float,
-                 run_timeout_s: float) -> Outcome:
+def run_together(
+    specs: list[tuple[str, list[str]]], *, log_dir: Path, ready_timeout_s: float, run_timeout_s: float
+) -> Outcome:
     """Start one process per ``(module, args)``, wait until all are READY, send GO to all at once, and
     gather each ``RESULT``. A driver that fails or overruns is reported in ``errors``."""
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -107,10 +114,12 @@ def run_together(specs: list[tuple[str, list[str]]], *, log_dir: Path, ready_tim
         for child in children:
             line = child.expect(RESULT, deadline=run_deadline)
             if line is None:
-                errors.append(f"{child.name}: no result within {run_timeout_s:.0f}s or it failed; "
-                              f"stderr (last lines):\n{child.stderr_tail()}")
+                errors.append(
+                    f"{child.name}: no result within {run_timeout_s:.0f}s or it failed; "
+                    f"stderr (last lines):\n{child.stderr_tail()}"
+                )
                 continue
-            results.append(json.loads(line[len(RESULT):]))
+            results.append(json.loads(line[len(RESULT) :]))
         ends = [float(r["finished_at"]) for r in results]
         finished_at = max(ends) if ends and not errors else time.monotonic()
         return Outcome(go_at, finished_at, results, errors)

@@ -126,8 +126,9 @@ class Farm:
     """``hosts`` portals of ``pages`` listing pages × ``per_page`` reports, answering after a latency
     in ``latency_s`` seconds. Serves from daemon threads between ``start()`` and ``stop()``."""
 
-    def __init__(self, *, hosts: int, pages: int, per_page: int, latency_s: tuple[float, float] = (0.05, 0.3),
-                 seed: int = 1) -> None:
+    def __init__(
+        self, *, hosts: int, pages: int, per_page: int, latency_s: tuple[float, float] = (0.05, 0.3), seed: int = 1
+    ) -> None:
         if not 1 <= hosts <= 250:
             raise ValueError("the farm serves 1 to 250 hosts (127.0.0.2 to 127.0.0.251)")
         self.portals = [TrsPortal(number=n, pages=pages, per_page=per_page) for n in range(hosts)]
@@ -148,8 +149,9 @@ class Farm:
         for number, portal in enumerate(self.portals):
             address = str(FIRST_ADDRESS + number)
             server = _HostServer(self, address, portal, random.Random(f"{self.seed}-{number}"))
-            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True,
-                             name=f"farm-{address}").start()
+            threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True, name=f"farm-{address}"
+            ).start()
             self._servers.append(server)
             self.hosts.append(Host(address, server.server_address[1], portal))
         return self
@@ -167,8 +169,9 @@ class Farm:
     def __enter__(self) -> Farm:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     # --- request log ---------------------------------------------------------------------------------
@@ -237,9 +240,13 @@ class Farm:
             if status == 200 and resource.etag and headers.get("if-none-match") == resource.etag:
                 status, body = 304, b""
         close = headers.get("connection", "").lower() == "close" or parts[-1] == "HTTP/1.0" or status == 400
-        out = [f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}", "Server: nianbao-bench-farm",
-               f"Content-Length: {len(body)}", f"Connection: {'close' if close else 'keep-alive'}",
-               *(f"{k}: {v}" for k, v in extra.items())]
+        out = [
+            f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}",
+            "Server: nianbao-bench-farm",
+            f"Content-Length: {len(body)}",
+            f"Connection: {'close' if close else 'keep-alive'}",
+            *(f"{k}: {v}" for k, v in extra.items()),
+        ]
         payload = ("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + (body if method != "HEAD" else b"")
         try:
             sock.sendall(payload)

@@ -31,7 +31,7 @@ class HostFigures:
 
 @dataclass(frozen=True)
 class RunFigures:
-    crawler: str  # "nianbao", "nianbao+proposed", "nianbao (sequential)" or "scrapy"
+    crawler: str  # "nianbao", "nianbao (sequential)" or "scrapy"
     processes: int
     threads_per_process: int
     hosts: int
@@ -74,13 +74,29 @@ def max_in_window(times: list[float], window_s: float) -> int:
 def host_figures(host: str, arrivals: Iterable[Arrival], *, window_s: float) -> HostFigures:
     times = sorted(a.at for a in arrivals)
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    return HostFigures(host, len(times), min(gaps, default=math.inf), max_in_window(times, window_s),
-                       times[0] if times else math.nan, times[-1] if times else math.nan)
+    return HostFigures(
+        host,
+        len(times),
+        min(gaps, default=math.inf),
+        max_in_window(times, window_s),
+        times[0] if times else math.nan,
+        times[-1] if times else math.nan,
+    )
 
 
-def run_figures(*, crawler: str, processes: int, threads: int, arrivals: list[Arrival],
-                expected: Mapping[str, set[str]], limit_per_s: float, started_at: float, finished_at: float,
-                errors: list[str], client_starts: Mapping[str, list[float]] | None = None) -> RunFigures:
+def run_figures(
+    *,
+    crawler: str,
+    processes: int,
+    threads: int,
+    arrivals: list[Arrival],
+    expected: Mapping[str, set[str]],
+    limit_per_s: float,
+    started_at: float,
+    finished_at: float,
+    errors: list[str],
+    client_starts: Mapping[str, list[float]] | None = None,
+) -> RunFigures:
     """``expected`` maps each host address to the paths a complete crawl fetches; ``client_starts``
     (host -> times) are the request starts the crawler recorded, when it did."""
     window = 1.0 / limit_per_s
@@ -109,20 +125,34 @@ def run_figures(*, crawler: str, processes: int, threads: int, arrivals: list[Ar
     first = (sum(firsts) / len(firsts), max(firsts)) if firsts else (math.nan, math.nan)
     client_gap, delivery = _client_side(client_starts, by_host) if client_starts is not None else (None, None)
     return RunFigures(
-        crawler=crawler, processes=processes, threads_per_process=threads, hosts=len(expected),
-        requests=requests, seconds=seconds, req_per_s=rate,
-        pct_of_capacity=100.0 * rate / (len(expected) * limit_per_s), floor_s=max(0, most - 1) * window,
+        crawler=crawler,
+        processes=processes,
+        threads_per_process=threads,
+        hosts=len(expected),
+        requests=requests,
+        seconds=seconds,
+        req_per_s=rate,
+        pct_of_capacity=100.0 * rate / (len(expected) * limit_per_s),
+        floor_s=max(0, most - 1) * window,
         worst_host_rate=max((f.max_in_window for f in per_host), default=0),
-        min_gap_s=min((f.min_gap_s for f in per_host), default=math.inf), gaps_below_limit=gaps_below,
-        server_span_s=span, first_request_s=first,
-        client_min_gap_s=client_gap, delivery_ms=delivery, sites_complete=sites_complete,
+        min_gap_s=min((f.min_gap_s for f in per_host), default=math.inf),
+        gaps_below_limit=gaps_below,
+        server_span_s=span,
+        first_request_s=first,
+        client_min_gap_s=client_gap,
+        delivery_ms=delivery,
+        sites_complete=sites_complete,
         complete=missing == duplicates == unexpected == 0 and not errors,
-        missing=missing, duplicates=duplicates, unexpected=unexpected, errors=errors,
+        missing=missing,
+        duplicates=duplicates,
+        unexpected=unexpected,
+        errors=errors,
     )
 
 
-def _client_side(starts: Mapping[str, list[float]],
-                 by_host: Mapping[str, list[Arrival]]) -> tuple[float | None, tuple[float, float] | None]:
+def _client_side(
+    starts: Mapping[str, list[float]], by_host: Mapping[str, list[Arrival]]
+) -> tuple[float | None, tuple[float, float] | None]:
     """Smallest start-to-start gap per host as the crawler saw it, and the range of start-to-arrival
     delays (with one request in flight per host, the i-th start is the i-th arrival)."""
     gaps: list[float] = []
@@ -133,5 +163,4 @@ def _client_side(starts: Mapping[str, list[float]],
         arrived = sorted(a.at for a in by_host.get(host, []))
         if len(arrived) == len(ordered):
             delays += [b - a for a, b in zip(ordered, arrived, strict=True)]
-    return (min(gaps) if gaps else None,
-            (min(delays) * 1000, max(delays) * 1000) if delays else None)
+    return (min(gaps) if gaps else None, (min(delays) * 1000, max(delays) * 1000) if delays else None)

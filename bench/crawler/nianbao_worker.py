@@ -2,8 +2,9 @@
 Redis list shared by every process of the run and crawling them with the real
 :func:`nianbao.crawler.handlers.crawl_site`, through one :class:`~nianbao.crawler.redis_limiter.RedisLimiter`
 (so all processes share the per-host limits). Each process has its own raw store and its own SQLite
-database, or all share the run's PostgreSQL database. With ``plan.extra["proposed"]`` the crawl runs
-with the changes of ``proposed.py`` instead.
+database, or all share the run's PostgreSQL database. The crawl is the crawler as it is: its own HTTP
+client per site crawl (on the process's one TLS context) and host slots whose spacing the limiter
+re-anchors on each request's send time.
 
     python -m bench.crawler.nianbao_worker --plan PLAN.json --index 0     (started by bench_crawl.py)
 """
@@ -20,7 +21,6 @@ from typing import Any
 import redis
 
 from bench.crawler.plan import Plan, report, wait_for_go
-from bench.crawler.proposed import SendAnchoredLimiter, SendClock, build_client
 from nianbao.crawler.crawl import CrawlSummary
 from nianbao.crawler.handlers import crawl_site
 from nianbao.crawler.politeness import BackoffPolicy, HostLimiter, HostRate
@@ -38,21 +38,37 @@ def registry_document(plan: Plan) -> dict[str, Any]:
     """sites.yaml content for the farm: one TRS site per host, limited to one request per
     ``min_delay_s`` with no jitter and one request in flight."""
     politeness = {"min_delay_s": plan.min_delay_s, "jitter_s": 0.0, "max_concurrency_per_host": 1}
-    return {"version": 1, "sites": [
-        {"id": site.id, "name": f"模拟门户{n + 1}", "family": "trs", "start_urls": [site.start_url],
-         "allowed_hosts": [site.address], "allow_private_addresses": True, "politeness": politeness}
-        for n, site in enumerate(plan.sites)
-    ]}
+    return {
+        "version": 1,
+        "sites": [
+            {
+                "id": site.id,
+                "name": f"模拟门户{n + 1}",
+                "family": "trs",
+                "start_urls": [site.start_url],
+                "allowed_hosts": [site.address],
+                "allow_private_addresses": True,
+                "politeness": politeness,
+            }
+            for n, site in enumerate(plan.sites)
+        ],
+    }
 
 
 def crawler_settings(plan: Plan, data_dir: Path) -> CrawlerSettings:
     database_url = plan.database_url or f"sqlite:///{data_dir / 'crawler.db'}"
     return CrawlerSettings(
         _env_file=None,
-        data_dir=data_dir, database_url=database_url, broker_url=None,
-        limiter="redis", limiter_redis_url=plan.redis_url,
-        min_delay_s=plan.min_delay_s, jitter_s=0.0, max_concurrency_per_host=1,
-        fetch_attachments=False, log_level="WARNING",
+        data_dir=data_dir,
+        database_url=database_url,
+        broker_url=None,
+        limiter="redis",
+        limiter_redis_url=plan.redis_url,
+        min_delay_s=plan.min_delay_s,
+        jitter_s=0.0,
+        max_concurrency_per_host=1,
+        fetch_attachments=False,
+        log_level="WARNING",
     )
 
 
@@ -72,8 +88,8 @@ class RecordingLimiter:
             self.starts.setdefault(host, []).append(now)
         return token
 
-    def release(self, host: str, token: str) -> None:
-        self.inner.release(host, token)
+    def release(self, host: str, token: str, *, sent_ago_s: float | None = None) -> None:
+        self.inner.release(host, token, sent_ago_s=sent_ago_s)
 
     def back_off(self, host: str, policy: BackoffPolicy, *, retry_after_s: float | None = None) -> float:
         return self.inner.back_off(host, policy, retry_after_s=retry_after_s)
@@ -94,16 +110,9 @@ class Worker:
         self.registry = SiteRegistry.from_dict(registry_document(plan))
         self.store = RawStore(self.settings.resolved_raw_store_dir())
         self.redis = redis.Redis.from_url(plan.redis_url, socket_timeout=10, socket_connect_timeout=5)
-        lease_s = self.settings.limiter_lease_s
-        inner: HostLimiter
-        self.send_clock: SendClock | None = None
-        if plan.extra.get("proposed"):  # the recommended crawler changes (see proposed.py)
-            self.send_clock = SendClock()
-            inner = SendAnchoredLimiter(self.redis, lease_s=lease_s, prefix=plan.limiter_prefix,
-                                        clock=self.send_clock)
-        else:
-            inner = RedisLimiter(self.redis, lease_s=lease_s, prefix=plan.limiter_prefix)
-        self.limiter = RecordingLimiter(inner)
+        self.limiter = RecordingLimiter(
+            RedisLimiter(self.redis, lease_s=self.settings.limiter_lease_s, prefix=plan.limiter_prefix)
+        )
         self.robots = RobotsCache(ttl_s=self.settings.robots_cache_s, retry_s=self.settings.robots_retry_s)
         self.publisher = CollectingPublisher()
         self.summaries: list[dict[str, Any]] = []
@@ -111,8 +120,10 @@ class Worker:
         self._lock = threading.Lock()
 
     def run(self, started_at: float) -> None:
-        threads = [threading.Thread(target=self._loop, args=(started_at,), name=f"crawl-{n}", daemon=True)
-                   for n in range(self.plan.threads)]
+        threads = [
+            threading.Thread(target=self._loop, args=(started_at,), name=f"crawl-{n}", daemon=True)
+            for n in range(self.plan.threads)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -131,23 +142,30 @@ class Worker:
                     self.errors.append(f"{site_id}: {type(exc).__name__}: {exc}"[:300])
                 continue
             with self._lock:
-                self.summaries.append({"site_id": site_id, "pages_listed": summary.pages_listed,
-                                       "reports_found": summary.reports_found, "fetched": summary.fetched,
-                                       "published": summary.published, "errors": summary.errors})
+                self.summaries.append(
+                    {
+                        "site_id": site_id,
+                        "pages_listed": summary.pages_listed,
+                        "reports_found": summary.reports_found,
+                        "fetched": summary.fetched,
+                        "published": summary.published,
+                        "errors": summary.errors,
+                    }
+                )
                 if summary.errors:
                     self.errors.append(f"{site_id}: {summary.errors} report page(s) not fetched")
 
     def _crawl(self, site_id: str) -> CrawlSummary:
         message = CrawlRequested(site_id=site_id, reason="cli")
-        if self.send_clock is None:
-            return crawl_site(message, registry=self.registry, settings=self.settings, store=self.store,
-                              publisher=self.publisher, limiter=self.limiter, robots=self.robots)
-        client = build_client(self.registry.get(site_id), self.settings, clock=self.send_clock)
-        try:
-            return crawl_site(message, registry=self.registry, settings=self.settings, store=self.store,
-                              publisher=self.publisher, client=client, limiter=self.limiter, robots=self.robots)
-        finally:
-            client.close()
+        return crawl_site(
+            message,
+            registry=self.registry,
+            settings=self.settings,
+            store=self.store,
+            publisher=self.publisher,
+            limiter=self.limiter,
+            robots=self.robots,
+        )
 
 
 def main() -> None:
@@ -160,10 +178,19 @@ def main() -> None:
     started_at = wait_for_go()
     worker.run(started_at)
     finished_at = time.monotonic()
-    report({"index": args.index, "threads": worker.plan.threads, "started_at": started_at,
-            "finished_at": finished_at, "sites": len(worker.summaries), "summaries": worker.summaries,
-            "published": len(worker.publisher.messages), "errors": worker.errors,
-            "starts": worker.limiter.starts})
+    report(
+        {
+            "index": args.index,
+            "threads": worker.plan.threads,
+            "started_at": started_at,
+            "finished_at": finished_at,
+            "sites": len(worker.summaries),
+            "summaries": worker.summaries,
+            "published": len(worker.publisher.messages),
+            "errors": worker.errors,
+            "starts": worker.limiter.starts,
+        }
+    )
 
 
 if __name__ == "__main__":

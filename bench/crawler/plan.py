@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,6 @@ class Plan:
     queue_key: str = ""  # Redis list of site ids the nianbao drivers share
     limiter_prefix: str = ""  # RedisLimiter key prefix of this run (no state shared with other runs)
     database_url: str | None = None  # one migrated database for all drivers; None = SQLite per driver
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def dump(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), ensure_ascii=False), encoding="utf-8")

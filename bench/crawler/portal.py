@@ -25,9 +25,26 @@ from nianbao.devportal.urls import article_path, page_number, page_path
 ROBOTS_TXT = b"User-agent: *\nDisallow: /search/\nAllow: /\n"
 HTML_UTF8 = "text/html; charset=utf-8"
 AGENCIES = (
-    "人民政府办公室", "发展和改革委员会", "教育局", "公安局", "民政局", "司法局", "财政局", "人力资源和社会保障局",
-    "自然资源局", "生态环境局", "住房和城乡建设局", "交通运输局", "水利局", "农业农村局", "商务局",
-    "文化广电旅游局", "卫生健康委员会", "应急管理局", "审计局", "市场监督管理局",
+    "人民政府办公室",
+    "发展和改革委员会",
+    "教育局",
+    "公安局",
+    "民政局",
+    "司法局",
+    "财政局",
+    "人力资源和社会保障局",
+    "自然资源局",
+    "生态环境局",
+    "住房和城乡建设局",
+    "交通运输局",
+    "水利局",
+    "农业农村局",
+    "商务局",
+    "文化广电旅游局",
+    "卫生健康委员会",
+    "应急管理局",
+    "审计局",
+    "市场监督管理局",
 )
 
 
@@ -123,4 +140,3 @@ class TrsPortal:
 def _validated(content_type: str, body: bytes, modified: date) -> Resource:
     etag = '"' + hashlib.sha256(body).hexdigest()[:24] + '"'
     return Resource(200, content_type, body, etag=etag, last_modified=modified)
-

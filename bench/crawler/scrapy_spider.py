@@ -81,8 +81,11 @@ def scrapy_settings(plan: Plan) -> dict[str, Any]:
         "ROBOTSTXT_OBEY": True,
         "DOWNLOAD_DELAY": plan.min_delay_s,
         # RANDOMIZE_DOWNLOAD_DELAY=False; recent Scrapy deprecates it for DOWNLOAD_DELAY_JITTER=0.
-        **({"DOWNLOAD_DELAY_JITTER": 0.0} if hasattr(default_settings, "DOWNLOAD_DELAY_JITTER")
-           else {"RANDOMIZE_DOWNLOAD_DELAY": False}),
+        **(
+            {"DOWNLOAD_DELAY_JITTER": 0.0}
+            if hasattr(default_settings, "DOWNLOAD_DELAY_JITTER")
+            else {"RANDOMIZE_DOWNLOAD_DELAY": False}
+        ),
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
         "CONCURRENT_REQUESTS_PER_IP": 0,
         "CONCURRENT_REQUESTS": max(256, 16 * len(plan.sites)),

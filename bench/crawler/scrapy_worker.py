@@ -38,9 +38,18 @@ def main() -> None:
     errors = [f"{k}: {v}" for k, v in stats.items() if k.startswith(("log_count/ERROR", "downloader/exception_type"))]
     if closed.get("reason") != "finished":
         errors.append(f"spider closed: {closed.get('reason')}")
-    report({"index": 0, "threads": 1, "started_at": started_at, "finished_at": closed.get("at", time.monotonic()),
-            "items": stats.get("item_scraped_count", 0), "requests": stats.get("downloader/request_count", 0),
-            "errors": errors, "starts": STARTS})
+    report(
+        {
+            "index": 0,
+            "threads": 1,
+            "started_at": started_at,
+            "finished_at": closed.get("at", time.monotonic()),
+            "items": stats.get("item_scraped_count", 0),
+            "requests": stats.get("downloader/request_count", 0),
+            "errors": errors,
+            "starts": STARTS,
+        }
+    )
 
 
 if __name__ == "__main__":
