@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from nianbao.crawler.sitecheck import check_site
+from nianbao.crawler.sites import SiteRegistry
+
 from .conftest import Crawler, site_entry
 from .portal import FINGERPRINT_BODY, Article, Portal, add_article, trs_listing
 
@@ -16,6 +19,17 @@ def _reports(portal: Portal, paths: list[str]) -> None:
     for n, path in enumerate(paths):
         add_article(portal, path, Article("20240115", n, TITLE.format(2016 + n)))
     portal.add("/robots.txt", "", content_type="text/plain")
+
+
+def _dry_run(crawler: Crawler, entry: dict[str, Any]) -> None:
+    """`nianbao sites check` works on this family: the dry run finds reports and stores nothing."""
+    rows_before = len(crawler.fetch_rows())
+    site = SiteRegistry.from_dict({"sites": [entry]}).sites[0]
+    report = check_site(site, crawler.settings, limiter=crawler.limiter, robots=crawler.robots)
+    assert report.ok, report.render()
+    assert report.kept, report.render()
+    assert all("年度报告" in title for title, *_ in report.kept)
+    assert len(crawler.fetch_rows()) == rows_before
 
 
 def _record(href: str, title: str) -> str:
@@ -45,6 +59,7 @@ def test_hanweb_datastore_then_dataproxy(portal: Portal, crawler: Crawler) -> No
     assert summary.reports_found == 7 and len(published) == 7
     proxy = [p for p in portal.paths() if "dataproxy" in p]
     assert [p.split("page=")[1].split("&")[0] for p in proxy] == ["2", "3", "4"]
+    _dry_run(crawler, entry)
 
 
 def test_gkmlpt_tree_and_api(portal: Portal, crawler: Crawler) -> None:
@@ -63,8 +78,10 @@ def test_gkmlpt_tree_and_api(portal: Portal, crawler: Crawler) -> None:
 
     portal.add("/yjzjj/gkmlpt/api/all/721?page=1&sid=662021", api([0, 1, 2]), content_type="application/json")
     portal.add("/yjzjj/gkmlpt/api/all/721?page=2&sid=662021", api([3, 4]), content_type="application/json")
-    summary, published = crawler.run(site_entry(portal, "/yjzjj/gkmlpt/index", family="gkmlpt"))
+    entry = site_entry(portal, "/yjzjj/gkmlpt/index", family="gkmlpt")
+    summary, published = crawler.run(entry)
     assert summary.reports_found == 5 and len(published) == 5
+    _dry_run(crawler, entry)
     assert not any("api/all/730" in p or "page=3" in p for p in portal.paths())
 
 
@@ -82,8 +99,10 @@ def test_ucap_search_api(portal: Portal, crawler: Crawler) -> None:
                content_type="application/json")
     portal.add("/common/search/120310?page=2&_pageSize=15&_isAgg=true&_isJson=true&_template=index", page([2, 3]),
                content_type="application/json")
-    summary, _ = crawler.run(site_entry(portal, "/hjq/c120310/list.shtml", family="ucap"))
+    entry = site_entry(portal, "/hjq/c120310/list.shtml", family="ucap")
+    summary, _ = crawler.run(entry)
     assert summary.reports_found == 4 and summary.fetched == 4
+    _dry_run(crawler, entry)
 
 
 def test_govcn_json_feed(portal: Portal, crawler: Crawler) -> None:
@@ -94,8 +113,10 @@ def test_govcn_json_feed(portal: Portal, crawler: Crawler) -> None:
     feed.append({"TITLE": "国务院关于某事项的通知", "URL": portal.url("/zhengce/content/202401/content_99.htm"),
                  "DOCRELPUBTIME": "2024-01-16"})
     portal.add("/zhengce/nb/NIANBAO.json", json.dumps(feed, ensure_ascii=False), content_type="application/json")
-    summary, published = crawler.run(site_entry(portal, "/zhengce/nb/NIANBAO.json", family="govcn"))
+    entry = site_entry(portal, "/zhengce/nb/NIANBAO.json", family="govcn")
+    summary, published = crawler.run(entry)
     assert summary.reports_found == 3 and len(published) == 3
+    _dry_run(crawler, entry)
 
 
 def _vsb_page(items: list[tuple[str, str]], next_href: str | None) -> str:
@@ -111,8 +132,10 @@ def test_vsb_follows_next_links(portal: Portal, crawler: Crawler) -> None:
     portal.add("/nb.htm", _vsb_page(items[:2], "nb/3.htm"))
     portal.add("/nb/3.htm", _vsb_page(items[2:4], "2.htm"))
     portal.add("/nb/2.htm", _vsb_page(items[4:], None))
-    summary, _ = crawler.run(site_entry(portal, "/nb.htm", family="vsb"))
+    entry = site_entry(portal, "/nb.htm", family="vsb")
+    summary, _ = crawler.run(entry)
     assert summary.pages_listed == 3 and summary.reports_found == 5
+    _dry_run(crawler, entry)
 
 
 def test_generic_mode_uses_title_rules_and_any_pagination(portal: Portal, crawler: Crawler) -> None:
@@ -121,8 +144,10 @@ def test_generic_mode_uses_title_rules_and_any_pagination(portal: Portal, crawle
     portal.add("/xxgknb/index.html", _vsb_page([(paths[0], TITLE.format(2016)), ("/about.html", "关于我们")],
                                                "/xxgknb/list_2.html"))
     portal.add("/xxgknb/list_2.html", _vsb_page([(paths[1], TITLE.format(2017))], None))
-    summary, _ = crawler.run(site_entry(portal, "/xxgknb/index.html", family="static_generic"))
+    entry = site_entry(portal, "/xxgknb/index.html", family="static_generic")
+    summary, _ = crawler.run(entry)
     assert summary.reports_found == 2 and portal.count("/about.html") == 0
+    _dry_run(crawler, entry)
 
 
 def test_tree_mode_descends_into_year_and_unit_columns(portal: Portal, crawler: Crawler) -> None:
