@@ -16,12 +16,13 @@ ARTICLES = [
     Article("20240120", 1002, "某市民政局2023年政府信息公开工作年度报告"),
     Article("20230130", 903, "某市水利局2022年度政府信息公开工作年度报告"),
     Article("20230210", 904, "2022年度某街道信息公开工作报告"),
-    Article("20220125", 801, "某市水利局2021年度政府信息公开工作年度报告", encoding="gbk",
-            meta_only_charset=True),
+    Article("20220125", 801, "某市水利局2021年度政府信息公开工作年度报告", encoding="gbk", meta_only_charset=True),
 ]
-NOISE = [("./202401/t20240101_1.html", "关于做好2023年政府信息公开工作年度报告有关事项的通知"),
-         ("./202401/t20240102_2.html", "某市人民政府网站2023年工作年度报表"),
-         ("../zcwj/202401/t20240103_3.html", "2024年政府工作报告")]
+NOISE = [
+    ("./202401/t20240101_1.html", "关于做好2023年政府信息公开工作年度报告有关事项的通知"),
+    ("./202401/t20240102_2.html", "某市人民政府网站2023年工作年度报表"),
+    ("../zcwj/202401/t20240103_3.html", "2024年政府工作报告"),
+]
 
 
 @pytest.mark.parametrize("page2", [1, 2])
@@ -62,8 +63,14 @@ def test_fetched_pages_are_stored_recorded_and_described(portal: Portal, crawler
     kinds = [r.kind for r in rows]
     assert kinds.count("robots") == 1 and kinds.count("listing") == 1 and kinds.count("page") == 2
     page_rows = [r for r in rows if r.kind == "page"]
-    assert all(r.outcome == "ok" and r.status_code == 200 and r.bytes and r.elapsed_ms is not None
-               and r.raw_key == r.content_sha256 for r in page_rows)
+    assert all(
+        r.outcome == "ok"
+        and r.status_code == 200
+        and r.bytes
+        and r.elapsed_ms is not None
+        and r.raw_key == r.content_sha256
+        for r in page_rows
+    )
     with session_scope(crawler.settings.resolved_database_url()) as session:
         site = session.exec(select(Site)).one()
     assert (site.id, site.family) == ("sim", "trs")
@@ -129,10 +136,10 @@ def test_force_refetches_without_validators_and_publishes_all(portal: Portal, cr
 )
 def test_paging_stops_on_past_the_end_pages(portal: Portal, crawler: Crawler, past_end: tuple[str, str]) -> None:
     # the page script claims 40 pages, but only two exist; deeper pages are stubs or refresh to ./
-    portal.add("/gknb/index.html", trs_listing([("./202401/t20240115_1.html", ARTICLES[0].title)], pages=40,
-                                               current=0))
-    portal.add("/gknb/index_1.html", trs_listing([("./202401/t20240120_2.html", ARTICLES[1].title)], pages=40,
-                                                 current=1))
+    portal.add("/gknb/index.html", trs_listing([("./202401/t20240115_1.html", ARTICLES[0].title)], pages=40, current=0))
+    portal.add(
+        "/gknb/index_1.html", trs_listing([("./202401/t20240120_2.html", ARTICLES[1].title)], pages=40, current=1)
+    )
     portal.add("/gknb/index_2.html", past_end[1])
     portal.add("/robots.txt", "", content_type="text/plain")
     summary, _ = crawler.run(site_entry(portal, "/gknb/index.html"))
@@ -143,8 +150,9 @@ def test_paging_stops_on_past_the_end_pages(portal: Portal, crawler: Crawler, pa
 def test_page_cap_limits_listing_pages(portal: Portal, crawler: Crawler) -> None:
     articles = [Article("20240115", 2000 + i, f"第{i}单位2023年度政府信息公开工作年度报告") for i in range(10)]
     build_trs(portal, "/zfxxgknb/", articles, per_page=1)
-    entry = site_entry(portal, "/zfxxgknb/index.html", politeness={"min_delay_s": 0, "jitter_s": 0,
-                                                                   "max_pages_per_run": 3})
+    entry = site_entry(
+        portal, "/zfxxgknb/index.html", politeness={"min_delay_s": 0, "jitter_s": 0, "max_pages_per_run": 3}
+    )
     summary, _ = crawler.run(entry)
     assert summary.pages_listed == 3 and summary.reports_found == 3
 
@@ -152,10 +160,18 @@ def test_page_cap_limits_listing_pages(portal: Portal, crawler: Crawler) -> None
 def test_wap_twin_and_duplicates_are_fetched_once(portal: Portal, crawler: Crawler) -> None:
     article = ARTICLES[0]
     wap = article.trs_path.replace(".html", "_wap.html")
-    portal.add("/zfxxgknb/index.html", trs_listing([(f"./{article.trs_path}", article.title),
-                                                    (f"./{wap}", article.title),
-                                                    (f"./{article.trs_path}?from=timeline", article.title)],
-                                                   pages=1, current=0))
+    portal.add(
+        "/zfxxgknb/index.html",
+        trs_listing(
+            [
+                (f"./{article.trs_path}", article.title),
+                (f"./{wap}", article.title),
+                (f"./{article.trs_path}?from=timeline", article.title),
+            ],
+            pages=1,
+            current=0,
+        ),
+    )
     build_trs(portal, "/other/", [article])  # serves the article page and robots.txt
     portal.add("/zfxxgknb/" + article.trs_path, portal.routes["/other/" + article.trs_path].body)  # type: ignore[union-attr]
     summary, published = crawler.run(site_entry(portal, "/zfxxgknb/index.html"))
@@ -173,8 +189,12 @@ def test_year_range_filter(portal: Portal, crawler: Crawler) -> None:
 
 def test_gbk_listing_with_only_meta_charset(portal: Portal, crawler: Crawler) -> None:
     html = trs_listing([(f"./{a.trs_path}", a.title) for a in ARTICLES[:2]], pages=1, current=0)
-    portal.add("/zfxxgknb/index.html", html.replace("charset='utf-8'", "charset='gb2312'"), encoding="gbk",
-               content_type="text/html")
+    portal.add(
+        "/zfxxgknb/index.html",
+        html.replace("charset='utf-8'", "charset='gb2312'"),
+        encoding="gbk",
+        content_type="text/html",
+    )
     build_trs(portal, "/x/", ARTICLES[:2])  # article pages and robots.txt
     for article in ARTICLES[:2]:
         portal.routes["/zfxxgknb/" + article.trs_path] = portal.routes["/x/" + article.trs_path]
@@ -208,3 +228,22 @@ def test_request_budget_caps_a_run(portal: Portal, crawler: Crawler) -> None:
     summary, published = crawler.run(site_entry(portal, "/zfxxgknb/index.html"))
     assert len(portal.requests) == 4 and len(published) == 2
     assert summary.errors == 3 and summary.reports_found == 5
+
+
+def test_a_report_already_stored_from_another_url_is_not_handed_on_twice(portal: Portal, crawler: Crawler) -> None:
+    page = (
+        "<html><head><meta charset='utf-8'><title>某县2023年度政府信息公开工作年度报告</title></head><body>"
+        "<div class='TRS_Editor'>第二十条第（一）项 本列数据的勾稽关系 收到和处理政府信息公开申请情况</div></body></html>"
+    )
+    title = "某县2023年度政府信息公开工作年度报告"
+    # The same report under its old path and, after a site move, under a new one.
+    portal.add("/zfxxgknb/202401/t20240115_1.html", page)
+    portal.add("/zfxxgknb/202401/t20240115_2.html", page)
+    portal.add("/robots.txt", "", content_type="text/plain")
+    portal.add("/zfxxgknb/index.html", trs_listing([("./202401/t20240115_1.html", title)], pages=1, current=0))
+    first, published = crawler.run(site_entry(portal, "/zfxxgknb/index.html"))
+    assert (first.published, first.duplicates) == (1, 0)
+    portal.add("/zfxxgknb/index.html", trs_listing([("./202401/t20240115_2.html", title)], pages=1, current=0))
+    second, published_again = crawler.run(site_entry(portal, "/zfxxgknb/index.html"))
+    assert (second.fetched, second.duplicates, second.published) == (1, 1, 0)
+    assert published_again == []

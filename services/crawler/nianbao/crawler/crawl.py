@@ -33,6 +33,7 @@ class CrawlSummary:
     fetched: int = 0  # report pages with new or changed content
     not_modified: int = 0  # 304 answers
     unchanged: int = 0  # 200 with the same content hash as last time
+    duplicates: int = 0  # new URL whose bytes are already stored from another URL of the site
     published: int = 0  # PageFetched messages handed on
     errors: int = 0  # report pages or attachments that could not be fetched
     attachments: int = 0  # attachments stored
@@ -43,6 +44,7 @@ class CrawlSummary:
         return (
             f"{self.pages_listed} listing page(s), {self.reports_found} report(s) found: "
             f"{self.fetched} fetched, {self.not_modified} not modified, {self.unchanged} unchanged, "
+            f"{self.duplicates} duplicate(s), "
             f"{self.published} published, {self.attachments} attachment(s), {self.errors} error(s)"
             + (f", {self.challenges} challenge(s)" if self.challenges else "")
         )
@@ -114,6 +116,12 @@ def _crawl_report(
         if fingerprint_hits(text, fp.any_of) < fp.min_hits:
             summary.without_fingerprint += 1
             log.info("%s: %s lacks the template fingerprint (kept for review)", site.id, page.url)
+    if kind == "page" and page.is_new and fetcher.state is not None:
+        original = fetcher.state.stored_elsewhere(site.id, page.content_sha256, page.url)
+        if original is not None:
+            summary.duplicates += 1
+            log.info("%s: %s has the same bytes as %s, already stored; not handed on", site.id, page.url, original)
+            return
     if page.outcome == "ok" or force:
         _publish(page, candidate.title, site_id=site.id, publisher=publisher)
         summary.published += 1

@@ -59,6 +59,23 @@ class CrawlState:
                 return None
             return Validators(row.etag, row.last_modified, row.content_sha256, row.raw_key, row.media_type)
 
+    def stored_elsewhere(self, site_id: str, content_sha256: str, url: str) -> str | None:
+        """Another URL of the site whose fetched bytes were exactly these (a mirror path, a moved page):
+        the report is already stored from there and must not be stored twice."""
+        with session_scope(self.database_url) as session:
+            row = session.exec(
+                select(Fetch.url)
+                .where(
+                    Fetch.site_id == site_id,
+                    Fetch.content_sha256 == content_sha256,
+                    Fetch.url != url,
+                    Fetch.kind == "page",
+                    col(Fetch.outcome).in_(SUCCESS_OUTCOMES),
+                )
+                .limit(1)
+            ).first()
+            return row
+
     def record(self, row: Fetch) -> None:
         with session_scope(self.database_url) as session:
             session.add(row)
