@@ -233,7 +233,8 @@ def test_request_budget_caps_a_run(portal: Portal, crawler: Crawler) -> None:
 def test_a_report_already_stored_from_another_url_is_not_handed_on_twice(portal: Portal, crawler: Crawler) -> None:
     page = (
         "<html><head><meta charset='utf-8'><title>某县2023年度政府信息公开工作年度报告</title></head><body>"
-        "<div class='TRS_Editor'>第二十条第（一）项 本列数据的勾稽关系 收到和处理政府信息公开申请情况</div></body></html>"
+        "<div class='TRS_Editor'>第二十条第（一）项 本列数据的勾稽关系 收到和处理政府信息公开申请情况</div>"
+        "</body></html>"
     )
     title = "某县2023年度政府信息公开工作年度报告"
     # The same report under its old path and, after a site move, under a new one.
@@ -241,7 +242,7 @@ def test_a_report_already_stored_from_another_url_is_not_handed_on_twice(portal:
     portal.add("/zfxxgknb/202401/t20240115_2.html", page)
     portal.add("/robots.txt", "", content_type="text/plain")
     portal.add("/zfxxgknb/index.html", trs_listing([("./202401/t20240115_1.html", title)], pages=1, current=0))
-    first, published = crawler.run(site_entry(portal, "/zfxxgknb/index.html"))
+    first, _ = crawler.run(site_entry(portal, "/zfxxgknb/index.html"))
     assert (first.published, first.duplicates) == (1, 0)
     portal.add("/zfxxgknb/index.html", trs_listing([("./202401/t20240115_2.html", title)], pages=1, current=0))
     second, published_again = crawler.run(site_entry(portal, "/zfxxgknb/index.html"))
