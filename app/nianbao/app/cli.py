@@ -32,6 +32,22 @@ SitesFile = Annotated[
 ]
 
 
+@app.callback()
+def _configure_logging() -> None:
+    """Log records go to stderr at NIANBAO_LOG_LEVEL; progress and results go to stdout."""
+    import logging
+
+    level = AppSettings().log_level.upper()
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Request-level chatter of the HTTP client would drown the crawl's own log lines.
+    for chatty in ("httpx", "httpcore", "alembic"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
 def _progress(line: str) -> None:
     console.print(f"  {line}", soft_wrap=True, highlight=False)
 
@@ -73,15 +89,25 @@ def demo() -> None:
     from nianbao.devportal.server import DevPortal
 
     settings = AppSettings()
-    with DevPortal() as portal:
+    # A stable port keeps the demo's report URLs, and so its stored reports, the same from run to run.
+    try:
+        portal = DevPortal(port=DEMO_PORT).start()
+    except OSError:
+        portal = DevPortal().start()
+    try:
         console.print(f"demo portal serving at [bold]{portal.base_url}[/bold]")
         registry = SiteRegistry.from_dict(demo_registry(portal.column_url))
         stats = run_embedded(registry, ["demo"], force=True, progress=_progress)
+    finally:
+        portal.stop()
     with _session() as session:
         from nianbao.app.queries import list_reports
 
         reports = list_reports(session, "demo")
     print_demo_summary(console, reports, stats, settings)
+
+
+DEMO_PORT = 8734  # preferred loopback port of the demo portal; any free port if it is taken
 
 
 def demo_registry(column_url: str) -> dict[str, Any]:

@@ -52,7 +52,9 @@ def record_failure(
                 site_id=site_id if isinstance(site_id, str) else None,
             )
         )
-    log.error("task %s gave up (%s): %s", task, reason, error.splitlines()[0] if error else "")
+    # For a traceback the last line names the exception; for a plain message it is the message.
+    summary = next((line for line in reversed(error.splitlines()) if line.strip()), "")
+    log.error("task %s gave up (%s): %s", task, reason, summary)
 
 
 def run_message_task(
