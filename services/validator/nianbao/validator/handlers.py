@@ -11,11 +11,9 @@ from nianbao.shared.db import session_scope
 from nianbao.shared.errors import PermanentError
 from nianbao.shared.record import Record
 from nianbao.validator import metrics
-from nianbao.validator.rules import CATALOGUE, evaluate
+from nianbao.validator.rules import evaluate
 from nianbao.validator.settings import ValidatorSettings
 from nianbao.validator.store import StoreResult, previous_record, site_summary, store_validated
-
-_SEVERITY = {spec.id: spec.severity for spec in CATALOGUE}
 
 
 def handle_report_parsed(message: ReportParsed, settings: ValidatorSettings) -> StoreResult:
@@ -43,7 +41,7 @@ def handle_report_parsed(message: ReportParsed, settings: ValidatorSettings) -> 
     generation = record.generation.value or "unknown"
     metrics.REPORTS_VALIDATED.labels(generation, "failing" if result.failing_errors else "clean").inc()
     for finding in evaluation.findings:
-        metrics.FINDINGS.labels(finding.rule, _SEVERITY.get(finding.rule, finding.severity), finding.status).inc()
+        metrics.FINDINGS.labels(finding.rule, finding.severity, finding.status).inc()
     metrics.REPORTS_WITH_ERRORS.labels(message.site_id).set(with_errors)
     if newest_year is not None:
         metrics.NEWEST_YEAR.labels(message.site_id).set(newest_year)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from nianbao.shared.models import FindingRow, Report, ReportValue, ReportVersion
 from nianbao.shared.record import Finding, Record
@@ -223,7 +223,11 @@ def previous_record(session: Session, *, agency: str | None, year: int | None, e
 
 def site_summary(session: Session, site_id: str) -> tuple[int, int | None]:
     """(reports with a failing error rule, newest covered year) for one site, for the gauges."""
-    reports = session.exec(select(Report).where(Report.site_id == site_id)).all()
-    with_errors = sum(1 for r in reports if r.failing_errors > 0)
-    years = [r.year for r in reports if r.year is not None]
-    return with_errors, (max(years) if years else None)
+    # Aggregated in the database: this runs after every validation, and rows carry the whole record.
+    with_errors, newest = session.exec(
+        select(
+            func.count(col(Report.id)).filter(col(Report.failing_errors) > 0),
+            func.max(col(Report.year)),
+        ).where(Report.site_id == site_id)
+    ).one()
+    return int(with_errors or 0), newest
