@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -33,6 +34,26 @@ def _json(ctx: DiscoveryContext, url: str) -> Any | None:
     except json.JSONDecodeError as exc:
         ctx.log.notes.append(f"{url}: not JSON ({exc})")
         return None
+
+
+def _page_json_api(
+    ctx: DiscoveryContext,
+    page_url: Callable[[int], str],
+    read_page: Callable[[str, Any], tuple[list[Link], Any]],
+) -> None:
+    """Page a JSON list API from page 1 until an empty page, a page with nothing new, the announced
+    total of items seen, or ``max_pages``. ``read_page`` turns one response into (links, total)."""
+    seen = 0
+    for n in range(1, ctx.max_pages + 1):
+        url = page_url(n)
+        links, total = read_page(url, _json(ctx, url))
+        if not links:
+            break
+        seen += len(links)
+        if ctx.offer_all(links, url) == 0:
+            break
+        if isinstance(total, int) and seen >= total:
+            break
 
 
 def _date(value: Any) -> str | None:
@@ -104,29 +125,24 @@ def discover_gkmlpt(ctx: DiscoveryContext, start_url: str) -> None:
     )
     ctx.log.notes.append(f"gkmlpt SID {sid}, categories {categories or 'none'}")
     for category in categories:
-        seen = 0
-        for n in range(1, ctx.max_pages + 1):
-            url = f"{root}/gkmlpt/api/all/{category}?{urlencode({'page': n, 'sid': sid})}"
-            data = _json(ctx, url)
-            articles = data.get("articles") if isinstance(data, dict) else None
-            if not articles:
-                break
-            links = [
-                Link(
-                    urljoin(url, str(a.get("url") or a.get("post_url") or "")),
-                    str(a.get("title") or ""),
-                    _date(a.get("date") or a.get("created_at")),
-                )
-                for a in articles
-                if isinstance(a, dict)
-            ]
-            seen += len(links)
-            if ctx.offer_all(links, url) == 0:
-                break
-            classify = data.get("classify") if isinstance(data, dict) else None
-            total = classify.get("post_count") if isinstance(classify, dict) else None
-            if isinstance(total, int) and seen >= total:
-                break
+        api = f"{root}/gkmlpt/api/all/{category}"
+        # The URL builder is used within this iteration only, so binding ``api`` late is safe.
+        _page_json_api(ctx, lambda n: f"{api}?{urlencode({'page': n, 'sid': sid})}", _gkmlpt_page)  # noqa: B023
+
+
+def _gkmlpt_page(url: str, data: Any) -> tuple[list[Link], Any]:
+    articles = data.get("articles") if isinstance(data, dict) else None
+    classify = data.get("classify") if isinstance(data, dict) else None
+    links = [
+        Link(
+            urljoin(url, str(a.get("url") or a.get("post_url") or "")),
+            str(a.get("title") or ""),
+            _date(a.get("date") or a.get("created_at")),
+        )
+        for a in articles or []
+        if isinstance(a, dict)
+    ]
+    return links, classify.get("post_count") if isinstance(classify, dict) else None
 
 
 # --- UCAP -------------------------------------------------------------------------------------------------
@@ -141,32 +157,24 @@ def discover_ucap(ctx: DiscoveryContext, start_url: str) -> None:
     if channel is None:
         ctx.log.notes.append("UCAP channel id not found (set ucap.channel_id)")
         return
-    seen = 0
-    for n in range(1, ctx.max_pages + 1):
-        query = urlencode(
-            {"page": n, "_pageSize": cfg.page_size, "_isAgg": "true", "_isJson": "true", "_template": "index"}
+    query = {"_pageSize": cfg.page_size, "_isAgg": "true", "_isJson": "true", "_template": "index"}
+    search = urljoin(start_url, cfg.search_path.format(channel_id=channel))
+    _page_json_api(ctx, lambda n: search + "?" + urlencode({"page": n, **query}), _ucap_page)
+
+
+def _ucap_page(url: str, data: Any) -> tuple[list[Link], Any]:
+    body = data.get("data") if isinstance(data, dict) else None
+    results = body.get("results") if isinstance(body, dict) else None
+    links = [
+        Link(
+            urljoin(url, str(r.get("url") or "")),
+            str(r.get("title") or ""),
+            _date(r.get("publishedTimeStr") or r.get("publishedTime")),
         )
-        url = urljoin(start_url, cfg.search_path.format(channel_id=channel)) + "?" + query
-        data = _json(ctx, url)
-        body = data.get("data") if isinstance(data, dict) else None
-        results = body.get("results") if isinstance(body, dict) else None
-        if not results:
-            break
-        links = [
-            Link(
-                urljoin(url, str(r.get("url") or "")),
-                str(r.get("title") or ""),
-                _date(r.get("publishedTimeStr") or r.get("publishedTime")),
-            )
-            for r in results
-            if isinstance(r, dict)
-        ]
-        seen += len(links)
-        if ctx.offer_all(links, url) == 0:
-            break
-        total = body.get("total") if isinstance(body, dict) else None
-        if isinstance(total, int) and seen >= total:
-            break
+        for r in results or []
+        if isinstance(r, dict)
+    ]
+    return links, body.get("total") if isinstance(body, dict) else None
 
 
 # --- gov.cn feeds ---------------------------------------------------------------------------------------
