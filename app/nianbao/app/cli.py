@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -337,6 +338,14 @@ def rules() -> None:
     print_rules(console, CATALOGUE, RULES_VERSION)
 
 
+def _print_json_lines(rows: Sequence[Any]) -> None:
+    """One JSON object per dataclass row, for scripts (``--json``)."""
+    from dataclasses import asdict
+
+    for row in rows:
+        sys.stdout.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+
+
 # --- database views --------------------------------------------------------------------------------------
 
 
@@ -346,16 +355,13 @@ def reports(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
     """List the reports the database holds."""
-    from dataclasses import asdict
-
     from nianbao.app.queries import list_reports
     from nianbao.app.render import print_reports
 
     with _session() as session:
         rows = list_reports(session, site)
     if as_json:
-        for row in rows:
-            sys.stdout.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+        _print_json_lines(rows)
         return
     print_reports(console, rows)
 
@@ -368,16 +374,13 @@ def findings(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
     """List stored findings (failing ones by default)."""
-    from dataclasses import asdict
-
     from nianbao.app.queries import list_findings
     from nianbao.app.render import print_finding_rows
 
     with _session() as session:
         rows = list_findings(session, site_id=site, rule=rule, status=None if status == "all" else status)
     if as_json:
-        for row in rows:
-            sys.stdout.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+        _print_json_lines(rows)
         return
     print_finding_rows(console, rows)
 
