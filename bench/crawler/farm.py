@@ -29,13 +29,12 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from datetime import time as dtime
 from email.utils import format_datetime
 from types import TracebackType
 from typing import cast
 
-from bench.crawler.portal import Resource, TrsPortal
+from bench.crawler.portal import TrsPortal
+from nianbao.devportal.site import Resource
 
 FIRST_ADDRESS = ipaddress.IPv4Address("127.0.0.2")
 MAX_HEAD_BYTES = 16 * 1024
@@ -261,6 +260,5 @@ def _validators(resource: Resource) -> dict[str, str]:
     if resource.etag:
         headers["ETag"] = resource.etag
     if resource.last_modified:
-        moment = datetime.combine(resource.last_modified, dtime(9, 0), tzinfo=UTC)
-        headers["Last-Modified"] = format_datetime(moment, usegmt=True)
+        headers["Last-Modified"] = format_datetime(resource.last_modified, usegmt=True)
     return headers

@@ -11,8 +11,7 @@ hashes differ as on a real portal. Articles carry ETag and Last-Modified, like s
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
 from nianbao.devportal.catalogue import REPORTS, Entry
@@ -20,6 +19,7 @@ from nianbao.devportal.model import Report
 from nianbao.devportal.render.article import notice_page, report_page
 from nianbao.devportal.render.listing import column_page, home_page, not_found_page
 from nianbao.devportal.reports.notices import NOTICES
+from nianbao.devportal.site import Resource
 from nianbao.devportal.urls import article_path, page_number, page_path
 
 ROBOTS_TXT = b"User-agent: *\nDisallow: /search/\nAllow: /\n"
@@ -46,15 +46,6 @@ AGENCIES = (
     "审计局",
     "市场监督管理局",
 )
-
-
-@dataclass(frozen=True)
-class Resource:
-    status: int
-    content_type: str
-    body: bytes
-    etag: str | None = None
-    last_modified: date | None = None
 
 
 @cache
@@ -139,4 +130,5 @@ class TrsPortal:
 
 def _validated(content_type: str, body: bytes, modified: date) -> Resource:
     etag = '"' + hashlib.sha256(body).hexdigest()[:24] + '"'
-    return Resource(200, content_type, body, etag=etag, last_modified=modified)
+    # Published at 09:00 UTC of that day.
+    return Resource(200, content_type, body, etag=etag, last_modified=datetime.combine(modified, time(9, 0), UTC))
