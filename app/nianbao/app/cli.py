@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from nianbao.app.settings import AppSettings
 
@@ -25,8 +26,9 @@ sites_app = typer.Typer(help="The site registry (sites.yaml).", no_args_is_help=
 app.add_typer(db_app, name="db")
 app.add_typer(sites_app, name="sites")
 
-console = Console()
-err = Console(stderr=True)
+# Soft wrap: never hard-wrap output (a path longer than the width must stay one line when piped).
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 SitesFile = Annotated[
     Path | None, typer.Option("--sites-file", help="Site registry to use (default: NIANBAO_SITES_FILE or sites.yaml).")
@@ -54,7 +56,7 @@ def _progress(line: str) -> None:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code)
 
 

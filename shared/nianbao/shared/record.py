@@ -173,12 +173,26 @@ class Metadata(_Model):
 
 
 class CellLocation(_Model):
-    """Where a value sits in the source: HTML grid (table_index,row,col) or text (line, col)."""
+    """Where a value sits in the source.
+
+    * a grid (HTML table, DOCX table, spreadsheet): ``table_index``, ``row``, ``col`` (0-based, after span
+      expansion);
+    * text: ``line`` (1-based) and, on a flattened table row, ``col``;
+    * PDF: ``page`` (1-based) and ``bbox`` = ``[x0, y0, x1, y1]`` in PDF points measured from the page's
+      top-left corner (``y`` grows downwards, as pdfplumber reports it), together with the grid position
+      of the cell in the table it belongs to.
+
+    ``source`` is the URL of the document the cell was read from when that is not the record's own page
+    (a table taken from an attachment).
+    """
 
     table_index: int | None = None
     row: int | None = None
     col: int | None = None
     line: int | None = None
+    page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    source: str | None = None
 
 
 class Cell(_Model):
@@ -199,9 +213,28 @@ class ParseWarning(_Model):
 
 
 class Attachment(_Model):
+    """A document linked from the page. When the parser read it (the crawler stored its bytes), ``raw_key``
+    and ``content_sha256`` name those bytes and ``outcome`` says what reading gave: ``tables`` (tables
+    found), ``no_tables``, ``scanned``, ``converter_missing``, ``unsupported_format`` or ``unusable``."""
+
     url: str
     name: str | None = None
     media_type: str | None = None
+    raw_key: str | None = None
+    content_sha256: str | None = None
+    outcome: str | None = None
+
+
+class SourceMismatch(_Model):
+    """A value that the page and an attachment both state, differently (the page's value is kept)."""
+
+    table: str
+    key: str
+    page_value: Number | None
+    attachment_value: Number | None
+    attachment_url: str
+    page_at: CellLocation = Field(default_factory=CellLocation)
+    attachment_at: CellLocation = Field(default_factory=CellLocation)
 
 
 class Record(_Model):
@@ -219,6 +252,9 @@ class Record(_Model):
     legacy_other: dict[str, Number | None] = Field(default_factory=dict)
     cells: list[Cell] = Field(default_factory=list)
     attachments: list[Attachment] = Field(default_factory=list)
+    # Which document each table was read from: the page's own URL, or an attachment's.
+    table_sources: dict[str, str] = Field(default_factory=dict)
+    source_mismatches: list[SourceMismatch] = Field(default_factory=list)
     warnings: list[ParseWarning] = Field(default_factory=list)
     parser_version: str = ""
 

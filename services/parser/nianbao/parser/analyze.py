@@ -191,7 +191,7 @@ def _read_tables(
 ) -> tuple[dict[str, TableResult], dict[str, Number | None]]:
     items = doc.items
     legacy = generation == "legacy"
-    regions = grid_regions(items, lay) if doc.kind == "html" else Regions()
+    regions = grid_regions(items, lay) if doc.kind != "text" else Regions()
     wanted = ("legacy",) if legacy else MODERN
     if doc.kind == "text" or (any(k not in regions.tokens for k in wanted) and any(
             isinstance(i, Line) and i.piped for i in items)):

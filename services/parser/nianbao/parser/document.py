@@ -1,6 +1,7 @@
-"""The intermediate document both front ends (plain text, HTML) produce and the analysis reads.
+"""The intermediate document every front end (plain text, HTML, PDF, DOCX, spreadsheets) produces and the
+analysis reads.
 
-A document is a sequence of items in reading order: text :class:`Line`\\ s and, for HTML, :class:`Grid`\\ s
+A document is a sequence of items in reading order: text :class:`Line`\\ s and :class:`Grid`\\ s
 (tables after rowspan/colspan expansion). Tables are read as streams of :class:`Token`\\ s — one per
 source cell, in reading order — whatever their origin: a flattened text table and an HTML grid give the
 same stream, so the table readers have one implementation.
@@ -25,6 +26,9 @@ class Line(NamedTuple):
     piped: bool = False  # the line is a flattened table row ("a | b |")
 
 
+Box = tuple[float, float, float, float]  # x0, y0 (top), x1, y1 (bottom) in PDF points from the top-left
+
+
 @dataclass(slots=True)
 class GridCell:
     text: str
@@ -32,11 +36,14 @@ class GridCell:
     col: int
     rowspan: int = 1
     colspan: int = 1
+    page: int | None = None  # PDF: the 1-based page the cell is on
+    bbox: Box | None = None  # PDF: the cell's box on that page
 
 
 @dataclass
 class Grid:
-    """An HTML table: origin cells by row (a spanned cell appears once, at its top-left position)."""
+    """A table: origin cells by row (a spanned cell appears once, at its top-left position). HTML, DOCX,
+    spreadsheet and PDF front ends all produce grids; a PDF grid's cells carry page and box."""
 
     index: int
     rows: list[list[GridCell]]
@@ -82,6 +89,8 @@ class Token:
     grid_row: int | None = None
     group: tuple[int, int] | None = None
     kind: int = -1  # EMPTY, VALUE or TEXT; computed from ``text`` when not given
+    page: int | None = None
+    bbox: Box | None = None
 
     def __post_init__(self) -> None:
         if self.kind < 0:
@@ -103,8 +112,11 @@ class Token:
     def key(self) -> str:
         return label_key(self.text)
 
-    def location(self) -> dict[str, int]:
+    def location(self) -> dict[str, object]:
         """``cells[].at`` of this cell (a :class:`~nianbao.shared.record.CellLocation` as a dict)."""
+        if self.page is not None:
+            return {"table_index": self.table_index or 0, "row": self.grid_row or 0, "col": self.col or 0,
+                    "page": self.page, "bbox": self.bbox}  # fmt: skip
         if self.table_index is not None:
             return {"table_index": self.table_index, "row": self.grid_row or 0, "col": self.col or 0}
         out = {"line": self.line} if self.line is not None else {}
@@ -118,7 +130,7 @@ class Document:
     """What a front end hands to the analysis."""
 
     items: list[Item]
-    kind: str  # "text" | "html"
+    kind: str  # "text" | "html" | "pdf" | "docx" | "xlsx": the front end that built it
     meta: dict[str, str] = field(default_factory=dict)  # <meta name=...> and <title>
     attachments: list[tuple[str, str | None]] = field(default_factory=list)  # (url, link text)
     warnings: list[tuple[str, str | None, str | None]] = field(default_factory=list)
@@ -136,7 +148,7 @@ def grid_tokens(grid: Grid) -> list[Token]:
     """The token stream of an HTML table."""
     index = grid.index
     return [
-        Token(cell.text, None, cell.col, index, cell.row, (index, cell.row), token_kind(cell.text))
+        Token(cell.text, None, cell.col, index, cell.row, (index, cell.row), token_kind(cell.text), cell.page, cell.bbox)
         for row in grid.rows
         for cell in row
     ]

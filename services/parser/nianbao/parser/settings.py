@@ -30,9 +30,29 @@ class ParserSettings(CommonSettings):
         200, ge=16, description="Wider tables are skipped; colspans are clamped to this width."
     )
     max_rowspan: int = Field(1_000, ge=1, description="Row spans are clamped to this many rows.")
-    max_text_lines: int = Field(
-        200_000, ge=100, description="Plain-text inputs with more lines are refused."
-    )
+    max_text_lines: int = Field(200_000, ge=100, description="Plain-text inputs with more lines are refused.")
     time_budget_s: float = Field(
         20.0, gt=0, description="After this much time the remaining optional stages are skipped (warning)."
+    )
+    max_document_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="Larger PDF/Word/spreadsheet inputs are refused (real report attachments are < 20 MB).",
+    )
+    max_pdf_pages: int = Field(
+        300, ge=1, description="PDFs with more pages are refused (real reports have < 40 pages)."
+    )
+    max_decompressed_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Cap on the bytes a document may inflate to (PDF streams, DOCX/XLSX zip members): bombs stop here.",
+    )
+    scanned_min_chars_per_page: int = Field(
+        20, ge=0, description="A PDF page with fewer text characters counts as scanned (no text layer)."
+    )
+    converter_command: str = Field(
+        "soffice", description="LibreOffice binary that converts DOC/WPS/RTF/XLS/ET to DOCX/XLSX."
+    )
+    converter_timeout_s: float = Field(
+        90.0, gt=0, description="A conversion running longer is killed and the input recorded as unusable."
     )
