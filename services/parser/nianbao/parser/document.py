@@ -148,7 +148,9 @@ def grid_tokens(grid: Grid) -> list[Token]:
     """The token stream of an HTML table."""
     index = grid.index
     return [
-        Token(cell.text, None, cell.col, index, cell.row, (index, cell.row), token_kind(cell.text), cell.page, cell.bbox)
+        Token(
+            cell.text, None, cell.col, index, cell.row, (index, cell.row), token_kind(cell.text), cell.page, cell.bbox
+        )
         for row in grid.rows
         for cell in row
     ]
