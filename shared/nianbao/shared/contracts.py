@@ -50,8 +50,25 @@ class CrawlRequested(Message):
     requested_at: datetime = Field(default_factory=utcnow)
 
 
+class FetchedDocument(BaseModel):
+    """An attachment of a page (PDF, Word, spreadsheet...), fetched and stored under ``raw_key``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str
+    final_url: str
+    raw_key: str
+    content_sha256: str
+    media_type: str = "application/octet-stream"
+    title_hint: str | None = None  # the link text
+
+
 class PageFetched(Message):
-    """A candidate report page was fetched and its bytes are in the raw store under ``raw_key``."""
+    """A candidate report page was fetched and its bytes are in the raw store under ``raw_key``.
+
+    ``attachments`` are the documents the page links to that the crawler stored: the parser reads them
+    with the page and makes one record of both (a page whose tables are only in its PDF is one report).
+    A document reached directly from a listing is a ``PageFetched`` of its own, with no attachments."""
 
     TASK: ClassVar[str] = "nianbao.parser.parse_page"
     QUEUE: ClassVar[str] = PARSER_QUEUE
@@ -65,6 +82,7 @@ class PageFetched(Message):
     http_charset: str | None = None
     fetched_at: datetime = Field(default_factory=utcnow)
     title_hint: str | None = None
+    attachments: tuple[FetchedDocument, ...] = ()
 
 
 class ReportParsed(Message):
