@@ -11,6 +11,14 @@ WARNING_CODES: dict[str, str] = {
     "charset_replaced": "some bytes could not be decoded and were replaced with U+FFFD",
     "time_budget_exceeded": "the time budget ran out; later optional stages were skipped",
     "table_too_large": "an HTML table over the cell or column limit was not read",
+    # document formats (PDF, Word, spreadsheets) and attachments
+    "scanned_document": "PDF pages without a text layer (a scan) were not read; no OCR",
+    "converter_missing": "the format needs LibreOffice to be converted and none is installed",
+    "conversion_failed": "LibreOffice could not convert the document (error or time limit)",
+    "unsupported_format": "a format nianbao cannot read (OFD, archives, images); nothing was read",
+    "number_split": "a cell's number is printed over several lines; not joined into one number",
+    "pages_skipped": "PDF pages beyond the page or time limit were not read",
+    "attachment_unreadable": "an attachment could not be read; attachments[].outcome says why",
     # document structure
     "sections_missing": "no numbered part headings (一、… 六、) were found",
     "no_tables": "the document contains none of the canonical tables",
