@@ -54,6 +54,7 @@ class Fetch(SQLModel, table=True):
     error: str | None = None
     forced: bool = False
     fetched_at: datetime = Field(default_factory=_now, index=True)
+    parent_url: str | None = Field(default=None, index=True)  # the report page an attachment was linked from
 
 
 class Report(SQLModel, table=True):
