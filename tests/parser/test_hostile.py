@@ -128,7 +128,11 @@ def test_time_budget_skips_optional_stages() -> None:
     assert record.tables == {}
 
 
-def test_binary_formats_are_refused() -> None:
-    for data, what in ((b"%PDF-1.7 ...", "PDF"), (b"PK\x03\x04...", "ZIP"), (b"\x89PNG\r\n\x1a\n..", "PNG")):
-        with pytest.raises(UnusableInput, match=what):
+def test_damaged_documents_are_refused_and_unreadable_formats_recorded() -> None:
+    for data in (b"%PDF-1.7 ...", b"PK\x03\x04..."):  # a PDF and a DOCX that are only their magic bytes
+        with pytest.raises(UnusableInput) as refused:
             parse_bytes(data)
+        assert refused.value.reason == "corrupt", refused.value
+    image = parse_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    assert image.tables == {}
+    assert [w.code for w in image.warnings if w.code == "unsupported_format"] == ["unsupported_format"]

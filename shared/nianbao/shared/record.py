@@ -254,6 +254,9 @@ class Record(_Model):
     attachments: list[Attachment] = Field(default_factory=list)
     # Which document each table was read from: the page's own URL, or an attachment's.
     table_sources: dict[str, str] = Field(default_factory=dict)
+    # Tables printed by both the page and an attachment: table -> the attachment compared, and the values
+    # that differ (the page's are kept).
+    cross_checked: dict[str, str] = Field(default_factory=dict)
     source_mismatches: list[SourceMismatch] = Field(default_factory=list)
     warnings: list[ParseWarning] = Field(default_factory=list)
     parser_version: str = ""

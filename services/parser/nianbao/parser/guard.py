@@ -1,9 +1,9 @@
 """What is let in: media-type sniffing and the input limits that keep one hostile page cheap.
 
-Refused with :class:`UnusableInput`: empty input, input over ``max_input_bytes``, binary formats (PDF,
-Office, images, archives — the parser reads pages; attachments are listed, not parsed), bytes that are not
-text, HTML with more tags than ``max_tags``, and block elements nested deeper than ``max_nesting_depth``
-(lexbor's tree builder is quadratic in that depth: 100 000 nested ``<div>`` take seconds).
+Refused with :class:`UnusableInput`: empty input, input over ``max_input_bytes``, binary formats that
+reach the text path (documents are recognised earlier, in ``formats``, and read by front ends of their
+own), bytes that are not text, HTML with more tags than ``max_tags``, and block elements nested deeper
+than ``max_nesting_depth`` (lexbor's tree builder is quadratic in that depth: 100 000 nested ``<div>`` take seconds).
 """
 
 from __future__ import annotations

@@ -22,4 +22,11 @@ PARSE_SECONDS = Histogram(
     "Time to parse one page into its record.",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+DOCUMENTS = Counter(
+    "nianbao_parser_documents_total",
+    "Documents read (the page itself or an attachment), by format (html | text | pdf | docx | xlsx | doc | rtf "
+    "| xls | ofd | image | archive | office_other) and outcome (tables | no_tables | scanned | converter_missing "
+    "| unsupported_format | unusable).",
+    ["format", "outcome"],
+)
 TASKS = Counter("nianbao_parser_tasks_total", "Parser task runs by outcome.", ["outcome"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from nianbao.validator.rules import active, legacy, meta, requests, review, text, xyear
+from nianbao.validator.rules import active, legacy, meta, requests, review, sources, text, xyear
 from nianbao.validator.rules.model import ALL_GENERATIONS, GEN2019, GEN2021, LEGACY, MODERN, RuleSpec
 
 CATALOGUE: tuple[RuleSpec, ...] = (
@@ -102,6 +102,14 @@ CATALOGUE: tuple[RuleSpec, ...] = (
              description="上一年项目数量 (N) = 上一年项目数量 + 本年增/减 (N−1), per row"),
     RuleSpec(id="xyear.valid21", severity="warn", generations=GEN2021, version=1, check=xyear.valid21,
              description="现行有效件数 (N) ≈ 现行有效 (N−1) + 制发 − 废止 (N)"),
+    # --- sources: what the page and its attachments gave
+    RuleSpec(id="report.no_tables", severity="error", generations=ALL_GENERATIONS, version=1,
+             check=sources.no_tables,
+             description="the page or one of its attachments gives the statistics tables (scans, unreadable "
+                         "or missing attachments fail)"),
+    RuleSpec(id="source.page_attachment_mismatch", severity="warn", generations=ALL_GENERATIONS, version=1,
+             check=sources.page_attachment_mismatch,
+             description="per table printed on the page and in an attachment: every value agrees"),
     # --- metadata
     RuleSpec(id="meta.generation_year", severity="warn", generations=ALL_GENERATIONS, version=1,
              check=meta.generation_year, description="detected generation agrees with the covered year"),
