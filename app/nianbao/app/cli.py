@@ -55,6 +55,11 @@ def _progress(line: str) -> None:
     console.print(f"  {line}", soft_wrap=True, highlight=False)
 
 
+_FILE_HELP = "A report: HTML, text, PDF, DOCX or XLSX; DOC, WPS, RTF, XLS and ET need LibreOffice (soffice)."
+# Warnings that mean nothing of the document could be read here: `check` exits 2 on them (no tables).
+_UNREADABLE = ("converter_missing", "scanned_document", "unsupported_format")
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code)
@@ -278,7 +283,7 @@ def _parse_file(path: Path) -> Any:
 
 @app.command()
 def parse(
-    file: Annotated[Path, typer.Argument(help="An HTML page, or text with flattened tables.")],
+    file: Annotated[Path, typer.Argument(help=_FILE_HELP)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the canonical record as JSON.")] = False,
 ) -> None:
     """Print the canonical record of one local file."""
@@ -293,16 +298,23 @@ def parse(
 
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="An HTML page, or text with flattened tables.")],
+    file: Annotated[Path, typer.Argument(help=_FILE_HELP)],
     as_json: Annotated[bool, typer.Option("--json", help="Print every finding as JSON.")] = False,
 ) -> None:
-    """Parse and validate one local file and print its findings.
+    """Parse and validate one local file (HTML, text, PDF, DOCX, XLSX; DOC/WPS/RTF/XLS/ET with LibreOffice)
+    and print its findings, each failing cell with its source (line, page and box, or table/row/column).
 
-    Exit status: 0 when no finding fails, 1 when one does, 2 on unusable input."""
+    Exit status: 0 when no finding fails, 1 when one does, 2 on unusable input (including a scan, a format
+    that needs a converter that is not installed, or one nianbao cannot read)."""
     from nianbao.app.render import print_findings
+    from nianbao.parser.warning_codes import WARNING_CODES
     from nianbao.validator.rules import evaluate
 
     record = _parse_file(file)
+    unreadable = [w for w in record.warnings if w.code in _UNREADABLE and not record.tables]
+    if unreadable:
+        w = unreadable[0]
+        raise _fail(f"{file}: {w.code}: {w.detail or WARNING_CODES.get(w.code, '')}")
     evaluation = evaluate(record)
     failing = [f for f in evaluation.findings if f.status == "fail"]
     if as_json:

@@ -66,7 +66,12 @@ def print_record(console: Console, record: Record) -> None:
     console.print(f"signature: {meta.signature.body or '—'} {meta.signature.date or ''}")
     for name, values in record.tables.items():
         filled = sum(1 for v in values.values() if v is not None)
-        console.print(f"table {name}: {filled}/{len(values)} values")
+        source = record.table_sources.get(name)
+        origin = f" (from {source})" if source and source != record.source.url else ""
+        console.print(f"table {name}: {filled}/{len(values)} values{origin}", soft_wrap=True, markup=False)
+    for a in record.attachments:
+        if a.outcome is not None:
+            console.print(f"attachment {a.url}: {a.outcome}", soft_wrap=True, markup=False)
     for w in record.warnings:
         console.print(f"[yellow]warning[/yellow] {w.code} {w.where or ''} {w.detail or ''}")
     console.print("(use --json for every value with its source cell)")
@@ -87,10 +92,7 @@ def _cells_with_source(record: Record, keys: Sequence[str], limit: int = 6) -> s
         if cell is None:
             parts.append(f"{full_key}=?")
             continue
-        at = cell.at
-        where = (f"line {at.line}" if at.line is not None
-                 else f"table {at.table_index} row {at.row} col {at.col}")  # fmt: skip
-        parts.append(f"{full_key}={cell.raw if cell.raw not in (None, '') else '(blank)'} @ {where}")
+        parts.append(f"{full_key}={cell.raw if cell.raw not in (None, '') else '(blank)'} @ {cell.at.describe()}")
     more = f", … {len(keys) - limit} more" if len(keys) > limit else ""
     return ", ".join(parts) + more
 

@@ -194,6 +194,20 @@ class CellLocation(_Model):
     bbox: tuple[float, float, float, float] | None = None
     source: str | None = None
 
+    def describe(self) -> str:
+        """For people: ``p.4 (72.0,310.5,130.2,328.0)``, ``line 12`` or ``table 1 row 5 col 3``, followed by
+        ``in <url>`` when the cell is in an attachment."""
+        if self.page is not None:
+            box = f" ({','.join(f'{v:g}' for v in self.bbox)})" if self.bbox else ""
+            where = f"p.{self.page}{box}"
+        elif self.line is not None:
+            where = f"line {self.line}"
+        elif self.table_index is not None:
+            where = f"table {self.table_index} row {self.row} col {self.col}"
+        else:
+            where = "?"
+        return f"{where} in {self.source}" if self.source else where
+
 
 class Cell(_Model):
     table: str

@@ -39,8 +39,8 @@ def page_attachment_mismatch(ctx: Context) -> Iterator[Verdict]:
     by_table: dict[str, list[str]] = {}
     cells: dict[str, list[str]] = {}
     for m in ctx.record.source_mismatches:
-        where_page = _at(m.page_at.model_dump(exclude_none=True))
-        where_att = _at(m.attachment_at.model_dump(exclude_none=True))
+        where_page = m.page_at.describe()
+        where_att = m.attachment_at.model_copy(update={"source": None}).describe()
         by_table.setdefault(m.table, []).append(
             f"{m.key}: 页面 {m.page_value} ({where_page}) ≠ 附件 {m.attachment_value} ({where_att}, {m.attachment_url})"
         )
@@ -58,14 +58,3 @@ def page_attachment_mismatch(ctx: Context) -> Iterator[Verdict]:
             )
         else:
             yield Verdict(table, "pass", message=f"页面与附件 {ctx.record.cross_checked[table]} 的{table}表数值一致")
-
-
-def _at(location: dict[str, object]) -> str:
-    if "page" in location:
-        box = location.get("bbox")
-        return f"p.{location['page']}" + (f" {tuple(box)}" if isinstance(box, list | tuple) else "")
-    if "line" in location:
-        return f"line {location['line']}"
-    if "table_index" in location:
-        return f"table {location['table_index']} row {location.get('row')} col {location.get('col')}"
-    return "?"
