@@ -61,9 +61,9 @@ def test_home_page_links_the_column(client: httpx.Client, portal: DevPortal) -> 
 
 def test_pager_count_matches_the_pages_served(client: httpx.Client, portal: DevPortal) -> None:
     pages, items = _crawl_listing(client, portal)
-    # 6 reports + 3 other items at 4 per page: ceil(9 / 4) = 3 pages.
+    # 9 reports + 3 other items at 4 per page: ceil(12 / 4) = 3 pages.
     assert pages == 3
-    assert len(items) == 9
+    assert len(items) == 12
     assert client.get(urljoin(portal.column_url, f"index_{pages}.html")).status_code == 404
     assert client.get(urljoin(portal.column_url, "index_0.html")).status_code == 404
     assert client.get("/zfxxgknb/").text == client.get(portal.column_url).text
@@ -101,13 +101,15 @@ def test_every_listed_article_and_attachment_is_served(client: httpx.Client, por
         assert re.search(rf'<meta name="PubDate" content="{day} \d\d:\d\d">', text)
         assert '<meta name="ContentSource" content="' in text
         assert '<div class="TRS_Editor">' in text
-        for href in re.findall(r'href="(\./P0\d+\.pdf)"', text):
-            pdf = client.get(urljoin(url, href))
-            assert pdf.status_code == 200
-            assert pdf.headers["content-type"] == "application/pdf"
-            assert pdf.content.startswith(b"%PDF-1.4") and pdf.content.rstrip().endswith(b"%%EOF")
+        for href in re.findall(r'href="(\./P0\d+\.(?:pdf|docx|doc))"', text):
+            document = client.get(urljoin(url, href))
+            assert document.status_code == 200
+            magic = {"pdf": b"%PDF-", "docx": b"PK\x03\x04", "doc": b"\xd0\xcf\x11\xe0"}[href.rsplit(".", 1)[1]]
+            assert document.content.startswith(magic), href
             attachments += 1
-    assert attachments == 2  # county-2019 and city-2019 carry one each
+    # county-2019 and city-2019 link a PDF of the report; water-2020, town-2019 and ecology-2021 publish
+    # their tables only in a PDF, a DOCX and a DOC.
+    assert attachments == 5
 
 
 def test_county_2019_attachment_has_the_trs_name(client: httpx.Client) -> None:

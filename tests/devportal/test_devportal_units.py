@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -11,7 +10,6 @@ import pytest
 from nianbao.devportal.catalogue import report
 from nianbao.devportal.conditional import not_modified
 from nianbao.devportal.model import format_number
-from nianbao.devportal.pdf import fake_pdf
 from nianbao.devportal.urls import article_path, attachment_path, page_count, page_number, page_path
 
 
@@ -87,15 +85,3 @@ def test_blank_cells_cannot_print_a_value() -> None:
     legacy = report("county-2018")
     with pytest.raises(ValueError, match="blank"):
         replace(legacy, raw={"legacy/requests_fax": "3"})
-
-
-def test_fake_pdf_cross_reference_table_is_right() -> None:
-    pdf = fake_pdf("attachment (demo)")
-    assert pdf.startswith(b"%PDF-1.4\n") and pdf.endswith(b"%%EOF\n")
-    match = re.search(rb"startxref\n(\d+)\n", pdf)
-    assert match is not None
-    startxref = int(match.group(1))
-    assert pdf[startxref:].startswith(b"xref\n0 6\n")
-    offsets = [int(o) for o in re.findall(rb"(\d{10}) 00000 n ", pdf)]
-    assert [pdf[o:].split(b"\n", 1)[0] for o in offsets] == [f"{n} 0 obj".encode() for n in range(1, 6)]
-    assert b"(attachment \\(demo\\)) Tj" in pdf

@@ -11,6 +11,11 @@
 | transport-2020 | 示例市交通运输局 | 2020 | gen2019 | utf-8 | requests.balance natural, total |
 | market-2021 | 示例市市场监督管理局 | 2021 | gen2021 | utf-8 | none |
 | district-2022 | 示例市示范区人民政府 | 2022 | gen2021 | gbk (meta only) | none |
+| water-2020 | 示例市水务局 | 2020 | gen2019 | tables only in a PDF attachment | requests.balance natural, total |
+| town-2019 | 示例县东坝镇人民政府 | 2019 | gen2019 | tables only in a DOCX attachment | none |
+| ecology-2021 | 示例市生态环境局 | 2021 | gen2021 | tables only in a DOC attachment | none |
+
+county-2019 and city-2019 also link a PDF of the whole report, so their tables are read twice and compared.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from datetime import date
 
 from nianbao.devportal.model import Notice, Report
 from nianbao.devportal.reports import (
+    attached,
     city_2019,
     county_2018,
     county_2019,
@@ -37,6 +43,7 @@ REPORTS: tuple[Report, ...] = (
     transport_2020.REPORT,
     market_2021.REPORT,
     district_2022.REPORT,
+    *attached.REPORTS,
 )
 
 

@@ -17,6 +17,8 @@ from typing import Literal
 from nianbao.shared.record import Generation, Number, table_keys
 
 Encoding = Literal["utf-8", "gbk"]
+PublishedAs = Literal["html", "pdf", "docx", "doc"]
+"""Where the tables are: on the article page (``html``), or only in its attachment of that format."""
 AgencyKind = Literal["government", "department"]
 Finding = tuple[str, str | None]
 """A failing rule instance: (rule id of report-format.md §3.2, ``where``) as canonical-record.md §5 names it."""
@@ -97,6 +99,7 @@ class Report:
     presentation: Presentation = Presentation()
     statistics_form: StatisticsForm | None = None
     failing_rules: tuple[Finding, ...] = ()
+    published_as: PublishedAs = "html"
 
     def __post_init__(self) -> None:
         # A data mistake here would silently weaken every test built on the catalogue, so refuse it early.
@@ -115,6 +118,10 @@ class Report:
                 raise ValueError(f"{self.id}: raw override for unknown cell {ref!r}")
             if self.tables[table][key] is None and text.strip():
                 raise ValueError(f"{self.id}: {ref!r} is blank (None) but prints {text!r}")
+        if self.published_as != "html" and (
+            self.attachment is None or not self.attachment.filename.endswith(f".{self.published_as}")
+        ):
+            raise ValueError(f"{self.id}: published as {self.published_as} needs a .{self.published_as} attachment")
         if (self.generation == "legacy") != (self.statistics_form is not None):
             raise ValueError(f"{self.id}: a legacy report, and only a legacy report, has a 统计表 form")
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from nianbao.devportal.catalogue import ENTRIES, Entry
+from nianbao.devportal.documents import DocumentUnavailable, attachment_document
 from nianbao.devportal.model import Notice, Report
-from nianbao.devportal.pdf import fake_pdf
 from nianbao.devportal.render.article import notice_page, report_page
 from nianbao.devportal.render.listing import column_page, home_page, not_found_page
 from nianbao.devportal.urls import PAGE_SIZE, attachment_path, page_count, page_number
@@ -90,8 +90,11 @@ class Site:
             return _validated(HTML_UTF8, body, _published_at(item.publish_date, item.publish_time))
         report = self._attachments.get(path)
         if report is not None:
-            body = fake_pdf(f"nianbao devportal attachment: {report.id} ({report.year})")
-            return _validated("application/pdf", body, _published_at(report.publish_date, report.publish_time))
+            try:
+                media_type, body = attachment_document(report)
+            except DocumentUnavailable as exc:
+                return Resource(503, "text/plain; charset=utf-8", str(exc).encode("utf-8"))
+            return _validated(media_type, body, _published_at(report.publish_date, report.publish_time))
         return Resource(404, HTML_UTF8, not_found_page().encode("utf-8"))
 
     def _report(self, report: Report) -> Resource:

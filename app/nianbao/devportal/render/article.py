@@ -113,7 +113,13 @@ def _metadata_block(report: Report) -> str:
     )
 
 
+# Where the tables are only in the attachment, the article says so where each table would be.
+_SEE_ATTACHMENT = "（统计表详见附件）"
+
+
 def _report_body(report: Report, tables: dict[str, str], revision: int) -> str:
+    if report.published_as != "html":
+        tables = dict.fromkeys(tables, _p(_SEE_ATTACHMENT))
     parts: list[str] = []
     if report.presentation.title_in_body:
         parts.append(f'<p align="center" style="text-align:center;"><strong>{escape(report.title)}</strong></p>')
