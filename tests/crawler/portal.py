@@ -83,8 +83,16 @@ class Portal:
 
     # --- routes ------------------------------------------------------------------------------------------
 
-    def add(self, path: str, body: str | bytes = b"", *, status: int = 200, content_type: str | None = None,
-            encoding: str = "utf-8", **options: object) -> None:
+    def add(
+        self,
+        path: str,
+        body: str | bytes = b"",
+        *,
+        status: int = 200,
+        content_type: str | None = None,
+        encoding: str = "utf-8",
+        **options: object,
+    ) -> None:
         data = body.encode(encoding) if isinstance(body, str) else body
         headers = dict(options.pop("headers", {}) or {})  # type: ignore[call-overload]
         if content_type is None:
@@ -157,9 +165,11 @@ class Article:
 
 def article_html(article: Article, extra: str = "") -> str:
     meta = f'<meta charset="{article.encoding}">' if article.encoding != "utf-8" else '<meta charset="utf-8">'
-    return (f"<html><head>{meta}<title>{article.title}</title></head><body>"
-            f"<table><tr><td>索引号：</td><td>000014349/2024-00001</td></tr></table>"
-            f'<div class="TRS_Editor"><h1>{article.title}</h1>{article.body}{extra}</div></body></html>')
+    return (
+        f"<html><head>{meta}<title>{article.title}</title></head><body>"
+        f"<table><tr><td>索引号：</td><td>000014349/2024-00001</td></tr></table>"
+        f'<div class="TRS_Editor"><h1>{article.title}</h1>{article.body}{extra}</div></body></html>'
+    )
 
 
 def add_article(portal: Portal, path: str, article: Article, *, etag: str | None = None, extra: str = "") -> None:
@@ -168,19 +178,31 @@ def add_article(portal: Portal, path: str, article: Article, *, etag: str | None
     portal.add(path, html, encoding=article.encoding, content_type=content_type, etag=etag)
 
 
-def trs_listing(items: list[tuple[str, str]], *, pages: int, current: int, prefix: str = "index",
-                filler: int = 0) -> str:
+def trs_listing(
+    items: list[tuple[str, str]], *, pages: int, current: int, prefix: str = "index", filler: int = 0
+) -> str:
     """A TRS column page: one <li> per (href, title), the createPageHTML call, optional padding."""
-    lis = "".join(f'<li><a href="{href}" title="{title}">{title}</a><span>2024-01-15</span></li>'
-                  for href, title in items)
+    lis = "".join(
+        f'<li><a href="{href}" title="{title}">{title}</a><span>2024-01-15</span></li>' for href, title in items
+    )
     pad = "<!-- " + "x" * filler + " -->" if filler else ""
-    return (f"<html><head><meta charset='utf-8'><title>政府信息公开年报</title></head><body>"
-            f"<ul class='list'>{lis}</ul>{pad}"
-            f'<script>createPageHTML({pages}, {current}, "{prefix}", "html");</script></body></html>')
+    return (
+        f"<html><head><meta charset='utf-8'><title>政府信息公开年报</title></head><body>"
+        f"<ul class='list'>{lis}</ul>{pad}"
+        f'<script>createPageHTML({pages}, {current}, "{prefix}", "html");</script></body></html>'
+    )
 
 
-def build_trs(portal: Portal, column: str, articles: list[Article], *, per_page: int = 2, page2: int = 1,
-              etags: bool = False, extra_titles: list[tuple[str, str]] | None = None) -> None:
+def build_trs(
+    portal: Portal,
+    column: str,
+    articles: list[Article],
+    *,
+    per_page: int = 2,
+    page2: int = 1,
+    etags: bool = False,
+    extra_titles: list[tuple[str, str]] | None = None,
+) -> None:
     """A TRS column at ``column`` (ending in '/'), ``per_page`` links per page, page 2 at
     ``index_<page2>.html``; ``extra_titles`` adds (href, title) noise to page 1."""
     chunks = [articles[i : i + per_page] for i in range(0, len(articles), per_page)] or [[]]
@@ -194,3 +216,70 @@ def build_trs(portal: Portal, column: str, articles: list[Article], *, per_page:
     for article in articles:
         add_article(portal, column + article.trs_path, article, etag=f'"{article.doc_id}"' if etags else None)
     portal.add("/robots.txt", "User-agent: *\nAllow: /\n", content_type="text/plain")
+
+
+# --- report documents behind article pages ---------------------------------------------------------------
+
+PDF_ONLY_BODY = "<p>根据《中华人民共和国政府信息公开条例》，现公布本机关年度报告，详见附件。</p>"
+DOWNFILE = "/module/download/downfile.jsp?classid=0&filename={name}"
+
+
+def pdf_document(label: str) -> bytes:
+    """A small PDF-looking document; ``label`` makes its bytes (and so its raw key) unique."""
+    return b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Title (" + label.encode() + b") >> endobj\n%%EOF\n"
+
+
+def attachment_link(href: str, text: str) -> str:
+    return f'<p>附件：<a href="{href}">{text}</a></p>'
+
+
+def add_trs_pdf_report(
+    portal: Portal,
+    column: str,
+    article: Article,
+    pdf: bytes,
+    *,
+    name: str = "P020210129123456789012.pdf",
+    etag: str | None = None,
+    links: list[tuple[str, str]] | None = None,
+) -> str:
+    """A TRS article at ``column`` + its t-date path whose report is only the attachment
+    ``./<name>`` next to it (``links`` adds or replaces the article's attachment links). Returns the
+    attachment's path."""
+    month = column + article.date[:6] + "/"
+    extra = "".join(attachment_link(h, t) for h, t in (links or [(f"./{name}", article.title + ".pdf")]))
+    body = Article(article.date, article.doc_id, article.title, body=PDF_ONLY_BODY)
+    add_article(portal, column + article.trs_path, body, extra=extra)
+    portal.add(month + name, pdf, content_type="application/pdf", etag=etag)
+    return month + name
+
+
+def add_downfile(portal: Portal, name: str, data: bytes, *, disposition: str | None = None) -> str:
+    """Hanweb's download script for ``name``: a 302 to ``/attach/0/<name>`` (the usual answer), or, with
+    ``disposition``, the bytes themselves as octet-stream named by Content-Disposition. Returns the
+    script's path."""
+    path = DOWNFILE.format(name=name)
+    if disposition is None:
+        portal.add(path, b"", status=302, headers={"Location": f"/attach/0/{name}"})
+        portal.add(f"/attach/0/{name}", data, content_type="application/pdf")
+    else:
+        portal.add(path, data, content_type="application/octet-stream", headers={"Content-Disposition": disposition})
+    return path
+
+
+def hanweb_column(portal: Portal, column_id: int, items: list[tuple[str, str]]) -> str:
+    """A Hanweb column page with all its records embedded in the datastore. Returns its path."""
+    records = "".join(
+        f'<record><![CDATA[<li><a href="{href}" title="{title}">{title}</a><span>2024-01-15</span></li>]]></record>'
+        for href, title in items
+    )
+    path = f"/col/col{column_id}/index.html"
+    portal.add(
+        path,
+        (
+            f"<html><body><script type='text/xml'><datastore><recordset>{records}</recordset>"
+            f"</datastore></script><script>new jpage({{totalRecord:{len(items)}, perpage:15}})</script>"
+            "</body></html>"
+        ),
+    )
+    return path

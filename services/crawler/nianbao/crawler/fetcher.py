@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
@@ -79,6 +80,12 @@ class HttpResult:
     @property
     def media_type(self) -> str | None:
         return _media_of(self.headers)
+
+    @property
+    def filename(self) -> str | None:
+        """The file name a ``Content-Disposition`` header gives (download scripts such as Hanweb's
+        ``downfile.jsp`` name the document only there)."""
+        return disposition_filename(self.headers.get("content-disposition"))
 
     @property
     def http_charset(self) -> str | None:
@@ -195,6 +202,38 @@ def _media(response: httpx.Response) -> str | None:
 def _media_of(headers: httpx.Headers) -> str | None:
     value = str(headers.get("content-type") or "")
     return value.split(";", 1)[0].strip().lower() or None
+
+
+def disposition_filename(value: str | None) -> str | None:
+    """``filename*`` (RFC 6266/8187) or ``filename`` of a Content-Disposition value, percent-decoded
+    when it is percent-encoded (UTF-8, else GBK), without any directory part; None when absent."""
+    if not value:
+        return None
+    params: dict[str, str] = {}
+    for part in value.split(";")[1:]:
+        key, sep, raw = part.strip().partition("=")
+        if sep:
+            params[key.strip().lower()] = raw.strip().strip('"')
+    name: str | None = None
+    if "filename*" in params:
+        charset, _, rest = params["filename*"].partition("'")
+        encoded = rest.partition("'")[2]
+        name = _percent_decoded(encoded, (charset or "utf-8",))
+    if not name and params.get("filename"):
+        raw_name = params["filename"]
+        name = _percent_decoded(raw_name, ("utf-8", "gbk")) if "%" in raw_name else raw_name
+    if not name:
+        return None
+    return name.replace("\\", "/").rsplit("/", 1)[-1].strip() or None
+
+
+def _percent_decoded(text: str, charsets: tuple[str, ...]) -> str | None:
+    for charset in charsets:
+        try:
+            return unquote(text, encoding=charset, errors="strict")
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return None
 
 
 def _read_capped(response: httpx.Response, *, max_bytes: int, started: float, deadline_s: float, url: str) -> bytes:

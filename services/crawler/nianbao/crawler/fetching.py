@@ -57,6 +57,8 @@ class Page:
     elapsed_ms: int | None = None
     etag: str | None = None
     last_modified: str | None = None
+    filename: str | None = None  # from Content-Disposition (download scripts name the file there)
+    parent_url: str | None = None  # the report page an attachment was linked from
     _decoded: Decoded | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -105,11 +107,18 @@ class SiteFetcher:
 
     # --- public -------------------------------------------------------------------------------------
 
-    def get(self, url: str, *, kind: str, conditional: bool = True) -> Page:
+    def get(self, url: str, *, kind: str, conditional: bool = True, parent_url: str | None = None) -> Page:
         """Fetch ``url`` as ``kind`` (listing | page | attachment). ``conditional`` sends the validators of
-        the URL's last successful fetch unless the crawl is forced. Never raises for network/HTTP trouble."""
+        the URL's last successful fetch unless the crawl is forced. ``parent_url`` (attachments) is the
+        report page that links the document; it is recorded on the fetch row. Never raises for
+        network/HTTP trouble."""
+        page = self._get(url, kind=kind, conditional=conditional)
+        page.parent_url = parent_url
+        return page if page.outcome == "budget" else self._finish(page)
+
+    def _get(self, url: str, *, kind: str, conditional: bool) -> Page:
         if not self.host_ok(url):
-            return self._finish(Page(url, kind, "refused", error=f"offsite: host {host_of(url)!r} not allowed"))
+            return Page(url, kind, "refused", error=f"offsite: host {host_of(url)!r} not allowed")
         if self.requests >= self.settings.max_requests_per_run:
             return Page(url, kind, "budget", error="request budget of this run is spent")
         if self.site.politeness.robots == "obey":
@@ -121,9 +130,9 @@ class SiteFetcher:
                 metrics.ROBOTS_DENIALS.labels(
                     self.site.id, "unavailable" if verdict.reason == "unavailable" else "rules"
                 ).inc()
-                return self._finish(Page(url, kind, outcome, error=f"robots.txt: {verdict.reason}"))
+                return Page(url, kind, outcome, error=f"robots.txt: {verdict.reason}")
         validators = self.state.validators(url) if self.state is not None else None
-        return self._finish(self._exchange(url, kind, validators, conditional=conditional and not self.forced))
+        return self._exchange(url, kind, validators, conditional=conditional and not self.forced)
 
     def host_ok(self, url: str) -> bool:
         return url.startswith(("http://", "https://")) and host_allowed(host_of(url), self.site.host_patterns)
@@ -207,6 +216,7 @@ class SiteFetcher:
             is_new=validators is None,
             etag=result.headers.get("etag"),
             last_modified=result.headers.get("last-modified"),
+            filename=result.filename,
         )
         status = result.status
         challenge = None
@@ -284,6 +294,7 @@ class SiteFetcher:
                     elapsed_ms=page.elapsed_ms,
                     error=page.error,
                     fetched_at=datetime.now(UTC),
+                    parent_url=page.parent_url,
                 )
             )
         return page

@@ -56,11 +56,10 @@ class CrawlerSettings(CommonSettings):
     robots_retry_s: float = Field(
         600.0, description="How long an unreachable/5xx robots.txt keeps its host disallowed."
     )
-    fetch_attachments: bool = Field(True, description="Fetch and store attachments of report pages.")
-    max_attachments_per_page: int = Field(10, description="Cap on attachments fetched per report page.")
-    publish_attachments: bool = Field(
-        False, description="Also hand attachments (PDF, Word...) to the parser as PageFetched."
+    fetch_attachments: bool = Field(
+        True, description="Fetch and store attachments of report pages and hand them to the parser with their page."
     )
+    max_attachments_per_page: int = Field(10, description="Cap on attachments fetched per report page.")
 
     @property
     def user_agent(self) -> str:

@@ -28,6 +28,7 @@ class Validators:
     content_sha256: str | None
     raw_key: str | None
     media_type: str | None
+    final_url: str | None = None
 
 
 class CrawlState:
@@ -57,24 +58,51 @@ class CrawlState:
             ).first()
             if row is None:
                 return None
-            return Validators(row.etag, row.last_modified, row.content_sha256, row.raw_key, row.media_type)
+            return Validators(
+                row.etag, row.last_modified, row.content_sha256, row.raw_key, row.media_type, row.final_url
+            )
 
-    def stored_elsewhere(self, site_id: str, content_sha256: str, url: str) -> str | None:
-        """Another URL of the site whose fetched bytes were exactly these (a mirror path, a moved page):
-        the report is already stored from there and must not be stored twice."""
+    def stored_elsewhere(self, site_id: str, content_sha256: str, url: str, *, document: bool = False) -> str | None:
+        """Where else the site's bytes ``content_sha256`` are held, or None.
+
+        For a report page (``document`` False): another page URL that fetched exactly these bytes (a
+        mirror path, a moved page), so the report is already stored from there. For a document reached
+        directly from a listing (``document`` True) also any URL that fetched them as a document, and any
+        attachment of a report page, this URL included: the page hands them on with itself. The answer
+        is the page URL for an attachment of a page, else the other URL."""
         with session_scope(self.database_url) as session:
-            row = session.exec(
-                select(Fetch.url)
+            same_bytes = (
+                Fetch.site_id == site_id,
+                Fetch.content_sha256 == content_sha256,
+                col(Fetch.outcome).in_(SUCCESS_OUTCOMES),
+            )
+            if document:
+                attached = session.exec(
+                    select(Fetch.parent_url).where(*same_bytes, col(Fetch.parent_url).is_not(None)).limit(1)
+                ).first()
+                if attached is not None:
+                    return attached
+                kinds: tuple[str, ...] = ("page", "attachment")
+            else:
+                kinds = ("page",)
+            return session.exec(
+                select(Fetch.url).where(*same_bytes, Fetch.url != url, col(Fetch.kind).in_(kinds)).limit(1)
+            ).first()
+
+    def attachment_hashes(self, site_id: str, parent_url: str) -> frozenset[str]:
+        """Content hashes of every attachment held so far for the report page ``parent_url``."""
+        with session_scope(self.database_url) as session:
+            rows = session.exec(
+                select(Fetch.content_sha256)
                 .where(
                     Fetch.site_id == site_id,
-                    Fetch.content_sha256 == content_sha256,
-                    Fetch.url != url,
-                    Fetch.kind == "page",
+                    Fetch.parent_url == parent_url,
                     col(Fetch.outcome).in_(SUCCESS_OUTCOMES),
+                    col(Fetch.content_sha256).is_not(None),
                 )
-                .limit(1)
-            ).first()
-            return row
+                .distinct()
+            ).all()
+            return frozenset(row for row in rows if row is not None)
 
     def record(self, row: Fetch) -> None:
         with session_scope(self.database_url) as session:
