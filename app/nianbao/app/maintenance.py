@@ -44,7 +44,7 @@ def stored_messages(session: Session, site_id: str | None = None) -> Iterable[Pa
     """The ``PageFetched`` messages that re-read everything stored: each report with its attachments,
     then each stored attachment no report holds (one per distinct content)."""
     attachments = _stored_attachments(session, site_id)
-    used: set[tuple[str, str]] = set()
+    used: set[tuple[str, str]] = set()  # (site, content sha256) already read
     query = select(Report).order_by(col(Report.id))
     if site_id:
         query = query.where(Report.site_id == site_id)
@@ -56,7 +56,8 @@ def stored_messages(session: Session, site_id: str | None = None) -> Iterable[Pa
         mine = [row for row in site.values() if row.parent_url == report.url]
         mine += [site[u] for u in listed if isinstance(u, str) and u in site and site[u].parent_url is None]
         docs = {row.url: _document(row) for row in mine}
-        used.update((report.site_id, u) for u in docs)
+        used.update((report.site_id, d.content_sha256) for d in docs.values())
+        used.add((report.site_id, report.content_sha256))
         source: dict[str, Any] = report.record.get("source") or {}
         yield PageFetched(
             site_id=report.site_id,
@@ -69,14 +70,13 @@ def stored_messages(session: Session, site_id: str | None = None) -> Iterable[Pa
             title_hint=report.title,
             attachments=tuple(docs.values()),
         )
-    seen: set[tuple[str, str]] = set()
     for site, rows in attachments.items():
         for row in rows.values():
             assert row.raw_key is not None and row.content_sha256 is not None  # selected so
             identity = (site, row.content_sha256)
-            if (site, row.url) in used or (site, row.url) in report_urls or identity in seen:
-                continue
-            seen.add(identity)
+            if identity in used or (site, row.url) in report_urls:
+                continue  # these bytes are read already (a report's page or attachment, or an earlier URL)
+            used.add(identity)
             yield PageFetched(
                 site_id=site,
                 url=row.url,
