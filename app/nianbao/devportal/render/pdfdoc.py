@@ -42,7 +42,7 @@ class PdfOptions:
     page_numbers: bool = True  # ``- N -`` centred in the footer
     split_requests: bool = False  # break T3 inside （四）无法提供, header not repeated, label text divided
     vertical_label: bool = False  # 三、本年度办理结果 one character per line in a narrow column
-    boxed_paragraph: bool = False  # the first paragraph after the first heading inside a bordered box
+    boxed_paragraph: bool = False  # the first two paragraphs of part 一 in a bordered box, ruled between
     money_split: bool = False  # the first money amount of T2 wrapped over two lines (12580 / .36)
     single_other_row: bool = False  # gen2021: one （六）其他处理 row (the sum of its three sub-rows)
     subtotal_column: bool = False  # T3 with a 小计 column closing the 法人或其他组织 group
@@ -50,13 +50,13 @@ class PdfOptions:
 
 
 @cache
-def _font() -> str:
+def font() -> str:
     pdfmetrics.registerFont(UnicodeCIDFont(FONT))
     return FONT
 
 
 def _width(text: str, size: float) -> float:
-    return float(pdfmetrics.stringWidth(text, _font(), size))
+    return float(pdfmetrics.stringWidth(text, font(), size))
 
 
 def wrap(text: str, width: float, size: float) -> list[str]:
@@ -219,11 +219,11 @@ class _Writer:
         c = self.canvas
         c.setLineWidth(0.5)
         if self.options.header:
-            c.setFont(_font(), 9)
+            c.setFont(font(), 9)
             c.drawCentredString(PAGE_W / 2, PAGE_H - 42, self.options.header)
             c.line(MARGIN_X, PAGE_H - 50, PAGE_W - MARGIN_X, PAGE_H - 50)
         if self.options.page_numbers:
-            c.setFont(_font(), 10)
+            c.setFont(font(), 10)
             c.drawCentredString(PAGE_W / 2, 36, f"- {self.page} -")
 
     def new_page(self) -> None:
@@ -233,7 +233,7 @@ class _Writer:
         self._chrome()
 
     def text(self, x: float, top: float, text: str, size: float) -> None:
-        self.canvas.setFont(_font(), size)
+        self.canvas.setFont(font(), size)
         self.canvas.drawString(x, PAGE_H - top - size * 0.88, text)
 
     # -- paragraphs --------------------------------------------------------------------------------
@@ -264,7 +264,7 @@ class _Writer:
                 x = MARGIN_X + inset + (indent if i == 0 else 0.0)
             self.text(x, self.y + (lead - size) / 2, line, size)
             self.y += lead
-        self.y += inset + (6.0 if block.heading else 2.0)
+        self.y += inset + (0.0 if boxed else 6.0 if block.heading else 2.0)
 
     # -- tables ------------------------------------------------------------------------------------
     def table(self, table: Table) -> None:
@@ -372,15 +372,17 @@ class _Writer:
 def report_pdf(layout: DocumentLayout, options: PdfOptions = PdfOptions()) -> bytes:
     """The report drawn as a PDF (same bytes for the same input)."""
     writer = _Writer(options, layout.title)
-    boxed_done = not options.boxed_paragraph
+    boxes_left = 2 if options.boxed_paragraph else 0
     seen_heading = False
     block: Block
     for i, block in enumerate(layout.blocks):
         if isinstance(block, Table):
             writer.table(block)
             continue
-        boxed = not boxed_done and seen_heading and not block.heading
+        boxed = boxes_left > 0 and seen_heading and not block.heading
         writer.paragraph(block, boxed=boxed, title=i == 0)
-        boxed_done = boxed_done or boxed
+        boxes_left -= boxed
+        if boxed and not boxes_left:
+            writer.y += 4.0
         seen_heading = seen_heading or block.heading
     return writer.finish()

@@ -157,7 +157,8 @@ def _read_page(page: Any, min_chars: int) -> tuple[list[Placed], bool]:
 
 
 def _in_box(ch: Char, box: tuple[float, float, float, float]) -> bool:
-    x, y = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+    x: float = (ch["x0"] + ch["x1"]) / 2
+    y: float = (ch["top"] + ch["bottom"]) / 2
     return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
