@@ -22,8 +22,8 @@ from nianbao.shared.record import Record, Source
 
 
 @cache
-def rendered(report_id: str, options: PdfOptions = PdfOptions()) -> bytes:
-    return report_pdf(report_layout(catalogue_report(report_id)), options)
+def rendered(report_id: str, options: PdfOptions | None = None) -> bytes:
+    return report_pdf(report_layout(catalogue_report(report_id)), options or PdfOptions())
 
 
 def parse(data: bytes, settings: ParserSettings | None = None) -> tuple[Document, Record]:
