@@ -43,7 +43,8 @@ CHALLENGES = Counter(
 )
 REPORTS = Counter(
     "nianbao_crawler_reports_total",
-    "Report pages by site, family and state (discovered | new | changed).",
+    "Report pages by site, family and state (discovered | new | changed; changed also counts a page that is "
+    "the same but whose attachments are new or changed).",
     ["site", "family", "state"],
 )
 LAST_SUCCESS = Gauge(
