@@ -54,7 +54,9 @@ def test_tables_come_from_the_attachment_and_metadata_from_the_page() -> None:
     assert merged.metadata.index_no == report.index_no  # only the page states it
     assert merged.metadata.publish_date == report.publish_date
     assert {c.at.source for c in merged.cells} == {PDF_URL}
-    assert not {"no_tables", "table_missing"} & {w.code for w in merged.warnings}
+    assert page.generation.source == "inferred"  # the page has no table labels to prove it
+    assert (merged.generation.value, merged.generation.source) == ("gen2021", "labels")
+    assert not {"no_tables", "table_missing", "generation_inferred"} & {w.code for w in merged.warnings}
     [entry] = [a for a in merged.attachments if a.url == PDF_URL]
     assert (entry.outcome, entry.raw_key, entry.name) == ("tables", "k" * 64, "年报全文")
     assert ("report.no_tables", None) not in failing(merged)

@@ -70,15 +70,15 @@ def stored_messages(session: Session, site_id: str | None = None) -> Iterable[Pa
             title_hint=report.title,
             attachments=tuple(docs.values()),
         )
-    for site, rows in attachments.items():
+    for site_id, rows in attachments.items():
         for row in rows.values():
             assert row.raw_key is not None and row.content_sha256 is not None  # selected so
-            identity = (site, row.content_sha256)
-            if identity in used or (site, row.url) in report_urls:
+            identity = (site_id, row.content_sha256)
+            if identity in used or (site_id, row.url) in report_urls:
                 continue  # these bytes are read already (a report's page or attachment, or an earlier URL)
             used.add(identity)
             yield PageFetched(
-                site_id=site,
+                site_id=site_id,
                 url=row.url,
                 final_url=row.final_url or row.url,
                 raw_key=row.raw_key,

@@ -119,7 +119,7 @@ class Token:
                     "page": self.page, "bbox": self.bbox}  # fmt: skip
         if self.table_index is not None:
             return {"table_index": self.table_index, "row": self.grid_row or 0, "col": self.col or 0}
-        out = {"line": self.line} if self.line is not None else {}
+        out: dict[str, object] = {"line": self.line} if self.line is not None else {}
         if self.col is not None:
             out["col"] = self.col
         return out

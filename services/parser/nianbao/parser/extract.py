@@ -40,6 +40,7 @@ def parse_bytes(
     text, ``media_type``/``suffix`` say HTML or plain text, and without them the bytes decide."""
     settings = settings or ParserSettings()
     budget = Budget.of(settings.time_budget_s)
+    document: Document
     fmt = sniff_format(data, media_type, suffix)
     if fmt is not None:
         document = read_document(data, fmt, settings)
@@ -57,7 +58,6 @@ def parse_bytes(
         check_html(data, settings)
     decoded = decode(data, http_charset=http_charset, html=html)
     check_text(decoded.text, settings)
-    document: Document
     if html:
         from nianbao.parser.htmlflow import html_document  # selectolax only for pages that need it
 

@@ -103,6 +103,8 @@ def merge_attachments(page: Record, reads: Sequence[AttachmentRead]) -> Record:
     if tables:
         warnings = [w for w in warnings if w.code != "no_tables"]
         warnings = [w for w in warnings if not (w.code == "table_missing" and w.where in tables)]
+    if "generation" in update:  # the attachment's table labels decided what the page could only infer
+        warnings = [w for w in warnings if w.code != "generation_inferred"]
     return page.model_copy(
         update={
             **update,
