@@ -30,7 +30,7 @@ from nianbao.shared.errors import PermanentError
 
 TARGETS = {"doc": "docx", "wps": "docx", "rtf": "docx", "xls": "xlsx", "et": "xlsx"}
 """Which Office Open XML format each convertible suffix becomes."""
-_ALLOWED_TARGETS = {"docx", "xlsx", "doc", "xls", "rtf"}  # doc/xls: the fixture writers go the other way
+_ALLOWED_TARGETS = {"docx", "xlsx", "doc", "xls", "rtf", "pdf"}  # doc/xls/pdf: the fixture writers go the other way
 _SUFFIX = re.compile(r"^[a-z0-9]{1,8}$")
 _CLOSED_PROXY = ("127.0.0.1", 9)  # the discard port: nothing listens, a fetch fails at once
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "ftp_proxy", "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY")
