@@ -175,8 +175,9 @@ class Metadata(_Model):
 class CellLocation(_Model):
     """Where a value sits in the source.
 
-    * a grid (HTML table, DOCX table, spreadsheet): ``table_index``, ``row``, ``col`` (0-based, after span
-      expansion);
+    * a grid (HTML table, DOCX table): ``table_index``, ``row``, ``col`` (0-based, after span expansion);
+      a spreadsheet: ``table_index`` is the sheet's position in the workbook and ``row``/``col`` the 0-based
+      sheet coordinates (``A1`` is 0, 0);
     * text: ``line`` (1-based) and, on a flattened table row, ``col``;
     * PDF: ``page`` (1-based) and ``bbox`` = ``[x0, y0, x1, y1]`` in PDF points measured from the page's
       top-left corner (``y`` grows downwards, as pdfplumber reports it), together with the grid position
