@@ -178,6 +178,14 @@ def test_money_wrapped_over_two_lines_is_never_ten_times_too_large() -> None:
     assert record.tables == report.expected_tables()
     split = [w for w in record.warnings if w.code == "number_split"]
     assert len(split) == 1 and "12580" in (split[0].detail or "")
+    assert split[0].where == "pdf.table[0].cell[17,2]"  # T2's 采购总金额 cell, page 2
+
+
+@pytest.mark.parametrize("text", ["- 3 -", "— 12 —", "3", "第 3 页", "第3页 共12页", "3/12", "Page 3 of 12"])
+def test_page_number_forms(text: str) -> None:
+    from nianbao.parser.pdfflow import _PAGE_NUMBER
+
+    assert _PAGE_NUMBER.match(text)
 
 
 def _chars(lines: list[tuple[str, float]]) -> list[dict[str, object]]:

@@ -78,7 +78,7 @@ def pdf_document(data: bytes, settings: ParserSettings, *, deadline: float | Non
         if isinstance(thing, PdfTable):
             grid = thing.to_grid(grid_index, settings)
             grid_index += 1
-            warnings.extend(thing.warnings)
+            warnings.extend(thing.warnings(grid.index))
             if grid.skipped:
                 warnings.append(("table_too_large", f"pdf.table[{grid.index}]", grid.skipped))
             items.append(grid)

@@ -51,7 +51,7 @@ class PdfTable:
     xs: list[float]
     n_rows: int
     cells: list[PdfCell]
-    warnings: list[Warning] = field(default_factory=list)
+    split_numbers: list[tuple[PdfCell, str]] = field(default_factory=list)  # cells and their number_split note
     last_page: int = 0
 
     def is_prose(self) -> bool:
@@ -71,6 +71,11 @@ class PdfTable:
         for c in sorted(self.cells, key=lambda c: (c.row, c.col)):
             rows[c.row].append(GridCell(c.text, c.row, c.col, c.rowspan, c.colspan, c.page, c.bbox))
         return Grid(index, rows, n_cols)
+
+    def warnings(self, index: int) -> list[Warning]:
+        """``number_split`` warnings, where = the cell's grid position in table ``index``."""
+        return [("number_split", f"pdf.table[{index}].cell[{c.row},{c.col}]", f"page {c.page}: {note}")
+                for c, note in self.split_numbers]  # fmt: skip
 
 
 def _boundaries(values: Iterable[float]) -> list[float]:
@@ -120,7 +125,7 @@ def build_table(rects: Sequence[Sequence[float]], chars: Sequence[Char], page: i
     for cell, found in zip(cells, inside, strict=True):
         cell.text, note = cell_text(found, cell.bbox)
         if note is not None:
-            table.warnings.append(("number_split", f"pdf.page[{page}].cell[{cell.row},{cell.col}]", note))
+            table.split_numbers.append((cell, note))
     return table
 
 
@@ -217,7 +222,7 @@ def append_table(upper: PdfTable, lower: PdfTable, mapping: dict[int, int]) -> N
     upper.cells.extend(kept)
     upper.n_rows += lower.n_rows
     upper.last_page = lower.page
-    upper.warnings.extend(lower.warnings)
+    upper.split_numbers.extend(lower.split_numbers)
 
 
 def _cut_label(above: str, below: str) -> bool:
