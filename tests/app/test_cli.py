@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +96,59 @@ def test_check_reports_exactly_the_expected_failures_of_every_seed(corpus_dir: P
         got = {(f["rule"], f["where"]) for f in json.loads(result.stdout)["findings"] if f["status"] == "fail"}
         assert got == {(f["rule"], f["where"]) for f in expected}, seed.name
         assert result.returncode == (1 if expected else 0), seed.name
+
+
+def test_check_documents_shows_each_failing_cell_where_it_is(tmp_path: Path) -> None:
+    from parser.pdf_fixtures import scanned_pdf
+
+    from nianbao.devportal.catalogue import report
+    from nianbao.devportal.render.docxdoc import report_docx
+    from nianbao.devportal.render.layout import report_layout
+    from nianbao.devportal.render.pdfdoc import PdfOptions, report_pdf
+
+    unbalanced = report_layout(report("transport-2020"))  # requests.balance fails for natural and total
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(report_pdf(unbalanced, PdfOptions(split_requests=True)))
+    result = nianbao("check", str(pdf))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "requests.balance" in result.stdout
+    assert re.search(r"requests\.new\.natural=5 @ p\.\d+ \([\d.]+,[\d.]+,[\d.]+,[\d.]+\)", result.stdout), result.stdout
+
+    docx = tmp_path / "report.docx"
+    docx.write_bytes(report_docx(unbalanced))
+    result = nianbao("check", str(docx))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.search(r"requests\.new\.natural=5 @ table \d+ row \d+ col \d+", result.stdout), result.stdout
+
+    clean = tmp_path / "clean.docx"
+    clean.write_bytes(report_docx(report_layout(report("town-2019"))))
+    assert nianbao("check", str(clean)).returncode == 0
+
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(scanned_pdf(text_pages=0, image_pages=3))
+    result = nianbao("check", str(scan))
+    assert result.returncode == 2 and "scanned_document" in result.stderr, result.stdout + result.stderr
+
+    doc = tmp_path / "report.doc"
+    doc.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "WordDocument".encode("utf-16-le"))
+    env = {**os.environ, "NIANBAO_CONVERTER_COMMAND": "nianbao-no-such-converter"}
+    result = subprocess.run([NIANBAO, "check", str(doc)], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 2 and "converter_missing" in result.stderr, result.stdout + result.stderr
+
+
+def test_check_a_word_97_doc_through_libreoffice(tmp_path: Path) -> None:
+    import shutil
+
+    from nianbao.devportal.catalogue import report
+    from nianbao.devportal.render.docxdoc import report_doc
+    from nianbao.devportal.render.layout import report_layout
+
+    if shutil.which("soffice") is None:
+        message = "LibreOffice (soffice) is not installed"
+        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    doc = tmp_path / "report.doc"
+    doc.write_bytes(report_doc(report_layout(report("transport-2020"))))
+    result = nianbao("check", str(doc), "--json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    failing = {(f["rule"], f["where"]) for f in json.loads(result.stdout)["findings"] if f["status"] == "fail"}
+    assert failing == {("requests.balance", "natural"), ("requests.balance", "total")}
