@@ -40,6 +40,7 @@ class PdfCell:
     colspan: int
     page: int
     bbox: Box
+    filled: bool = False  # the last line of its text fills the cell's width (the text wrapped)
 
 
 @dataclass
@@ -124,6 +125,11 @@ def build_table(rects: Sequence[Sequence[float]], chars: Sequence[Char], page: i
     table = PdfTable(page, _round(bbox), xs, max(len(ys) - 1, 0), cells, last_page=page)
     for cell, found in zip(cells, inside, strict=True):
         cell.text, note = cell_text(found, cell.bbox)
+        last = text_lines(found)[-1] if found else None
+        # Filled: one more character would not have fitted (cell padding is unknown: allow a quarter).
+        cell.filled = last is not None and (
+            last[-1]["x1"] - last[0]["x0"] + last[-1]["size"] >= 0.75 * (cell.bbox[2] - cell.bbox[0])
+        )
         if note is not None:
             table.split_numbers.append((cell, note))
     return table
@@ -202,27 +208,56 @@ def continues(upper: PdfTable, lower: PdfTable) -> dict[int, int] | None:
 
 
 def append_table(upper: PdfTable, lower: PdfTable, mapping: dict[int, int]) -> None:
-    """Append ``lower``'s rows to ``upper``; rejoin merged label cells cut by the page break."""
+    """Append ``lower``'s rows to ``upper``. A row the page break cut (Word lets rows break across pages:
+    ``5.要求行政机关确`` | ``认或重新出具…``) becomes one row again; otherwise merged label cells cut by the
+    break (``（四）无`` | ``法提供``) become one cell again."""
     offset = upper.n_rows
     for cell in lower.cells:
         col = mapping[cell.col]
         cell.colspan = mapping[cell.col + cell.colspan] - col
         cell.col = col
         cell.row += offset
-    spanning = {(c.col, c.colspan) for t in (upper, lower) for c in t.cells if c.rowspan > 1}
     bottom = {(c.col, c.colspan): c for c in upper.cells if c.row + c.rowspan == offset}
-    kept = []
-    for cell in lower.cells:
-        above = bottom.get((cell.col, cell.colspan)) if cell.row == offset else None
-        if above is not None and (cell.col, cell.colspan) in spanning and _cut_label(above.text, cell.text):
+    seam = [c for c in lower.cells if c.row == offset]
+    pairs = [(bottom.get((c.col, c.colspan)), c) for c in seam]
+    if seam and _row_cut(pairs):
+        for above, cell in pairs:
+            assert above is not None
             above.text = clean_line(_join([above.text, cell.text]))
-            above.rowspan += cell.rowspan
-            continue
-        kept.append(cell)
-    upper.cells.extend(kept)
-    upper.n_rows += lower.n_rows
+            above.rowspan += cell.rowspan - 1
+        rest = [c for c in lower.cells if c.row != offset]
+        for cell in rest:
+            cell.row -= 1
+        upper.cells.extend(rest)
+        upper.n_rows += lower.n_rows - 1
+    else:
+        spanning = {(c.col, c.colspan) for t in (upper, lower) for c in t.cells if c.rowspan > 1}
+        kept = []
+        for above, cell in pairs:
+            if above is not None and (cell.col, cell.colspan) in spanning and _cut_label(above.text, cell.text):
+                above.text = clean_line(_join([above.text, cell.text]))
+                above.rowspan += cell.rowspan
+            else:
+                kept.append(cell)
+        upper.cells.extend([*kept, *(c for c in lower.cells if c.row != offset)])
+        upper.n_rows += lower.n_rows
     upper.last_page = lower.page
     upper.split_numbers.extend(lower.split_numbers)
+
+
+def _row_cut(pairs: list[tuple[PdfCell | None, PdfCell]]) -> bool:
+    """Whether the first row below the break continues the last row above it: every cell lines up with
+    one above, none starts a new numbered label, and where both sides have text the text above fills its
+    cell (it wrapped into the next page) and is not a number."""
+    both = 0
+    for above, cell in pairs:
+        if above is None or (cell.text and _ORDINAL.match(cell.text)):
+            return False
+        if above.text and cell.text:
+            if not above.filled or _NUMBER.match(above.text) or _NUMBER.match(cell.text):
+                return False
+            both += 1
+    return both > 0
 
 
 def _cut_label(above: str, below: str) -> bool:
