@@ -43,7 +43,7 @@ def parse_bytes(
     document: Document
     fmt = sniff_format(data, media_type, suffix)
     if fmt is not None:
-        document = read_document(data, fmt, settings)
+        document = read_document(data, fmt, settings, deadline=budget.deadline)
         source = Source(
             url=url,
             final_url=final_url,
@@ -80,7 +80,7 @@ def parse_bytes(
     return analyze(document, source=source, budget=budget)
 
 
-def read_document(data: bytes, fmt: Format, settings: ParserSettings) -> Document:
+def read_document(data: bytes, fmt: Format, settings: ParserSettings, *, deadline: float | None = None) -> Document:
     """The :class:`Document` of a PDF, Word or spreadsheet file. A format nianbao cannot read, or one that
     needs a converter that is not installed, gives an empty document whose warning says so; input that is
     damaged, encrypted or over a limit raises :class:`UnusableInput`."""
@@ -104,7 +104,7 @@ def read_document(data: bytes, fmt: Format, settings: ParserSettings) -> Documen
     if fmt == "pdf":
         from nianbao.parser.pdfflow import pdf_document
 
-        return pdf_document(data, settings)
+        return pdf_document(data, settings, deadline=deadline)
     if fmt == "docx":
         from nianbao.parser.docxflow import docx_document
 

@@ -16,7 +16,7 @@ WARNING_CODES: dict[str, str] = {
     "converter_missing": "the format needs LibreOffice to be converted and none is installed",
     "conversion_failed": "LibreOffice could not convert the document (error or time limit)",
     "unsupported_format": "a format nianbao cannot read (OFD, archives, images); nothing was read",
-    "number_split": "a cell's number is printed over several lines; not joined into one number",
+    "number_split": "a cell's number is printed over several lines; joined only where the break is a wrap; check it",
     "pages_skipped": "PDF pages beyond the page or time limit were not read",
     "attachment_unreadable": "an attachment could not be read; attachments[].outcome says why",
     # document structure
