@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
@@ -21,6 +21,8 @@ class ReportRow:
     url: str
     tables: list[str]
     failing: dict[str, list[str]]  # rule id -> the `where` of each failing instance ("-" for whole-report rules)
+    # The document each table was read from, where it is not the report's own page (an attachment).
+    from_attachment: dict[str, str] = field(default_factory=dict)
 
 
 def list_reports(session: Session, site_id: str | None = None) -> list[ReportRow]:
@@ -47,6 +49,11 @@ def list_reports(session: Session, site_id: str | None = None) -> list[ReportRow
                 url=r.url,
                 tables=sorted((r.record.get("tables") or {}).keys()),
                 failing=dict(sorted(failing.get(r.id, {}).items())),
+                from_attachment={
+                    table: source
+                    for table, source in sorted((r.record.get("table_sources") or {}).items())
+                    if source and source != r.url
+                },
             )
         )
     return rows

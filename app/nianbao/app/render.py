@@ -29,6 +29,9 @@ def print_reports(console: Console, rows: Sequence[ReportRow]) -> None:
             soft_wrap=True,
         )
         console.print(f"    tables: {', '.join(r.tables) or 'none'}", soft_wrap=True)
+        for source in sorted(set(r.from_attachment.values())):
+            tables = ", ".join(t for t, s in r.from_attachment.items() if s == source)
+            console.print(f"    read from attachment {source}: {tables}", soft_wrap=True, highlight=False)
         console.print(f"    failing findings by rule: {_fmt_failing(r.failing)}", soft_wrap=True)
         console.print(f"    {r.url}", soft_wrap=True, highlight=False)
 
