@@ -152,3 +152,22 @@ def test_check_a_word_97_doc_through_libreoffice(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     failing = {(f["rule"], f["where"]) for f in json.loads(result.stdout)["findings"] if f["status"] == "fail"}
     assert failing == {("requests.balance", "natural"), ("requests.balance", "total")}
+
+
+def test_a_200_mb_attachment_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.pdf"
+    with huge.open("wb") as out:  # sparse: 200 MB on paper, nothing on disk
+        out.write(b"%PDF-1.7\n")
+        out.truncate(200 * 1024 * 1024)
+    result = subprocess.run(
+        [sys.executable, "-c", (
+            "import resource, subprocess, sys;"
+            f"r = subprocess.run([{NIANBAO!r}, 'check', {str(huge)!r}], capture_output=True, text=True);"
+            "print(r.returncode); print(r.stderr.strip());"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        )],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    code, message, peak_kib = result.stdout.strip().splitlines()
+    assert code == "2" and "unusable input" in message and "over the limit" in message, result.stdout
+    assert int(peak_kib) < 300 * 1024, f"peak RSS {int(peak_kib) // 1024} MiB: the file was read"
