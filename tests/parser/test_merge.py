@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from nianbao.parser.extract import parse_bytes
 from nianbao.parser.handlers import handle_page_fetched
 from nianbao.parser.merge import AttachmentRead, merge_attachments
@@ -31,8 +33,15 @@ def stub_page(report: Report) -> str:
 
 
 def read_of(record: Record | None, error: str | None = None) -> AttachmentRead:
-    return AttachmentRead(url=PDF_URL, raw_key="k" * 64, content_sha256="s" * 64, name="年报全文",
-                          media_type="application/pdf", record=record, error=error)
+    return AttachmentRead(
+        url=PDF_URL,
+        raw_key="k" * 64,
+        content_sha256="s" * 64,
+        name="年报全文",
+        media_type="application/pdf",
+        record=record,
+        error=error,
+    )
 
 
 def attachment_record(report: Report) -> Record:
@@ -79,8 +88,11 @@ def test_a_table_on_both_page_and_attachment_is_compared_and_the_page_kept() -> 
     assert mismatch.attachment_value == mismatch.page_value + 7  # type: ignore[operator]
     assert mismatch.page_at.table_index is not None and mismatch.attachment_at.source == PDF_URL
     verdicts = {f.where: f for f in evaluate(merged).findings if f.rule == "source.page_attachment_mismatch"}
-    assert {w: f.status for w, f in verdicts.items()} == {"active": "pass", "requests": "fail",
-                                                           "review_litigation": "pass"}
+    assert {w: f.status for w, f in verdicts.items()} == {
+        "active": "pass",
+        "requests": "fail",
+        "review_litigation": "pass",
+    }
     assert verdicts["requests"].cells == ["requests.granted.natural"]
 
 
@@ -121,3 +133,32 @@ def test_handler_reads_the_page_with_its_stored_attachments(tmp_path: Path) -> N
     assert record.metadata.index_no == report.index_no
     outcomes = {a.url: a.outcome for a in record.attachments}
     assert outcomes[PDF_URL] == "tables" and outcomes[PDF_URL + "?2"] == "unusable"
+
+
+def test_an_attachment_that_breaks_its_front_end_does_not_cost_the_page_its_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nianbao.parser.handlers as handlers
+
+    report = make_report("gen2019", seed=13)
+    store = RawStore(tmp_path / "raw")
+    page_key = store.put(render_html(report).encode())
+    att_key = store.put(b"%PDF-1.7 whatever")
+    real = handlers.parse_bytes
+
+    def broken(data: bytes, **kwargs: object) -> Record:
+        if data.startswith(b"%PDF"):
+            raise RecursionError("maximum recursion depth exceeded")  # as a deeply nested PDF object might
+        return real(data, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(handlers, "parse_bytes", broken)
+    message = PageFetched(
+        site_id="jiangcheng", url=PAGE_URL, final_url=PAGE_URL, raw_key=page_key, content_sha256=page_key,
+        attachments=(FetchedDocument(url=PDF_URL, final_url=PDF_URL, raw_key=att_key, content_sha256=att_key),),
+    )  # fmt: skip
+    record = Record.model_validate(handle_page_fetched(message, store, CollectingPublisher(), ParserSettings()).record)
+    assert record.tables == report.values
+    [entry] = [a for a in record.attachments if a.url == PDF_URL]
+    assert entry.outcome == "unusable"
+    detail = next(w.detail for w in record.warnings if w.code == "attachment_unreadable")
+    assert detail is not None and "RecursionError" in detail

@@ -3,6 +3,7 @@ for validation."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 
@@ -18,6 +19,8 @@ from nianbao.shared.contracts import FetchedDocument, PageFetched, ReportParsed
 from nianbao.shared.errors import PermanentError
 from nianbao.shared.rawstore import RawStore, RawStoreError
 from nianbao.shared.record import Record
+
+log = logging.getLogger(__name__)
 
 
 def handle_page_fetched(
@@ -93,4 +96,7 @@ def _read_attachment(attachment: FetchedDocument, store: RawStore, settings: Par
         )  # fmt: skip
     except UnusableInput as exc:
         return replace(read, error=f"{exc.reason}: {exc}")
+    except Exception as exc:  # a front-end bug on one attachment must not cost the page its record
+        log.exception("attachment %s of a page could not be read", attachment.url)
+        return replace(read, error=f"internal error: {type(exc).__name__}: {str(exc)[:200]}")
     return replace(read, record=record)
