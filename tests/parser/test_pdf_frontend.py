@@ -28,7 +28,7 @@ from nianbao.shared.record import REQUEST_COLUMNS, request_rows
 from .pdf_fixtures import parse, rendered, scanned_pdf
 
 IDS = [r.id for r in REPORTS]
-QUIRKS = PdfOptions(split_requests=True, vertical_label=True, boxed_paragraph=True, money_split=True)
+QUIRKS = PdfOptions(split_requests=True, vertical_label=True, boxed_paragraph=True, money_split=True, split_row=True)
 
 
 def _codes(record: object) -> list[str]:
@@ -104,6 +104,36 @@ def test_split_table_and_cut_merged_label_read_as_one() -> None:
     assert "row_duplicate" not in _codes(record)
 
 
+@pytest.mark.parametrize("report_id", ["market-2021", "county-2019"])
+def test_row_broken_across_a_page_break_is_one_row(report_id: str) -> None:
+    # Word lets a tall row break across pages: the label's first line and the values end page N, the
+    # label's last line opens page N+1 in a continuation of the row whose value cells are empty.
+    report = catalogue_report(report_id)
+    data = rendered(report_id, PdfOptions(split_row=True))
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        pages = [fold(p.extract_text() or "") for p in pdf.pages]
+    texts = [label_key(t) for t in pages]
+    page = next(n for n, t in enumerate(texts, start=1) if "5.要求行政机关确认" in t)
+    assert "5.要求行政机关确认或重新出具已获取信息" not in texts[page - 1]
+    assert "已获取信息" not in texts[page - 1] and "已获取信息" in texts[page][:40]
+    assert "申请人情况" not in texts[page]
+    expected = report.expected_tables()
+    values = [expected["requests"][f"refused_confirm.{c}"] for c in REQUEST_COLUMNS]
+    head = next(line for line in pages[page - 1].splitlines() if line.startswith("5.要求行政机关确认"))
+    assert head.split()[1:] == [str(v) for v in values]  # the values are on page N
+
+    document, record = parse(data)
+    assert record.tables == expected
+    assert not {"extra_row", "row_missing", "cell_missing", "cell_overflow", "row_duplicate"} & set(_codes(record))
+    grid = next(g for g in document.grids if "申请人情况" in g.text())
+    labels = [c for row in grid.rows for c in row if "要求行政机关确认" in c.text or "已获取信息" in c.text]
+    assert [(c.text, c.rowspan, c.page) for c in labels] == [("5.要求行政机关确认或重新出具已获取信息", 1, page)]
+    assert {c.page for row in grid.rows for c in row} >= {page, page + 1}
+    confirm = [c for c in record.cells if c.table == "requests" and c.key.startswith("refused_confirm.")]
+    assert len(confirm) == 7
+    assert all(c.at is not None and c.at.page == page and c.at.row == labels[0].row for c in confirm)
+
+
 def test_vertical_group_label_reads_as_the_normal_string() -> None:
     data = rendered("county-2019", PdfOptions(vertical_label=True))
     with pdfplumber.open(io.BytesIO(data)) as pdf:
@@ -155,6 +185,34 @@ def test_subtotal_column_is_not_read_as_a_value_column() -> None:
     requests = next(g for g in document.grids if "申请人情况" in g.text())
     assert requests.n_cols == 11 and "小计" in requests.text()
     assert record.tables == report.expected_tables()
+
+
+@pytest.mark.parametrize("report_id", ["market-2021", "county-2019"])
+def test_subtotal_column_table_is_one_grid_read_by_its_headers(report_id: str) -> None:
+    # market-2021: the 11-column table is taller than a page; only its header rows fit at the foot of page
+    # 1 (their merged cells draw 4 of its 11 columns), the rest fills page 2 and its last row page 3.
+    # county-2019: on one page.
+    report = catalogue_report(report_id)
+    document, record = parse(rendered(report_id, PdfOptions(subtotal_column=True)))
+    assert record.tables == report.expected_tables()
+    assert not {"cell_overflow", "cell_missing", "row_missing", "extra_row"} & set(_codes(record))
+    grids = [g for g in document.grids if "申请人情况" in g.text() or "本年新收" in g.text()]
+    assert len(grids) == 1 and grids[0].n_cols == 11
+    grid = grids[0]
+    cells = {(c.row, c.col): c for row in grid.rows for c in row}
+    headers = {c.text: c.col for c in cells.values()}
+    assert headers["小计"] == headers["其他"] + 1 == headers["总计"] - 1
+    if report_id == "market-2021":
+        assert {c.page for c in cells.values()} == {1, 2, 3}
+        assert cells[(0, 3)].text == "申请人情况" and cells[(0, 3)].page == 1
+    requests = [c for c in record.cells if c.table == "requests"]
+    assert len(requests) == len(report.expected_tables()["requests"])
+    for cell in requests:
+        at = cell.at
+        assert at is not None and at.table_index == grid.index, cell.key
+        source = cells[(at.row, at.col)]
+        assert (source.page, source.bbox, source.text) == (at.page, at.bbox, cell.raw), cell.key
+        assert at.col != headers["小计"]
 
 
 def test_running_header_and_page_numbers_are_never_text_or_values() -> None:

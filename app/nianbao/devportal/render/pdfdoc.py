@@ -7,8 +7,10 @@ drawn, spanned cells merged) whose column widths make long labels wrap inside th
 :class:`PdfOptions` switches on the real-world quirks a PDF front end has to survive: a table continued
 on the next page without its header and with a merged label cut by the page break (``（四）无`` |
 ``法提供``), a vertical group label (one character per line), a body paragraph inside a bordered box,
-a money amount wrapped over two lines, a gen2021 requests table with a single ``（六）其他处理`` row, and a
-``小计`` column in the 法人或其他组织 group. Output is deterministic (reportlab ``invariant=1``).
+a money amount wrapped over two lines, a gen2021 requests table with a single ``（六）其他处理`` row, a
+``小计`` column in the 法人或其他组织 group, and a table row broken across a page break (Word's "allow row
+to break across pages": the label's first lines and the values end one page, the label's last line opens
+the next in a continuation of the row whose value cells are empty). Output is deterministic (reportlab ``invariant=1``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class PdfOptions:
     money_split: bool = False  # the first money amount of T2 wrapped over two lines (12580 / .36)
     single_other_row: bool = False  # gen2021: one （六）其他处理 row (the sum of its three sub-rows)
     subtotal_column: bool = False  # T3 with a 小计 column closing the 法人或其他组织 group
+    split_row: bool = False  # T3 broken inside the row 5.要求行政机关确认或重新出具已获取信息 (see split_row)
     encrypt: str | None = None
 
 
@@ -203,6 +206,32 @@ def subtotal_column(table: Table) -> Table:
     return Table(tuple(rows))
 
 
+SPLIT_ROW_LABEL = "要求行政机关确认或重新出具已获取信息"
+
+
+def split_row(cells: list[_Cell], n_rows: int) -> tuple[int, int]:
+    """Break the row of ``SPLIT_ROW_LABEL`` in two, as Word does when a page ends inside a tall row: the
+    label's first lines and the values stay in the row, the label's last line goes to a new row below it
+    with empty value cells; merged cells around it grow by that row. Returns the new row count and the
+    continuation row (which must open a page). ``cells`` are changed in place (their lines wrapped)."""
+    label = next(c for c in cells if SPLIT_ROW_LABEL in c.spec.text)
+    if len(label.lines) < 2:
+        raise ValueError(f"{label.spec.text!r} is on one line: no row to break")
+    r = label.row
+    added: list[_Cell] = []
+    for cell in cells:
+        if cell.row > r:
+            cell.row += 1
+        elif cell.row + cell.rowspan > r + 1:  # a merged cell across the row: it spans the new one too
+            cell.spec = replace(cell.spec, rowspan=cell.rowspan + 1)
+        elif cell.row == r and cell is not label:
+            added.append(_Cell(CellSpec("", 1, cell.colspan), r + 1, cell.col))
+    tail = _Cell(replace(label.spec, text=""), r + 1, label.col, lines=label.lines[-1:])
+    label.lines = label.lines[:-1]
+    cells.extend([tail, *added])
+    return n_rows + 1, r + 1
+
+
 class _Writer:
     def __init__(self, options: PdfOptions, title: str) -> None:
         self.options = options
@@ -295,28 +324,32 @@ class _Writer:
                 money_done = True
             else:
                 cell.lines = tuple(wrap(text, inner, CELL_SIZE)) if text else ()
+        forced: set[int] = set()
+        if requests and self.options.split_requests:
+            forced.add(next(c for c in cells if c.spec.text.startswith("（四）")).row + 1)
+        if requests and self.options.split_row:
+            n_rows, cut = split_row(cells, n_rows)
+            forced = {r + (r >= cut) for r in forced} | {cut}
         heights = _row_heights(cells, n_rows)
-        for start, stop in self._segments(cells, heights, requests):
+        for start, stop in self._segments(cells, heights, forced):
             if start > 0:
                 self.new_page()
             self._draw_segment(cells, xs, heights, start, stop)
         self.y += 8.0
 
-    def _segments(self, cells: list[_Cell], heights: list[float], requests: bool) -> list[tuple[int, int]]:
+    def _segments(self, cells: list[_Cell], heights: list[float], forced: set[int]) -> list[tuple[int, int]]:
         """Row ranges drawn on successive pages. A table that fits on the page (or on a fresh page) is
-        kept whole; a longer one breaks where no merged cell crosses, else where it must."""
+        kept whole; a longer one breaks where no merged cell crosses, else where it must; ``forced``: rows
+        that open a page."""
         n_rows = len(heights)
-        forced: int | None = None
-        if requests and self.options.split_requests:
-            forced = next(c for c in cells if c.spec.text.startswith("（四）")).row + 1
-        need = sum(heights[:forced]) if forced is not None else sum(heights)
+        need = sum(heights[: min(forced)]) if forced else sum(heights)
         if self.y + need > BOTTOM and (need <= BOTTOM - TOP or self.y + heights[0] > BOTTOM) and self.y > TOP:
             self.new_page()
         crossing = {r for c in cells for r in range(c.row + 1, c.row + c.rowspan)}
         segments: list[tuple[int, int]] = []
         start, y = 0, self.y
         for r in range(n_rows):
-            if r == forced and r > start:
+            if r in forced and r > start:
                 segments.append((start, r))
                 start, y = r, TOP
             elif r > start and y + heights[r] > BOTTOM:

@@ -193,9 +193,9 @@ def _join_tables(placed: list[Placed]) -> list[Placed]:
     for thing in placed:
         previous = out[-1] if out else None
         if isinstance(thing, PdfTable) and isinstance(previous, PdfTable):
-            mapping = continues(previous, thing)
-            if mapping is not None:
-                append_table(previous, thing, mapping)
+            bounds = continues(previous, thing)
+            if bounds is not None:
+                append_table(previous, thing, bounds)
                 continue
         out.append(thing)
     return out

@@ -7,7 +7,9 @@ their edges fall on the table's column and row boundaries, text from the charact
   cell, or the decimal point sits at the break); otherwise its parts stay apart (the value is then
   unparseable, never ten times too large). Either way a ``number_split`` warning names the cell.
 * A table continued on the next page is appended to the one it continues when their column boundaries
-  agree; a merged label cut by the page break (``（四）无`` | ``法提供``) becomes one cell again.
+  agree, or one side's are among the other's (a table that starts at the foot of a page with only its
+  header rows, whose merged cells draw fewer boundaries); a merged label cut by the page break
+  (``（四）无`` | ``法提供``) becomes one cell again, and so does a row cut by it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from nianbao.parser.document import Box, Grid, GridCell
@@ -194,28 +197,46 @@ def cell_text(chars: Sequence[Char], box: Box) -> tuple[str, str | None]:
     return " ".join(parts), f"{shown} not joined: the lines may be separate numbers"
 
 
-def continues(upper: PdfTable, lower: PdfTable) -> dict[int, int] | None:
-    """Column map (lower boundary index → upper's) when ``lower`` can continue ``upper``, else None."""
-    if lower.page != upper.last_page + 1:
+def continues(upper: PdfTable, lower: PdfTable) -> list[float] | None:
+    """The column boundaries of the joined table when ``lower`` (on the next page) can continue ``upper``,
+    else None. The two share their outer edges and one's boundaries are among the other's: equal, or the
+    rows on one side of the break draw fewer of them (a page that holds only the header rows, whose
+    merged cells span the value columns, or only a total row)."""
+    if lower.page != upper.last_page + 1 or not upper.xs or not lower.xs:
         return None
-    mapping: dict[int, int] = {}
-    for i, x in enumerate(lower.xs):
-        j = _index(upper.xs, x)
-        if abs(upper.xs[j] - x) > 2 * _TOL:
-            return None
-        mapping[i] = j
-    return mapping
+    if _among(lower.xs, upper.xs):
+        return upper.xs
+    if _among(upper.xs, lower.xs) and _among([lower.xs[0], lower.xs[-1]], upper.xs):
+        return lower.xs
+    return None
 
 
-def append_table(upper: PdfTable, lower: PdfTable, mapping: dict[int, int]) -> None:
-    """Append ``lower``'s rows to ``upper``. A row the page break cut (Word lets rows break across pages:
-    ``5.要求行政机关确`` | ``认或重新出具…``) becomes one row again; otherwise merged label cells cut by the
-    break (``（四）无`` | ``法提供``) become one cell again."""
+def _among(some: Sequence[float], bounds: Sequence[float]) -> bool:
+    """Whether each of ``some`` (ascending) is one of ``bounds``, no two the same one."""
+    found = [_index(bounds, x) for x in some]
+    return all(abs(bounds[i] - x) <= 2 * _TOL for i, x in zip(found, some, strict=True)) and all(
+        a < b for a, b in pairwise(found)
+    )
+
+
+def _refine(table: PdfTable, bounds: list[float]) -> None:
+    """``table``'s cells on ``bounds`` (a superset of its column boundaries)."""
+    to = [_index(bounds, x) for x in table.xs]
+    for cell in table.cells:
+        col = to[cell.col]
+        cell.colspan = to[cell.col + cell.colspan] - col
+        cell.col = col
+    table.xs = list(bounds)
+
+
+def append_table(upper: PdfTable, lower: PdfTable, bounds: list[float]) -> None:
+    """Append ``lower``'s rows to ``upper`` (both first put on the joint column ``bounds``). A row the page
+    break cut (Word lets rows break across pages: ``5.要求行政机关确`` | ``认或重新出具…``) becomes one row
+    again; otherwise merged label cells cut by the break (``（四）无`` | ``法提供``) become one cell again."""
+    _refine(upper, bounds)
+    _refine(lower, bounds)
     offset = upper.n_rows
     for cell in lower.cells:
-        col = mapping[cell.col]
-        cell.colspan = mapping[cell.col + cell.colspan] - col
-        cell.col = col
         cell.row += offset
     bottom = {(c.col, c.colspan): c for c in upper.cells if c.row + c.rowspan == offset}
     seam = [c for c in lower.cells if c.row == offset]

@@ -2,8 +2,9 @@
 
 Group labels (三、本年度办理结果, (三)不予公开, …) are context, also when a page break repeats them
 (seeds 000, 004). ``其他`` and ``总计`` are column headers unless an ordinal or numbers make them rows.
-In HTML the value columns come from the header cells (自然人 … 总计), which also drops a 法人或其他组织
-subtotal column some tools add (report-format §3.4); in text they are positional (§4.4).
+In a grid (HTML, PDF, Word) the value columns come from the header cells (自然人 … 总计), and the values
+of a 法人或其他组织 ``小计`` column some tools add are dropped (report-format §3.4); in text they are
+positional (§4.4).
 """
 
 from __future__ import annotations
@@ -25,14 +26,17 @@ from nianbao.shared.record import REQUEST_COLUMNS, Generation, request_keys
 
 _OTHER_2021 = ("other_no_correction", "other_fee_unpaid", "other_misc")
 _NEXT_TABLE = "行政复议"  # the first header cell of T4
+_SUBTOTAL = "小计"
 
 
-def _grid_columns(tokens: Sequence[Token]) -> dict[int, dict[int, int]]:
+def _grid_columns(tokens: Sequence[Token]) -> dict[int, dict[int, int | None]]:
     """Per HTML table with a header: grid column → value index, from the header cells naming the seven
-    value columns (which also skips a subtotal column some tools add). A continuation table without a
-    header is read positionally, like text."""
+    value columns. A ``小计`` column some tools add to the 法人或其他组织 group (report-format §3.4) maps to
+    None: its values are dropped, not surplus. A continuation table without a header is read positionally,
+    like text."""
     index = vocabulary().request_column_headers
     found: dict[int, dict[str, int]] = {}
+    subtotal: dict[int, set[int]] = {}
     for token in tokens:
         table, col = token.table_index, token.col
         if table is None or col is None:
@@ -41,11 +45,16 @@ def _grid_columns(tokens: Sequence[Token]) -> dict[int, dict[int, int]]:
             match = index.match(token.key)
             if match is not None and match.how == "exact":
                 found.setdefault(table, {}).setdefault(match.key, col)
-    return {
-        table: {named[col]: i for i, col in enumerate(REQUEST_COLUMNS)}
-        for table, named in found.items()
-        if len(named) == len(REQUEST_COLUMNS)
-    }
+            elif token.key == _SUBTOTAL:
+                subtotal.setdefault(table, set()).add(col)
+    out: dict[int, dict[int, int | None]] = {}
+    for table, named in found.items():
+        if len(named) == len(REQUEST_COLUMNS):
+            columns: dict[int, int | None] = {named[col]: i for i, col in enumerate(REQUEST_COLUMNS)}
+            for col in subtotal.get(table, set()) - set(columns):
+                columns[col] = None
+            out[table] = columns
+    return out
 
 
 def read_requests(tokens: Sequence[Token], generation: Generation) -> TableResult | None:
@@ -69,8 +78,10 @@ def read_requests(tokens: Sequence[Token], generation: Generation) -> TableResul
             continue
         match = vocab.request_rows.match(bare)
         key = match.key if match else None
-        if key == "other_misc" and not (row.ordinal and group in other_group) and not (
-            row.numbers and group in other_group
+        if (
+            key == "other_misc"
+            and not (row.ordinal and group in other_group)
+            and not (row.numbers and group in other_group)
         ):
             key = None
         if key == "results_total" and not (row.ordinal or row.numbers):
@@ -107,15 +118,17 @@ def read_requests(tokens: Sequence[Token], generation: Generation) -> TableResul
     return result
 
 
-def _read_row(result: TableResult, row: Row, key: str, columns: dict[int, dict[int, int]] | None) -> None:
+def _read_row(result: TableResult, row: Row, key: str, columns: dict[int, dict[int, int | None]] | None) -> None:
     result.note_label(row.label)
     width = len(REQUEST_COLUMNS)
     table = row.label.table_index if row.label is not None else None
-    placement: Placement = (
-        place_by_column(row.values, columns[table], width)
-        if columns is not None and table in columns
-        else place_positional(row.values, width)
-    )
+    if columns is not None and table in columns:
+        named = columns[table]
+        kept = {col: i for col, i in named.items() if i is not None}
+        values = [t for t in row.values if t.col is None or t.col not in named or named[t.col] is not None]
+        placement: Placement = place_by_column(values, kept, width)
+    else:
+        placement = place_positional(row.values, width)
     for column, token in zip(REQUEST_COLUMNS, placement.slots, strict=True):
         result.put(f"{key}.{column}", token)
     absent = sum(slot is None for slot in placement.slots)
