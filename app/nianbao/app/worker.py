@@ -93,6 +93,7 @@ def run_worker(service: str, *, concurrency: int, metrics_port: int | None, logl
     signals.worker_process_shutdown.connect(_child_exit, weak=False)
     app = build_app(service, settings)
     _zero_task_outcomes(service)
+    importlib.import_module("nianbao.app.metric_zeros").zero_metrics(service, settings)
     app.worker_main(
         [
             "worker",
