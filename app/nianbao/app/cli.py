@@ -1,10 +1,17 @@
 """The ``nianbao`` command line. Every command has ``--help``; heavy imports happen inside commands so
-that ``nianbao worker`` can prepare Prometheus multiprocess mode before any metric is created."""
+that ``nianbao worker`` can prepare Prometheus multiprocess mode before any metric is created.
+
+Exit status of every command: 0 done (nothing fails), 1 a finding or a task fails, 2 unusable input, usage
+or configuration (including a database or broker that cannot be reached), 3 internal error. No traceback
+unless ``--debug`` is given: an unexpected exception prints one line ``internal error: …``. Text that
+comes from users or documents is never interpreted as rich markup.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,7 +26,7 @@ app = typer.Typer(
     help="nianbao: collect and check government information-disclosure annual reports (政府信息公开工作年度报告).",
     no_args_is_help=True,
     add_completion=False,
-    pretty_exceptions_show_locals=False,
+    pretty_exceptions_enable=False,  # main() prints one line, or the traceback with --debug
 )
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 sites_app = typer.Typer(help="The site registry (sites.yaml).", no_args_is_help=True)
@@ -30,15 +37,25 @@ app.add_typer(sites_app, name="sites")
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
+EXIT_OK, EXIT_FAILING, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 3
+FINDING_STATUSES = ("fail", "pass", "not_assessable", "all")
+_state = {"debug": False}
+
 SitesFile = Annotated[
     Path | None, typer.Option("--sites-file", help="Site registry to use (default: NIANBAO_SITES_FILE or sites.yaml).")
 ]
 
 
 @app.callback()
-def _configure_logging() -> None:
+def _configure_logging(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an internal error (exit status 3).")
+    ] = False,
+) -> None:
     """Log records go to stderr at NIANBAO_LOG_LEVEL; progress and results go to stdout."""
     import logging
+
+    _state["debug"] = _state["debug"] or debug
 
     level = AppSettings().log_level.upper()
     logging.basicConfig(
@@ -52,7 +69,13 @@ def _configure_logging() -> None:
 
 
 def _progress(line: str) -> None:
-    console.print(f"  {line}", soft_wrap=True, highlight=False)
+    console.print(f"  {line}", soft_wrap=True, highlight=False, markup=False)
+
+
+def _say(line: str) -> None:
+    """A result line that holds user data (ids, names, paths, URLs): printed as is, never as markup, tabs
+    kept (rich would expand them)."""
+    console.file.write(line + "\n")
 
 
 _FILE_HELP = "A report: HTML, text, PDF, DOCX or XLSX; DOC, WPS, RTF, XLS and ET need LibreOffice (soffice)."
@@ -60,9 +83,13 @@ _FILE_HELP = "A report: HTML, text, PDF, DOCX or XLSX; DOC, WPS, RTF, XLS and ET
 _UNREADABLE = ("converter_missing", "scanned_document", "unsupported_format")
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
+def _fail(message: str, code: int = EXIT_UNUSABLE) -> typer.Exit:
     err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code)
+
+
+def _warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/yellow] {escape(message)}")
 
 
 def _registry(sites_file: Path | None) -> Any:
@@ -103,7 +130,7 @@ def demo() -> None:
     except OSError:
         portal = DevPortal().start()
     try:
-        console.print(f"demo portal serving at [bold]{portal.base_url}[/bold]")
+        console.print(f"demo portal serving at [bold]{escape(portal.base_url)}[/bold]")
         registry = SiteRegistry.from_dict(demo_registry(portal.column_url))
         stats = run_embedded(registry, ["demo"], force=True, progress=_progress)
     finally:
@@ -184,7 +211,7 @@ def _check_site(registry: Any, site_id: str) -> None:
         registry.get(site_id)
     except UnknownSite:
         known = ", ".join(s.id for s in registry.sites) or "(none)"
-        raise _fail(f"unknown site {site_id!r}; configured sites: {known}") from None
+        raise _fail(f"unknown site {_quote(site_id)}; configured sites: {known}") from None
 
 
 def _enqueue(site_ids: list[str], *, force: bool, reason: Literal["cli", "api"]) -> None:
@@ -194,10 +221,41 @@ def _enqueue(site_ids: list[str], *, force: bool, reason: Literal["cli", "api"])
 
     settings = AppSettings()
     assert settings.broker_url
-    publisher = CeleryPublisher(make_celery("nianbao-cli", settings.broker_url))
+    _ping_broker(settings.broker_url)
+    celery_app = make_celery("nianbao-cli", settings.broker_url)
+    publisher = CeleryPublisher(celery_app)
     for site_id in site_ids:
         publisher.publish(CrawlRequested(site_id=site_id, force=force, reason=reason))
-        console.print(f"enqueued crawl of {site_id} (force={force}) on queue crawler")
+        _say(f"enqueued crawl of {site_id} (force={force}) on queue {CrawlRequested.QUEUE}")
+    if not _queue_has_consumer(celery_app, CrawlRequested.QUEUE):
+        _warn(
+            f"no worker consumes queue {CrawlRequested.QUEUE!r} (none answered `celery inspect` within "
+            f"{CONSUMER_TIMEOUT_S:g} s): the crawl waits until `nianbao worker crawler` runs"
+        )
+
+
+CONSUMER_TIMEOUT_S = 1.5  # how long `run`/`recrawl` wait for workers to say which queues they consume
+
+
+def _ping_broker(url: str) -> None:
+    """Exit 2 naming NIANBAO_BROKER_URL when the Redis broker does not answer (instead of Celery's retries)."""
+    import redis
+
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        return
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
+    except (redis.exceptions.RedisError, ValueError, OSError) as exc:
+        problem = f"cannot reach the broker at {_redact(url)} ({_first_line(exc)}): check NIANBAO_BROKER_URL"
+        raise _fail(problem) from None
+
+
+def _queue_has_consumer(celery_app: Any, queue: str) -> bool:
+    try:
+        replies = celery_app.control.inspect(timeout=CONSUMER_TIMEOUT_S).active_queues() or {}
+    except Exception:  # the broker answered the ping; a failed inspect only means "unknown": warn
+        return False
+    return any(q.get("name") == queue for queues in replies.values() for q in (queues or []))
 
 
 @app.command()
@@ -352,6 +410,49 @@ def rules() -> None:
     print_rules(console, CATALOGUE, RULES_VERSION)
 
 
+def _quote(value: str, limit: int = 80) -> str:
+    """``value`` quoted for a message, cut to ``limit`` characters."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+def _known_sites(session: Any) -> list[str]:
+    """Site ids the registry configures or the database holds reports of (the demo site is only there)."""
+    from sqlmodel import col, select
+
+    from nianbao.shared.models import Report
+
+    known = set(session.exec(select(col(Report.site_id)).distinct()))
+    try:
+        from nianbao.crawler.sites import load_sites
+
+        known |= {s.id for s in load_sites(AppSettings().sites_file).sites}
+    except Exception:  # no or broken registry: the stored sites still count
+        pass
+    return sorted(known)
+
+
+def _check_stored_site(session: Any, site: str | None) -> None:
+    if site is None:
+        return
+    known = _known_sites(session)
+    if site not in known:
+        listed = ", ".join(known[:50]) + (f", … {len(known) - 50} more" if len(known) > 50 else "")
+        raise _fail(f"unknown site {_quote(site)}; known sites: {listed or '(none)'}")
+
+
+def _check_rule(session: Any, rule: str | None) -> None:
+    if rule is None:
+        return
+    from sqlmodel import col, select
+
+    from nianbao.shared.models import FindingRow
+    from nianbao.validator.rules import CATALOGUE
+
+    known = {spec.id for spec in CATALOGUE} | set(session.exec(select(col(FindingRow.rule)).distinct()))
+    if rule not in known:
+        raise _fail(f"unknown rule {_quote(rule)}; rule ids (see `nianbao rules`): {', '.join(sorted(known))}")
+
+
 def _print_json_lines(rows: Sequence[Any]) -> None:
     """One JSON object per dataclass row, for scripts (``--json``)."""
     from dataclasses import asdict
@@ -373,6 +474,7 @@ def reports(
     from nianbao.app.render import print_reports
 
     with _session() as session:
+        _check_stored_site(session, site)
         rows = list_reports(session, site)
     if as_json:
         _print_json_lines(rows)
@@ -391,7 +493,11 @@ def findings(
     from nianbao.app.queries import list_findings
     from nianbao.app.render import print_finding_rows
 
+    if status not in FINDING_STATUSES:
+        raise _fail(f"--status must be one of {', '.join(FINDING_STATUSES)}, not {_quote(status)}")
     with _session() as session:
+        _check_stored_site(session, site)
+        _check_rule(session, rule)
         rows = list_findings(session, site_id=site, rule=rule, status=None if status == "all" else status)
     if as_json:
         _print_json_lines(rows)
@@ -439,16 +545,25 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="Directory to write into (created if missing).")],
     fmt: Annotated[str, typer.Option("--format", help="csv | parquet")] = "csv",
     site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    bom: Annotated[
+        bool, typer.Option("--bom", help="Start each CSV file with a UTF-8 BOM (for spreadsheet programs).")
+    ] = False,
 ) -> None:
-    """Write reports, values (long and wide) and findings as CSV or Parquet files with stable columns."""
+    """Write reports, values (long and wide) and findings as CSV or Parquet files with stable columns.
+
+    CSV cells that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage
+    return) are written with a leading ' (numbers stay numbers)."""
     from nianbao.app.export import export as run_export
 
     if fmt not in ("csv", "parquet"):
-        raise _fail(f"--format must be csv or parquet, not {fmt!r}")
+        raise _fail(f"--format must be csv or parquet, not {_quote(fmt)}")
+    if bom and fmt != "csv":
+        raise _fail("--bom applies to --format csv only")
     with _session() as session:
-        result = run_export(session, out, fmt, site)  # type: ignore[arg-type]
+        _check_stored_site(session, site)
+        result = run_export(session, out, fmt, site, bom=bom)  # type: ignore[arg-type]
     for name, path in result.files.items():
-        console.print(f"{path}\t{result.rows[name]} row(s)")
+        _say(f"{path}\t{result.rows[name]} row(s)")
 
 
 @db_app.command("upgrade")
@@ -458,13 +573,22 @@ def db_upgrade() -> None:
 
     url = AppSettings().resolved_database_url()
     upgrade(url)
-    console.print(f"database at {_redact(url)} is up to date")
+    _say(f"database at {_redact(url)} is up to date")
 
 
 def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    """``url`` without its password (database or broker URL), for messages."""
+    from urllib.parse import urlsplit, urlunsplit
 
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.rpartition("@")
+        user = netloc[0].partition(":")[0]
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[2]}"))
+    except ValueError:
+        return "(unparseable URL)"
 
 
 @app.command()
@@ -486,7 +610,7 @@ def sites_list(sites_file: SitesFile = None) -> None:
     """List the configured sites."""
     registry = _registry(sites_file)
     for site in registry.sites:
-        console.print(f"{site.id}\t{site.family}\t{site.name}\t{' '.join(site.start_urls)}")
+        _say(f"{site.id}\t{site.family}\t{site.name}\t{' '.join(site.start_urls)}")
 
 
 @sites_app.command("check")
@@ -503,8 +627,80 @@ def sites_check(site_id: str, sites_file: SitesFile = None) -> None:
     raise typer.Exit(0 if report.ok else 1)
 
 
-def main() -> None:
-    app()
+def _first_line(exc: BaseException, limit: int = 300) -> str:
+    text = str(exc).strip().splitlines()
+    line = text[0] if text else type(exc).__name__
+    return line if len(line) <= limit else line[:limit] + "…"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    node: BaseException | None = exc
+    while node is not None and node not in chain and len(chain) < 10:
+        chain.append(node)
+        node = node.__cause__ or node.__context__
+    return chain
+
+
+def _config_problem(exc: BaseException) -> str | None:
+    """One line naming the setting to fix when ``exc`` is a database, broker or settings problem."""
+    import pydantic
+    import redis
+    import sqlalchemy.exc
+    from kombu.exceptions import OperationalError as KombuOperationalError
+
+    for e in _causes(exc):
+        if isinstance(e, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError):
+            url = _redact(_safe_database_url())
+            return f"cannot use the database at {url} ({_first_line(e.orig or e)}): check NIANBAO_DATABASE_URL"
+        if isinstance(e, sqlalchemy.exc.ArgumentError | sqlalchemy.exc.NoSuchModuleError):
+            return f"NIANBAO_DATABASE_URL is not a usable database URL: {_first_line(e)}"
+        if isinstance(e, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError | KombuOperationalError):
+            return f"cannot reach the broker ({_first_line(e)}): check NIANBAO_BROKER_URL"
+        if isinstance(e, pydantic.ValidationError) and "Settings" in e.title:
+            problems = "; ".join(
+                f"NIANBAO_{'_'.join(map(str, err['loc'])).upper()}: {err['msg']}" for err in e.errors()[:5]
+            )
+            return f"invalid setting: {problems}"
+    return None
+
+
+def _safe_database_url() -> str:
+    try:
+        return AppSettings().resolved_database_url()
+    except Exception:
+        return "(NIANBAO_DATABASE_URL)"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the command and turn every outcome into the documented exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    _state["debug"] = "--debug" in args[: next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))]
+    try:
+        code = app(args=args, prog_name="nianbao", standalone_mode=False)
+    except typer.TyperException as exc:  # usage (typer's click): unknown option, bad value, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"error: {_first_line(exc)}", markup=False, highlight=False)
+        code = EXIT_UNUSABLE
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted", markup=False)
+        code = 130
+    except Exception as exc:
+        problem = _config_problem(exc)
+        if _state["debug"]:
+            traceback.print_exc()
+        if problem is not None:
+            err.print(f"error: {problem}", markup=False, highlight=False)
+            code = EXIT_UNUSABLE
+        else:
+            err.print(f"internal error: {type(exc).__name__}: {_first_line(exc)}", markup=False, highlight=False)
+            if not _state["debug"]:
+                err.print("(run with --debug for the traceback)", markup=False, highlight=False)
+            code = EXIT_INTERNAL
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,19 @@
 """Exports for people who analyse the data: reports, values (long and wide) and findings.
 
-Column names are stable (documented in the README). CSV is UTF-8 with a header row; Parquet keeps types
-(integers stay integers where a column holds only counts, values are float64 because money is decimal).
+Column names are stable (documented in the README). CSV is UTF-8 with a header row (``bom=True`` puts a
+UTF-8 byte-order mark first, so spreadsheet programs read it as UTF-8); Parquet keeps types (integers stay
+integers where a column holds only counts, values are float64 because money is decimal).
+
+CSV formula injection: a text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+(a title such as ``=HYPERLINK(…)`` taken from a portal) would be run as a formula by a spreadsheet. Such a
+cell is written with a leading ``'`` (OWASP's advice); numbers, and text that is just a number (``-3``),
+are written as they are. Parquet stores strings unchanged.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,12 +110,24 @@ def collect(session: Session, site_id: str | None = None) -> dict[str, tuple[Seq
     }
 
 
-def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="raise")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def neutralise(value: Any) -> Any:
+    """``value`` safe for a spreadsheet cell: text a spreadsheet would read as a formula gets a leading
+    ``'``; numbers, numeric text (``-3``, ``+1.5``), None and other text are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]], *, bom: bool = False) -> None:
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[neutralise(c) for c in columns], extrasaction="raise")
         writer.writeheader()
         for row in rows:
-            writer.writerow({c: row.get(c) for c in columns})
+            writer.writerow({neutralise(c): neutralise(row.get(c)) for c in columns})
 
 
 def _write_parquet(path: Path, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
@@ -125,14 +144,16 @@ def _write_parquet(path: Path, columns: Sequence[str], rows: list[dict[str, Any]
     pq.write_table(table, path)
 
 
-def export(session: Session, out_dir: Path, fmt: Format, site_id: str | None = None) -> ExportResult:
+def export(
+    session: Session, out_dir: Path, fmt: Format, site_id: str | None = None, *, bom: bool = False
+) -> ExportResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     counts: dict[str, int] = {}
     for name, (columns, rows) in collect(session, site_id).items():
         path = out_dir / f"{name}.{fmt}"
         if fmt == "csv":
-            _write_csv(path, columns, rows)
+            _write_csv(path, columns, rows, bom=bom)
         else:
             _write_parquet(path, columns, rows)
         files[name] = path

@@ -1,4 +1,7 @@
-"""Human-readable output of the CLI (rich tables). Machine-readable output is ``--json``."""
+"""Human-readable output of the CLI. Machine-readable output is ``--json``.
+
+Everything that comes from a document, a site or the database (titles, agencies, URLs, raw cells, warning
+details) is printed with rich markup off or escaped: a ``[/bold]`` in a title is text, not a crash."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from nianbao.app.queries import FindingListRow, ReportRow
@@ -24,16 +28,22 @@ def print_reports(console: Console, rows: Sequence[ReportRow]) -> None:
     """One block per report: readable at any terminal width, and greppable."""
     for r in rows:
         console.print(
-            f"[bold]#{r.id}[/bold] {r.agency or '(agency unknown)'} · {r.year or '?'} · {r.generation or '?'} · "
-            f"索引号 {r.index_no or '—'}",
+            f"[bold]#{r.id}[/bold] "
+            + escape(f"{r.agency or '(agency unknown)'} · {r.year or '?'} · {r.generation or '?'} · ")
+            + escape(f"索引号 {r.index_no or '—'}"),
             soft_wrap=True,
         )
-        console.print(f"    tables: {', '.join(r.tables) or 'none'}", soft_wrap=True)
+        _plain(console, f"    tables: {', '.join(r.tables) or 'none'}")
         for source in sorted(set(r.from_attachment.values())):
             tables = ", ".join(t for t, s in r.from_attachment.items() if s == source)
-            console.print(f"    read from attachment {source}: {tables}", soft_wrap=True, highlight=False)
-        console.print(f"    failing findings by rule: {_fmt_failing(r.failing)}", soft_wrap=True)
-        console.print(f"    {r.url}", soft_wrap=True, highlight=False)
+            _plain(console, f"    read from attachment {source}: {tables}")
+        _plain(console, f"    failing findings by rule: {_fmt_failing(r.failing)}")
+        _plain(console, f"    {r.url}")
+
+
+def _plain(console: Console, line: str) -> None:
+    """A line of user data as is: no markup, no highlighting, no wrapping, tabs kept."""
+    console.file.write(line + "\n")
 
 
 def print_demo_summary(console: Console, rows: Sequence[ReportRow], stats: Any, settings: CommonSettings) -> None:
@@ -44,29 +54,31 @@ def print_demo_summary(console: Console, rows: Sequence[ReportRow], stats: Any, 
     failing = Counter(rule for r in rows for rule in r.failing)
     if failing:
         summary = ", ".join(f"{rule}: {n} report(s)" for rule, n in sorted(failing.items()))
-        console.print(f"failing rules: {summary}", soft_wrap=True)
+        _plain(console, f"failing rules: {summary}")
     if stats.failures:
         console.print(f"[red]{len(stats.failures)} message(s) failed[/red] (recorded in table task_failure)")
     from sqlalchemy.engine import make_url
 
     url = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
-    console.print(f"database: {url}", soft_wrap=True, highlight=False)
-    console.print(f"raw pages: {settings.resolved_raw_store_dir()}", soft_wrap=True, highlight=False)
+    _plain(console, f"database: {url}")
+    _plain(console, f"raw pages: {settings.resolved_raw_store_dir()}")
     console.print("next: `uv run nianbao findings --site demo` lists each failing finding", soft_wrap=True)
 
 
 def print_record(console: Console, record: Record) -> None:
-    console.print(f"[bold]{record.title or '(no title line)'}[/bold]")
-    console.print(
+    console.print(f"[bold]{escape(record.title or '(no title line)')}[/bold]", soft_wrap=True)
+    _plain(
+        console,
         f"agency: {record.agency.name} ({record.agency.source})   year: {record.year.value} "
-        f"({record.year.source})   generation: {record.generation.value} ({record.generation.source})"
+        f"({record.year.source})   generation: {record.generation.value} ({record.generation.source})",
     )
     meta = record.metadata
-    console.print(
+    _plain(
+        console,
         f"索引号: {meta.index_no or '—'}   发布机构: {meta.publisher or '—'}   "
-        f"成文日期: {meta.written_date or '—'}   发布日期: {meta.publish_date or '—'}"
+        f"成文日期: {meta.written_date or '—'}   发布日期: {meta.publish_date or '—'}",
     )
-    console.print(f"signature: {meta.signature.body or '—'} {meta.signature.date or ''}")
+    _plain(console, f"signature: {meta.signature.body or '—'} {meta.signature.date or ''}")
     for name, values in record.tables.items():
         filled = sum(1 for v in values.values() if v is not None)
         source = record.table_sources.get(name)
@@ -76,7 +88,8 @@ def print_record(console: Console, record: Record) -> None:
         if a.outcome is not None:
             console.print(f"attachment {a.url}: {a.outcome}", soft_wrap=True, markup=False)
     for w in record.warnings:
-        console.print(f"[yellow]warning[/yellow] {w.code} {w.where or ''} {w.detail or ''}")
+        detail = escape(f"{w.code} {w.where or ''} {w.detail or ''}")
+        console.print(f"[yellow]warning[/yellow] {detail}", soft_wrap=True)
     console.print("(use --json for every value with its source cell)")
 
 
@@ -103,7 +116,7 @@ def _cells_with_source(record: Record, keys: Sequence[str], limit: int = 6) -> s
 def print_findings(console: Console, record: Record, findings: Sequence[Finding]) -> None:
     counts = Counter(f.status for f in findings)
     console.print(
-        f"[bold]{record.title or record.agency.name or '(untitled)'}[/bold] — "
+        f"[bold]{escape(record.title or record.agency.name or '(untitled)')}[/bold] — "
         f"{record.generation.value}, year {record.year.value}",
         soft_wrap=True,
     )
@@ -113,7 +126,7 @@ def print_findings(console: Console, record: Record, findings: Sequence[Finding]
         console.print("  " + _finding_line(f.rule, f.severity, f.where, f.lhs, f.rhs, f.message),
                       soft_wrap=True, highlight=False, markup=False)  # fmt: skip
         if f.cells:
-            console.print(f"      cells: {_cells_with_source(record, f.cells)}", soft_wrap=True, highlight=False)
+            _plain(console, f"      cells: {_cells_with_source(record, f.cells)}")
     console.print(
         f"pass: {counts.get('pass', 0)}  fail: {counts.get('fail', 0)}  "
         f"not assessable: {counts.get('not_assessable', 0)}"
@@ -125,11 +138,18 @@ def print_finding_rows(console: Console, rows: Sequence[FindingListRow]) -> None
     for r in rows:
         console.print(f"{_finding_line(r.rule, r.severity, r.where, r.lhs, r.rhs, r.message)} [{r.status}]",
                       soft_wrap=True, highlight=False, markup=False)  # fmt: skip
-        console.print(f"    {r.site_id} · {r.agency or '?'} · {r.year or '?'} · {r.url}", soft_wrap=True,
-                      highlight=False)  # fmt: skip
+        _plain(console, f"    {r.site_id} · {r.agency or '?'} · {r.year or '?'} · {r.url}")
 
 
 def print_rules(console: Console, catalogue: Sequence[Any], version: str) -> None:
+    if not console.is_terminal:  # piped: one tab-separated line per rule, never wrapped at 80 columns
+        _plain(console, f"# rule catalogue (version {version})")
+        _plain(console, "id\tseverity\tgenerations\tversion\tdescription")
+        for spec in catalogue:
+            _plain(
+                console, f"{spec.id}\t{spec.severity}\t{','.join(spec.generations)}\t{spec.version}\t{spec.description}"
+            )
+        return
     table = Table(title=f"rule catalogue (version {version})")
     for name in ("id", "severity", "generations", "version", "description"):
         table.add_column(name)
@@ -138,7 +158,17 @@ def print_rules(console: Console, catalogue: Sequence[Any], version: str) -> Non
     console.print(table)
 
 
-def _num(value: float | int | None) -> str:
+def _num(value: float | int | None, limit: int = 40) -> str:
+    """A number for a line of text; integers of any size (a 400-digit cell) and inf/nan never fail, and
+    very long ones are cut."""
     if value is None:
         return "—"
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    if isinstance(value, int):
+        text = (
+            str(value) if value.bit_length() < 4000 else f"(an integer of about {value.bit_length() * 3 // 10} digits)"
+        )
+    elif value != value or value in (float("inf"), float("-inf")):
+        text = str(value)
+    else:
+        text = str(int(value)) if value.is_integer() and abs(value) < 1e16 else f"{value:g}"
+    return text if len(text) <= limit else f"{text[:limit]}…"
