@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from nianbao.parser import PARSER_VERSION
@@ -46,7 +47,7 @@ _LEGACY_TABLE_TITLE = re.compile(r"政府信息公开.{0,6}统计表$")
 _SITE_SUFFIX = re.compile(r"\s*[_|–—-]\s*[^_|–—-]*$")
 _METADATA_WINDOW = 80  # items before the first heading that may hold the metadata block
 _COMPACT = re.compile(r"[\s\"'“”‘’「」『』]+")
-_TRAILING_PUNCT = re.compile(r"[.,;:。]+$")
+_TRAILING_PUNCT_CHARS = ".,;:。"
 _TEXT_LINK = re.compile(r"https?://[^\s\"'<>()（）]+", re.IGNORECASE)
 _MEDIA_TYPES = {
     "pdf": "application/pdf", "doc": "application/msword",
@@ -164,26 +165,61 @@ def _table_lines(results: list[TableResult]) -> set[int]:
 
 
 def _attachments(doc: Document, base: str | None) -> list[Attachment]:
+    """Document links (by extension, also in a ``filename=`` parameter) as attachments, once each.
+
+    Linear in the links' length: the ``filename=`` parameter is looked for in each ``&``-separated part
+    (a pattern running from every ``filename=`` to the part's end was quadratic), trailing punctuation of
+    a text link is stripped without a pattern."""
     extensions = vocabulary().section("html")["attachment_extensions"]
-    pattern = re.compile(rf"\.({'|'.join(extensions)})(?:$|[?#&])|filename=[^&]*\.({'|'.join(extensions)})\b",
-                         re.IGNORECASE)
+    at_end, in_name = _extension_patterns(tuple(extensions))
     links = list(doc.attachments)
     if doc.kind == "text":
-        links += [(_TRAILING_PUNCT.sub("", m.group(0)), None) for line in doc.lines
-                  for m in _TEXT_LINK.finditer(line.text)]
+        links += [
+            (m.group(0).rstrip(_TRAILING_PUNCT_CHARS), None)
+            for line in doc.lines
+            for m in _TEXT_LINK.finditer(line.text)
+        ]
     out: list[Attachment] = []
     seen: set[str] = set()
     for href, name in links:
-        m = pattern.search(href)
-        if not m:
+        ext = _link_extension(href, at_end, in_name)
+        if ext is None:
             continue
         url = urljoin(base, href) if base else href
         if url in seen:
             continue
         seen.add(url)
-        ext = (m.group(1) or m.group(2)).lower()
         out.append(Attachment(url=url, name=name or None, media_type=_MEDIA_TYPES.get(ext)))
     return out
+
+
+@lru_cache(maxsize=4)
+def _extension_patterns(extensions: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    alternatives = "|".join(extensions)
+    return (
+        re.compile(rf"\.({alternatives})(?:$|[?#&])", re.IGNORECASE),
+        re.compile(rf"\.({alternatives})\b", re.IGNORECASE),
+    )
+
+
+def _link_extension(href: str, at_end: re.Pattern[str], in_name: re.Pattern[str]) -> str | None:
+    """The document extension of a link: of its path (before ``?``/``#``/``&``), else of the file name in
+    the first ``filename=`` parameter of an ``&``-separated part that has one (its last extension)."""
+    m = at_end.search(href)
+    if m:
+        return m.group(1).lower()
+    lowered = href.lower()
+    if "filename=" not in lowered:
+        return None
+    offset = 0
+    for part in lowered.split("&"):
+        found = part.find("filename=")
+        if found >= 0:
+            names = in_name.findall(href, offset + found + len("filename="), offset + len(part))
+            if names:
+                return str(names[-1]).lower()
+        offset += len(part) + 1
+    return None
 
 
 def _read_tables(

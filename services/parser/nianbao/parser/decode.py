@@ -2,7 +2,9 @@
 
 Order: byte-order mark > HTTP ``Content-Type`` charset > ``<meta charset>`` / ``http-equiv`` > detection.
 ``gbk`` and ``gb2312`` are decoded as ``gb18030`` (their superset: pages declare gb2312 and use GBK-only
-characters). A declaration that does not decode the bytes is overruled by detection, with a warning.
+characters). A declaration that does not decode the bytes is overruled by detection, with a warning; one that names
+a codec that is not a text encoding (``idna``, ``rot13``, ``base64``, ``zlib``, …) is ignored, with a
+``charset_ignored`` warning.
 Detection tries UTF-8, then GB18030 (undeclared Chinese pages are nearly always GBK), then either of
 them with a few bytes replaced (a page cut mid-character), then charset-normalizer; as a last resort
 GB18030 with replacement characters.
@@ -39,16 +41,34 @@ class Decoded:
     warnings: list[tuple[str, str | None, str | None]] = field(default_factory=list)
 
 
-def canonical_charset(name: str | None) -> str | None:
-    """A Python codec name for a declared charset, or None when unknown."""
+# Python codecs that are no page charset: they transform text or bytes (idna, punycode, escapes), always
+# fail (undefined), or let a page smuggle markup past the decoder (utf-7, which browsers do not support).
+# Bytes-to-bytes and text-to-text codecs (base64, zlib, hex, uu, bz2, quopri, rot13) are refused by the
+# codec registry's own flag.
+_NOT_PAGE_CODECS = frozenset(
+    {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "utf-7", "charmap"}
+)
+
+
+def _lookup(name: str | None) -> tuple[str | None, bool]:
+    """``(codec name, refused)``: the Python codec of a declared charset (None when unknown), and whether
+    the label names a codec that is not a text encoding of pages."""
     if not name:
-        return None
+        return None, False
     label = name.strip().strip("\"'").lower()
     label = _SUPERSETS.get(label, label)
     try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
+        info = codecs.lookup(label)
+    except (LookupError, ValueError):  # ValueError: a label with NUL characters
+        return None, False
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_PAGE_CODECS:
+        return None, True
+    return info.name, False
+
+
+def canonical_charset(name: str | None) -> str | None:
+    """A Python codec name for a declared charset, or None when unknown or not a text encoding."""
+    return _lookup(name)[0]
 
 
 def meta_charset(data: bytes) -> str | None:
@@ -59,7 +79,7 @@ def meta_charset(data: bytes) -> str | None:
 def _strict(data: bytes, charset: str) -> str | None:
     try:
         return data.decode(charset)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError, ValueError, TypeError):  # any codec failure means "not this one"
         return None
 
 
@@ -67,7 +87,7 @@ def _lenient(data: bytes, charset: str) -> str | None:
     """Decode with replacement when only a few bytes are bad (a page cut mid-character, a stray byte)."""
     try:
         text = data.decode(charset, "replace")
-    except LookupError:
+    except (UnicodeError, LookupError, ValueError, TypeError):
         return None
     bad = text.count("\ufffd")
     return text if bad <= max(2, len(text) // 2000) else None
@@ -103,7 +123,9 @@ def decode(data: bytes, *, http_charset: str | None = None, html: bool = True) -
     if html:
         declared.append(("meta", meta_charset(data)))
     for source, name in declared:
-        found = canonical_charset(name)
+        found, refused = _lookup(name)
+        if refused:
+            warnings.append(("charset_ignored", "source.charset", f"{source} declared {name}: not a text encoding"))
         if found is None:
             continue
         charset = found
@@ -121,7 +143,7 @@ def decode(data: bytes, *, http_charset: str | None = None, html: bool = True) -
                 return Decoded(as_gb, "gb18030", "detected", warnings)
         text = _strict(data, charset)
         if text is not None:
-            return Decoded(text, charset, source)
+            return Decoded(text, charset, source, warnings)
         text = _lenient(data, charset)
         if text is not None:
             warnings.append(("charset_replaced", "source.charset", f"a few bytes are not valid {name}"))

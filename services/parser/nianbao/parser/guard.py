@@ -2,8 +2,9 @@
 
 Refused with :class:`UnusableInput`: empty input, input over ``max_input_bytes``, binary formats that
 reach the text path (documents are recognised earlier, in ``formats``, and read by front ends of their
-own), bytes that are not text, HTML with more tags than ``max_tags``, and block elements nested deeper
+own), bytes that are not text, HTML with more tags than ``max_tags``, and block elements (tables included) nested deeper
 than ``max_nesting_depth`` (lexbor's tree builder is quadratic in that depth: 100 000 nested ``<div>`` take seconds).
+The scans are linear: a tag pattern never looks past the next ``<``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ _HTML_HINT = re.compile(
 )
 _BLOCK_TAG = re.compile(
     rb"<(/?)(?:div|section|article|aside|blockquote|center|ul|ol|dl|nav|header|footer|main|form|fieldset|"
-    rb"figure|details|address|menu|dir|hgroup)\b[^>]*?(/?)>",
+    rb"figure|details|address|menu|dir|hgroup|table)\b[^<>]*?(/?)>",
     re.IGNORECASE,
 )
 _DEPTH_SCAN_MIN_TAGS = 20_000
@@ -72,7 +73,7 @@ def check_html(data: bytes, settings: ParserSettings) -> None:
     limit = settings.max_nesting_depth
     if tags <= limit:
         return  # too few tags to nest that deep
-    if tags < _DEPTH_SCAN_MIN_TAGS and data.count(b"<div") <= limit:
+    if tags < _DEPTH_SCAN_MIN_TAGS and data.count(b"<div") + data.count(b"<table") <= limit:
         return  # cheap pages: other block tags alone cannot nest badly enough to slow the parser
     depth = 0
     for m in _BLOCK_TAG.finditer(data):

@@ -49,11 +49,12 @@ _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _SPACES = re.compile(r"[\s\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 _TAG = re.compile(r"<[^>]*>")
 _ATTACHMENT_EXT = re.compile(r"\.(?:pdf|docx?|wps|xlsx?|et|ofd|zip|rar|7z|pptx?|csv)\b", re.IGNORECASE)
-_ATTACHMENT_LINK = re.compile(
-    r"<a\b[^>]*?\bhref\s*=\s*[\"']?(?P<href>[^\"'\s>]+\.(?:pdf|docx?|wps|xlsx?|et|ofd|zip|rar|7z|pptx?|csv)"
-    r"(?:[?#][^\"'\s>]*)?)[\"']?[^>]*>(?P<text>.{0,2000}?)</a\s*>",
-    re.IGNORECASE | re.DOTALL,
-)
+_HREF = re.compile(r"""\bhref\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+_HREF_EXT = re.compile(r"\.(?:pdf|docx?|wps|xlsx?|et|ofd|zip|rar|7z|pptx?|csv)", re.IGNORECASE)
+_LINK_END = re.compile(r"</a\s*>|<a\b", re.IGNORECASE)
+_LINK_TAG = re.compile(r"<[^<>]*>")  # stops at the next "<": linear however many are unclosed
+_MAX_TAG_CHARS = 4000  # an <a ...> tag longer than this is not a link
+_MAX_LINK_TEXT = 2000
 _REPORT_WORDS = ("第二十条", "申请人情况", "统计指标", "结果维持", "本列数据")
 _METADATA_WORDS = re.compile(r"索\s*引\s*号|发布机构|成文日期|发布日期|发文字号|主题分类|信息来源")
 _META_NAMES = {"articletitle", "pubdate", "contentsource", "columnname", "sitename", "keywords", "description"}
@@ -78,22 +79,55 @@ def _meta(tree: Any) -> dict[str, str]:
 
 def _attachments(text: str) -> list[tuple[str, str | None]]:
     """Links to documents (pdf, doc, ofd, …) with their link text, found in the page source: look for
-    the file extensions first (rare), then for the ``<a`` tag around each."""
-    out = []
-    seen_tags: set[int] = set()
+    the file extensions first (rare), then for the ``<a`` tag around each.
+
+    Linear in the page: the ``<`` before each extension is found by scanning only the stretch since the
+    previous extension, a tag is examined once and only up to the next ``<``, and a link's text ends at
+    its ``</a>`` or the next ``<a`` (never more than ``_MAX_LINK_TEXT`` characters)."""
+    out: list[tuple[str, str | None]] = []
+    tried: set[int] = set()
+    lt, scanned = -1, 0  # the last "<" before the current extension; text[:scanned] was searched
     for ext in _ATTACHMENT_EXT.finditer(text):
-        start = text.rfind("<a", max(0, ext.start() - 2000), ext.start())
-        if start < 0 or start in seen_tags:
+        found = text.rfind("<", scanned, ext.start())
+        scanned = ext.start()
+        if found >= 0:
+            lt = found
+        start = lt
+        if start < 0 or start in tried or ext.start() - start > _MAX_TAG_CHARS:
             continue
-        m = _ATTACHMENT_LINK.match(text, start)
-        if m is None:
+        tried.add(start)
+        if text[start + 1 : start + 2] not in ("a", "A") or not text[start + 2 : start + 3].isspace():
             continue
-        seen_tags.add(start)
-        href = html.unescape(m.group("href")).strip()
-        if href and not href.lower().startswith(("javascript:", "mailto:")):
-            name = clean_line(fold(html.unescape(_TAG.sub("", m.group("text")))))[:200]
-            out.append((href, name or None))
+        stop = text.find("<", start + 1, start + _MAX_TAG_CHARS)
+        gt = text.find(">", start, stop if stop >= 0 else start + _MAX_TAG_CHARS)
+        if gt < 0:
+            continue
+        href = _attachment_href(text[start:gt])
+        if href is None:
+            continue
+        end = _LINK_END.search(text, gt + 1, gt + 1 + _MAX_LINK_TEXT)
+        link_text = text[gt + 1 : end.start()] if end is not None else ""
+        name = clean_line(fold(html.unescape(_LINK_TAG.sub("", link_text))))[:200]
+        out.append((href, name or None))
     return out
+
+
+def _attachment_href(tag: str) -> str | None:
+    """The document link of one ``<a ...`` tag: its href up to the last document extension (and the query
+    or fragment right after it), unescaped; None for other links and script or mail links."""
+    m = _HREF.search(tag)
+    if m is None:
+        return None
+    value = m.group(1)
+    ends = [m.end() for m in _HREF_EXT.finditer(value)]
+    if not ends:
+        return None
+    cut = ends[-1]
+    href = value if value[cut : cut + 1] in ("?", "#") else value[:cut]
+    href = html.unescape(href).strip()
+    if not href or href.lower().startswith(("javascript:", "mailto:")):
+        return None
+    return href
 
 
 @cache
@@ -113,6 +147,38 @@ def _body_root(tree: Any, source: str, report_tables: set[int]) -> Any | None:
             if len(node.text(deep=True)) >= 200 and report_tables <= {t.mem_id for t in node.css("table")}:
                 return node
     return None
+
+
+def _data_tables(top: Any) -> list[tuple[int, Any]]:
+    """``(index, table)`` of the tables that hold no other table (the others are layout), by index among
+    all tables in document order.
+
+    Linear in the tree: each table walks up to its nearest table ancestor, and a walk stops at the
+    first node already walked (whose nearest table ancestor is known), so no node is climbed twice,
+    however deeply tables nest (asking each table for the tables inside it is quadratic)."""
+    all_tables = top.css("table")
+    nearest: dict[int, int | None] = {}  # mem_id of a walked node → mem_id of its nearest table ancestor
+    holders: set[int] = set()
+    top_id = top.mem_id
+    for table in all_tables:
+        path: list[int] = []
+        node = table.parent
+        found: int | None = None
+        while node is not None and node.mem_id != top_id:
+            mem_id = node.mem_id
+            if node.tag == "table":
+                found = mem_id
+                break
+            if mem_id in nearest:
+                found = nearest[mem_id]
+                break
+            path.append(mem_id)
+            node = node.parent
+        for mem_id in path:
+            nearest[mem_id] = found
+        if found is not None:
+            holders.add(found)
+    return [(index, table) for index, table in enumerate(all_tables) if table.mem_id not in holders]
 
 
 def _drop_chrome(tree: Any) -> None:
@@ -136,8 +202,7 @@ def html_document(text: str, *, settings: ParserSettings, utf8: bytes | None = N
     top = tree.body or tree.root
     if top is None:
         return Document(items=[], kind="html", meta=meta, attachments=attachments)
-    tables = [(index, table, table.text(deep=True)) for index, table in enumerate(top.css("table"))
-              if len(table.css("table")) == 1]  # css() includes the node itself; others are layout
+    tables = [(index, table, table.text(deep=True)) for index, table in _data_tables(top)]
     root = _body_root(tree, text, {t.mem_id for _, t, words in tables if any(w in words for w in _REPORT_WORDS)})
     grids: dict[int, Grid] = {}
     warnings: list[tuple[str, str | None, str | None]] = []

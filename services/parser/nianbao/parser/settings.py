@@ -56,3 +56,10 @@ class ParserSettings(CommonSettings):
     converter_timeout_s: float = Field(
         90.0, gt=0, description="A conversion running longer is killed and the input recorded as unusable."
     )
+    max_number_digits: int = Field(
+        18,
+        ge=6,
+        le=4000,
+        description="A cell whose number has more integer digits is unparseable (warning), not a value: "
+        "real counts and amounts have < 12, and 18 digits still fit a 64-bit integer.",
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from nianbao.shared.record import CellStatus
 
@@ -48,9 +48,23 @@ def header_unit(header: str) -> str | None:
     return m.group(1) if m else None
 
 
+@cache
+def default_max_digits() -> int:
+    """``max_number_digits`` of the environment's parser settings (read once)."""
+    from nianbao.parser.settings import ParserSettings
+
+    return ParserSettings().max_number_digits
+
+
 @lru_cache(maxsize=16_384)
-def parse_cell(raw: str, *, money: bool = False, default_unit: str | None = None) -> CellValue:
-    """Parse a cell's text. ``money`` converts to 万元 using the cell's unit, else ``default_unit``."""
+def parse_cell(
+    raw: str, *, money: bool = False, default_unit: str | None = None, max_digits: int | None = None
+) -> CellValue:
+    """Parse a cell's text. ``money`` converts to 万元 using the cell's unit, else ``default_unit``.
+
+    A number with more than ``max_digits`` integer digits (default: the ``max_number_digits`` setting)
+    is unparseable: no report counts that high, and such a value would break integer storage and the
+    arithmetic of the rules."""
     text = raw.strip()
     if not text:
         return CellValue(None, "blank", raw)
@@ -60,6 +74,8 @@ def parse_cell(raw: str, *, money: bool = False, default_unit: str | None = None
     if not m:
         return CellValue(None, "unparseable", raw)
     digits = m.group("int").replace(",", "").replace("，", "")
+    if len(digits.lstrip("0")) > (default_max_digits() if max_digits is None else max_digits):
+        return CellValue(None, "unparseable", raw)
     frac = m.group("frac")
     unit = m.group("unit")
     annotation = m.group("paren")

@@ -9,6 +9,7 @@ WARNING_CODES: dict[str, str] = {
     # decoding and input
     "charset_mismatch": "the declared charset did not decode the bytes; the detected one was used",
     "charset_replaced": "some bytes could not be decoded and were replaced with U+FFFD",
+    "charset_ignored": "the declared charset is not a text encoding (idna, rot13, base64, …) and was ignored",
     "time_budget_exceeded": "the time budget ran out; later optional stages were skipped",
     "table_too_large": "an HTML table over the cell or column limit was not read",
     # document formats (PDF, Word, spreadsheets) and attachments
