@@ -18,12 +18,13 @@ _SENTENCE_END = re.compile(r"[。;；!！?？\n]")
 
 # 共收到政府信息公开申请7522件 / 共受理政府信息依申请公开22件 / 收到政府信息依申请公开申请1件
 _LINK = r"(?:共计|共|合计|总计|为|:|：|达)?"  # words allowed between a label and its number
+_FIGURE = r"(\d{1,18})(?!\d)"  # a longer run of digits is no count (and int() of 4301 digits raises)
 _NEW = re.compile(
-    r"(?:收到|受理)[^,，。;；、\d]{0,24}?申请(?:公开)?(?:申请)?(?:数量|总数)?" + _LINK + r"(\d+)\s*(?:件|条|个)"
+    r"(?:收到|受理)[^,，。;；、\d]{0,24}?申请(?:公开)?(?:申请)?(?:数量|总数)?" + _LINK + _FIGURE + r"\s*(?:件|条|个)"
 )
 # 办理7498件 / 共办理政府信息依申请公开1条 (only in a sentence about 申请, see _done_figure)
-_DONE = re.compile(r"(?:办理|答复)(?:政府信息|依申请|公开|申请|类)*" + _LINK + r"(\d+)\s*(?:件|条)")
-_COUNT = r"(?:的)?(?:案件)?(?:数量|总数)?(各)?" + _LINK + r"(\d+)\s*(?:件|起|宗|个)"
+_DONE = re.compile(r"(?:办理|答复)(?:政府信息|依申请|公开|申请|类)*" + _LINK + _FIGURE + r"\s*(?:件|条)")
+_COUNT = r"(?:的)?(?:案件)?(?:数量|总数)?(各)?" + _LINK + _FIGURE + r"\s*(?:件|起|宗|个)"
 _BOTH = re.compile(r"行政复议(?:和|及|与|、|或)(?:被)?(?:提起)?行政诉讼" + _COUNT)
 _REVIEW = re.compile(r"行政复议(?:申请)?" + _COUNT)
 _LITIGATION = re.compile(r"行政诉讼" + _COUNT)

@@ -13,6 +13,21 @@ BlankPolicy = Literal["no_blanks", "blank_as_zero", "blank_is_missing"]
 KeyStatus = CellStatus | Literal["absent"]
 
 
+MAX_MAGNITUDE = 10**18  # no count or 万元 amount of a report comes near; beyond it a value is not data
+
+
+def usable_number(value: object) -> bool:
+    """A value the rules can compute with: an int or finite float of at most ``MAX_MAGNITUDE``. A record
+    stored by an older parser (or another front end) may hold a 400-digit integer, which float arithmetic
+    and int→str conversion cannot handle; such a value reads as unparseable."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return abs(value) <= MAX_MAGNITUDE  # False for nan; exact for int and float alike
+    except (OverflowError, ValueError):  # pragma: no cover - comparisons of int and float are exact
+        return False
+
+
 @dataclass(frozen=True)
 class TableView:
     """One table of one record.
@@ -48,6 +63,8 @@ class TableView:
     def operand(self, key: str) -> Operand:
         status = self.status(key)
         value = self.values.get(key)
+        if value is not None and not usable_number(value):
+            return Operand(self.ref(key), None, "unparseable", local=self.local)
         if value is not None:
             return Operand(self.ref(key), value, local=self.local)
         if status == "blank" and self.policy == "blank_as_zero":
