@@ -60,6 +60,15 @@ class CrawlerSettings(CommonSettings):
         True, description="Fetch and store attachments of report pages and hand them to the parser with their page."
     )
     max_attachments_per_page: int = Field(10, description="Cap on attachments fetched per report page.")
+    max_crawl_delay_s: float = Field(
+        30.0, ge=0, description="Cap on a robots.txt Crawl-delay (a site asking for 86400 s gets this spacing)."
+    )
+    max_retry_after_s: float = Field(
+        3600.0, ge=0, description="Cap on a Retry-After header (seconds or HTTP date; absurd values end here)."
+    )
+    max_content_encodings: int = Field(
+        2, ge=1, le=4, description="Responses with more stacked Content-Encodings are refused (bomb guard)."
+    )
 
     @property
     def user_agent(self) -> str:
