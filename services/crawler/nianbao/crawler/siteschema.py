@@ -2,47 +2,98 @@
 
 Every model forbids unknown keys, so a typo in sites.yaml is an error that names the field instead of a
 silently ignored setting. Regular expressions are compiled while validating, so a broken pattern fails
-at load time, not in the middle of a crawl.
+at load time, not in the middle of a crawl. Numbers have sane bounds (no ``.inf``/``.nan``, no delay of
+``1e12`` seconds, no negative counts), encodings must be known to Python, year ranges ascend and host
+globs are host names (``*.example.gov.cn``) or IP literals.
 """
 
 from __future__ import annotations
 
+import codecs
+import ipaddress
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Family = Literal["trs", "hanweb_jpage", "gkmlpt", "ucap", "govcn", "vsb", "static_generic"]
 FAMILIES: tuple[str, ...] = ("trs", "hanweb_jpage", "gkmlpt", "ucap", "govcn", "vsb", "static_generic")
 
 
+Year = Annotated[int, Field(ge=1990, le=2100)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+MAX_PATTERN_CHARS = 1000
+
+
+def _quote(text: str, limit: int = 120) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def _check_patterns(patterns: list[str]) -> list[str]:
     for pattern in patterns:
+        if len(pattern) > MAX_PATTERN_CHARS:
+            raise ValueError(f"regular expression {_quote(pattern)} is longer than {MAX_PATTERN_CHARS} characters")
         try:
             re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression {pattern!r}: {exc}") from None
+        except (re.error, OverflowError, RecursionError) as exc:
+            raise ValueError(f"not a valid regular expression {_quote(pattern)}: {exc}") from None
     return patterns
 
 
+def _check_pattern(pattern: str | None) -> str | None:
+    return None if pattern is None else _check_patterns([pattern])[0]
+
+
+_HOST_LABEL = r"(?:[a-z0-9_\u0080-\uffff](?:[a-z0-9_\u0080-\uffff-]{0,61}[a-z0-9_\u0080-\uffff])?)"
+_HOST_GLOB = re.compile(rf"(?:\*\.)?{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?", re.IGNORECASE)
+
+
+def _check_host(host: str) -> str:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return host
+    except ValueError:
+        pass
+    if len(host) > 253 or not _HOST_GLOB.fullmatch(host):
+        raise ValueError(
+            f"host {_quote(host)} is not a host name, a '*.' glob of one (e.g. '*.example.gov.cn') or an IP "
+            "address (no scheme, port, path or other wildcard)"
+        )
+    return host
+
+
 class HttpConfig(_Strict):
-    user_agent: str | None = None  # None = the identifiable default from settings
-    timeout_s: float | None = Field(None, gt=0)
+    user_agent: str | None = Field(None, max_length=500)  # None = the identifiable default from settings
+    timeout_s: float | None = Field(None, gt=0, le=600)
     encoding: str = "auto"  # auto | a codec name (gbk/gb2312 are read as gb18030)
     challenge: Literal["detect", "none"] = "detect"
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        if value == "auto":
+            return value
+        try:
+            info = codecs.lookup(value)
+        except (LookupError, ValueError):
+            raise ValueError(f"unknown encoding {_quote(value)} (use auto or a codec name such as gb18030)") from None
+        if not getattr(info, "_is_text_encoding", True):
+            raise ValueError(f"{_quote(value)} is not a text encoding")
+        return value
+
 
 class Politeness(_Strict):
-    min_delay_s: float | None = Field(None, ge=0)
-    jitter_s: float | None = Field(None, ge=0)
-    max_concurrency_per_host: int | None = Field(None, ge=1)
-    max_pages_per_run: int | None = Field(None, ge=1)
-    backoff_on: list[int] = Field(default_factory=lambda: [403, 412, 429, 503, 521])
+    min_delay_s: float | None = Field(None, ge=0, le=3600)
+    jitter_s: float | None = Field(None, ge=0, le=3600)
+    max_concurrency_per_host: int | None = Field(None, ge=1, le=64)
+    max_pages_per_run: int | None = Field(None, ge=1, le=1_000_000)
+    backoff_on: list[Annotated[int, Field(ge=100, le=599)]] = Field(default_factory=lambda: [403, 412, 429, 503, 521])
     robots: Literal["obey", "ignore"] = "obey"
     robots_reason: str | None = None
 
@@ -62,16 +113,24 @@ class ContentFingerprint(_Strict):
             "政府信息公开行政复议",
         ]
     )
-    min_hits: int = Field(2, ge=1)
+    min_hits: int = Field(2, ge=1, le=100)
 
 
 class Filters(_Strict):
     title_include: list[str] = Field(default_factory=list)
     title_exclude: list[str] = Field(default_factory=list)
-    year_range: tuple[int | None, int | None] = (2008, None)
+    year_range: tuple[Year | None, Year | None] = (2008, None)
     content_fingerprint: ContentFingerprint = Field(default_factory=ContentFingerprint)
 
     _patterns = field_validator("title_include", "title_exclude")(_check_patterns)
+
+    @field_validator("year_range")
+    @classmethod
+    def _ascending(cls, value: tuple[int | None, int | None]) -> tuple[int | None, int | None]:
+        first, last = value
+        if first is not None and last is not None and first > last:
+            raise ValueError(f"year_range is reversed: {first} is after {last} (write [earliest, latest])")
+        return value
 
 
 class Discovery(_Strict):
@@ -85,10 +144,7 @@ class Discovery(_Strict):
 
     _patterns = field_validator("link_allow")(_check_patterns)
 
-    @field_validator("descend_link_pattern")
-    @classmethod
-    def _descend(cls, value: str | None) -> str | None:
-        return None if value is None else _check_patterns([value])[0]
+    _descend = field_validator("descend_link_pattern")(_check_pattern)
 
 
 class HanwebIds(_Strict):
@@ -100,9 +156,11 @@ class HanwebIds(_Strict):
 
 class GkmlptConfig(_Strict):
     sid: str | None = None  # None = read window._CONFIG.SID from /gkmlpt/index
-    categories: list[int] | None = None  # None = tree nodes whose name matches category_pattern
+    categories: list[Annotated[int, Field(ge=0)]] | None = None  # None = tree nodes matching category_pattern
     category_pattern: str = "年报|年度报告"
     index_path: str = "/gkmlpt/index"
+
+    _pattern = field_validator("category_pattern")(_check_pattern)
 
 
 class UcapConfig(_Strict):
@@ -143,7 +201,7 @@ class SiteConfig(_Strict):
     name: str = Field(min_length=1)
     family: Family
     start_urls: list[str] = Field(min_length=1)
-    allowed_hosts: list[str] = Field(default_factory=lambda: ["*.gov.cn"])
+    allowed_hosts: list[Annotated[str, AfterValidator(_check_host)]] = Field(default_factory=lambda: ["*.gov.cn"])
     allow_private_addresses: bool = False  # loopback/private/link-local targets (demo, tests, intranets)
     level: str | None = None
     region_code: str | None = None
