@@ -33,8 +33,9 @@ def parse(data: bytes, settings: ParserSettings | None = None) -> tuple[Document
     return document, analyze(document, source=source, budget=Budget.of(20))
 
 
-def build_pdf(objects: Sequence[bytes]) -> bytes:
-    """A PDF with these object bodies (numbered from 1; object 1 is the catalog) and a correct xref."""
+def build_pdf(objects: Sequence[bytes], *, info: int | None = None) -> bytes:
+    """A PDF with these object bodies (numbered from 1; object 1 is the catalog) and a correct xref;
+    ``info``: the number of the document-information dictionary."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -43,12 +44,29 @@ def build_pdf(objects: Sequence[bytes]) -> bytes:
     xref = len(out)
     out += f"xref\n0 {len(objects) + 1}\n".encode() + b"0000000000 65535 f \n"
     out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    extra = f" /Info {info} 0 R" if info is not None else ""
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{extra} >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
 
 
 def stream(data: bytes, extra: bytes = b"") -> bytes:
     return b"<< /Length " + str(len(data)).encode() + extra + b" >>\nstream\n" + data + b"\nendstream"
+
+
+def one_page(text: bytes = b"Annual report", *, info: bytes | None = None) -> bytes:
+    """One page with a line of Helvetica ``text``; ``info``: a document-information dictionary."""
+    content = b"BT /F1 12 Tf 72 700 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        stream(content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    if info is not None:
+        objects.append(info)
+    return build_pdf(objects, info=len(objects) if info is not None else None)
 
 
 def many_pages(n: int, *, declared: int | None = None) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ from nianbao.parser.pdfflow import pdf_document
 from nianbao.parser.pdfguard import inflated_size
 from nianbao.parser.settings import ParserSettings
 
-from .pdf_fixtures import flate_bomb, many_pages, parse, rendered
+from .pdf_fixtures import flate_bomb, many_pages, one_page, parse, rendered
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,6 +80,25 @@ def test_truncated_to_the_header_is_corrupt() -> None:
 def test_garbage_after_the_header_is_corrupt() -> None:
     data = b"%PDF-1.7\n" + bytes(range(256)) * 400
     assert _refused(data).reason == "corrupt"
+
+
+def test_an_xref_pointing_outside_the_file_is_corrupt() -> None:
+    # The /Pages node at offset -1: the reason must survive closing the file (pdfplumber's close walks the
+    # page tree again and raised over it; found by tests/parser/test_document_fuzz.py).
+    data = one_page()
+    pages_row = re.findall(rb"\n\d{10} 00000 n", data)[1]
+    assert _refused(data.replace(pages_row, b"\n-000000001 00000 n", 1)).reason == "corrupt"
+
+
+@pytest.mark.parametrize(
+    ("title", "read"),
+    [(rb"(\376\377\000A\000)", "A\ufffd"), (b"<FEFF0041D800>", "A\ufffd"), (b"9 9 R", None), (b"[1 2]", None)],
+)
+def test_a_damaged_title_is_never_an_error(title: bytes, read: str | None) -> None:
+    # An odd number of UTF-16 bytes (found by the document fuzz), a lone surrogate, a dangling reference.
+    document = pdf_document(one_page(info=b"<< /Title " + title + b" >>"), ParserSettings())
+    assert [line.text for line in document.lines] == ["Annual report"]
+    assert document.meta.get("title") == read
 
 
 def test_not_a_pdf_is_corrupt() -> None:

@@ -50,6 +50,7 @@ class PdfOptions:
     subtotal_column: bool = False  # T3 with a 小计 column closing the 法人或其他组织 group
     split_row: bool = False  # T3 broken inside the row 5.要求行政机关确认或重新出具已获取信息 (see split_row)
     encrypt: str | None = None
+    compress: bool = True  # Flate-compressed page content; False: plain operators (a fuzzing target)
 
 
 @cache
@@ -236,7 +237,9 @@ class _Writer:
     def __init__(self, options: PdfOptions, title: str) -> None:
         self.options = options
         self.buffer = io.BytesIO()
-        self.canvas = canvas.Canvas(self.buffer, pagesize=A4, invariant=1, encrypt=options.encrypt)
+        self.canvas = canvas.Canvas(
+            self.buffer, pagesize=A4, invariant=1, encrypt=options.encrypt, pageCompression=int(options.compress)
+        )
         self.canvas.setTitle(title)
         self.canvas.setCreator("nianbao devportal")
         self.page = 1

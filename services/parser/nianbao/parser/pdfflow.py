@@ -27,7 +27,7 @@ from nianbao.parser.document import Document, Item, Line
 from nianbao.parser.errors import UnusableInput
 from nianbao.parser.normalize import clean_line, fold
 from nianbao.parser.pdfgrid import Char, PdfTable, Warning, append_table, build_table, continues, line_text, text_lines
-from nianbao.parser.pdfguard import check_pdf_bytes, open_pdf, page_list
+from nianbao.parser.pdfguard import check_pdf_bytes, close_pdf, open_pdf, page_list
 from nianbao.parser.settings import ParserSettings
 
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
@@ -69,7 +69,7 @@ def pdf_document(data: bytes, settings: ParserSettings, *, deadline: float | Non
         pages = page_list(pdf, settings)
         placed, warnings, meta = _read_pages(pdf, pages, settings, deadline)
     finally:
-        pdf.close()
+        close_pdf(pdf)
     placed = _drop_running(placed, len(pages))
     placed = _join_tables(placed)
     items: list[Item] = []
@@ -163,11 +163,22 @@ def _in_box(ch: Char, box: tuple[float, float, float, float]) -> bool:
 
 
 def _meta(pdf: Any) -> dict[str, str]:
+    """The document's ``/Title``, when it has a readable one (a damaged one is left out, never an error)."""
+    from pdfminer.pdftypes import resolve1
+
     meta: dict[str, str] = {}
-    for info in pdf.doc.info or []:
-        value = info.get("Title") if isinstance(info, dict) else None
+    try:
+        infos = list(pdf.doc.info or [])
+    except Exception:
+        return meta
+    for info in infos:
+        try:
+            value = resolve1(info.get("Title")) if isinstance(info, dict) else None
+        except Exception:
+            continue
         if isinstance(value, bytes):
-            value = value.decode("utf-16") if value[:2] in (b"\xfe\xff", b"\xff\xfe") else value.decode("latin-1")
+            utf16 = value[:2] in (b"\xfe\xff", b"\xff\xfe")
+            value = value.decode("utf-16", errors="replace") if utf16 else value.decode("latin-1")
         if isinstance(value, str) and clean_line(fold(value)):
             meta["title"] = clean_line(fold(value))[:300]
     return meta

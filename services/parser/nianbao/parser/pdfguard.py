@@ -75,9 +75,20 @@ def open_pdf(data: bytes, settings: ParserSettings) -> Any:
         raise UnusableInput("corrupt", f"the PDF cannot be read: {str(exc)[:200]}") from exc
     declared = _declared_pages(pdf)
     if declared > settings.max_pdf_pages:
-        pdf.close()
+        close_pdf(pdf)
         raise UnusableInput("too_many_pages", f"the PDF has {declared} pages, over {settings.max_pdf_pages}")
     return pdf
+
+
+def close_pdf(pdf: Any) -> None:
+    """Release the document without ``pdfplumber.PDF.close``: that walks the whole page tree again (every
+    page, past the page limit) and raises on a tree that is damaged, replacing the error being reported."""
+    try:
+        pdf.flush_cache()
+        if not pdf.stream_is_external:
+            pdf.stream.close()
+    except Exception:  # nothing to release is worth an error here
+        return
 
 
 def _declared_pages(pdf: Any) -> int:
