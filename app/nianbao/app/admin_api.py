@@ -1,12 +1,18 @@
 """The admin HTTP API for automation: list sites, reports and findings, and trigger a recrawl.
 
-Every endpoint but ``/healthz`` requires ``Authorization: Bearer <NIANBAO_ADMIN_TOKEN>``; with no token
-configured the API refuses to start. Errors are JSON: ``{"error": {"code": ..., "message": ...}}``.
+Every endpoint but ``/healthz`` and ``/metrics`` requires ``Authorization: Bearer <NIANBAO_ADMIN_TOKEN>``,
+the OpenAPI schema (``/openapi.json``) included; ``/docs`` and ``/redoc`` are off (a browser cannot send
+the bearer token they would need). With no token, or a blank one, the API refuses to start. Every error
+is JSON: ``{"error": {"code": ..., "message": ...}}`` (404 and 405 of unknown routes, 422 and 500 too);
+a database or broker that cannot be reached is a 503, not a 500. The token never reaches the access log:
+the configured token, and any ``token``-like query parameter, are replaced by ``***`` in uvicorn's lines.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
+import re
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -14,6 +20,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nianbao.app.queries import list_findings, list_reports
 from nianbao.app.settings import AppSettings
@@ -24,8 +31,77 @@ class AdminConfigError(Exception):
     """The admin API cannot start as configured."""
 
 
+log = logging.getLogger(__name__)
+
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "too_many_requests",
+                 503: "unavailable"}  # fmt: skip
+_SECRET_PARAM = re.compile(r"((?:^|[?&;])[^=&;]*(?:token|key|secret|password|auth)[^=&;]*=)[^&;\s\"]*", re.IGNORECASE)
+
+
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+class RedactToken(logging.Filter):
+    """Replaces the admin token, and the value of every token-like query parameter, by ``***`` in log
+    records (installed on ``uvicorn.access`` and ``uvicorn.error``)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def _clean(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if self.token:
+            value = value.replace(self.token, "***")
+        return _SECRET_PARAM.sub(r"\1***", value)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._clean(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: self._clean(v) for k, v in record.args.items()}
+        if isinstance(record.msg, str):
+            record.msg = self._clean(record.msg)
+        return True
+
+
+def install_log_redaction(token: str) -> None:
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.filters = [f for f in logger.filters if not isinstance(f, RedactToken)]
+        logger.addFilter(RedactToken(token))
+
+
+def _unavailable_types() -> tuple[type[Exception], ...]:
+    import redis
+    import sqlalchemy.exc
+    from kombu.exceptions import OperationalError as KombuOperationalError
+
+    return (
+        sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError, KombuOperationalError,
+    )  # fmt: skip
+
+
+def _unavailable(exc: BaseException) -> tuple[str, str] | None:
+    """(code, message) when ``exc`` means the database or the broker cannot be reached."""
+    import redis
+    import sqlalchemy.exc
+    from kombu.exceptions import OperationalError as KombuOperationalError
+
+    node: BaseException | None = exc
+    for _ in range(10):
+        if node is None:
+            break
+        if isinstance(node, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError):
+            return "database_unavailable", "the database cannot be reached (NIANBAO_DATABASE_URL)"
+        if isinstance(node, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError | KombuOperationalError):
+            return "broker_unavailable", "the broker cannot be reached (NIANBAO_BROKER_URL)"
+        node = node.__cause__ or node.__context__
+    return None
 
 
 def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> FastAPI:
@@ -33,19 +109,47 @@ def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> F
 
     ``/metrics`` (unauthenticated, like ``/healthz``: Prometheus scrapes it) serves the broker's queue
     depth and age."""
-    if settings.admin_token is None or not settings.admin_token.get_secret_value():
-        raise AdminConfigError("NIANBAO_ADMIN_TOKEN is not set: the admin API refuses to start without a token")
-    token = settings.admin_token.get_secret_value().encode()
+    if settings.admin_token is None or not settings.admin_token.get_secret_value().strip():
+        raise AdminConfigError(
+            "NIANBAO_ADMIN_TOKEN is not set or blank: the admin API refuses to start without a token"
+        )
+    secret = settings.admin_token.get_secret_value().strip()
+    token = secret.encode()
+    install_log_redaction(secret)
     db_url = settings.resolved_database_url()
-    api = FastAPI(title="nianbao admin", version="1")
+    api = FastAPI(title="nianbao admin", version="1", docs_url=None, redoc_url=None, openapi_url=None)
 
-    @api.exception_handler(HTTPException)
-    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        code, message = exc.detail if isinstance(exc.detail, tuple) else ("error", str(exc.detail))
+    @api.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.detail, tuple):
+            code, message = exc.detail
+        else:
+            code, message = _STATUS_CODES.get(exc.status_code, "error"), str(exc.detail)
         response = _error(exc.status_code, code, message)
         if exc.status_code == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
+        if exc.headers and "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
         return response
+
+    async def _unavailable_error(request: Request, exc: Exception) -> JSONResponse:
+        unavailable = _unavailable(exc)
+        if unavailable is None:
+            return await _internal_error(request, exc)
+        detail = (str(exc).splitlines() or [""])[0][:300]
+        log.warning("%s %s: %s: %s", request.method, request.url.path, unavailable[1], detail)
+        return _error(503, *unavailable)
+
+    for exc_type in _unavailable_types():  # handled here, not re-raised as 500s
+        api.add_exception_handler(exc_type, _unavailable_error)
+
+    @api.exception_handler(Exception)
+    async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+        unavailable = _unavailable(exc)
+        if unavailable is not None:
+            return _error(503, *unavailable)
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return _error(500, "internal_error", "internal error (see the admin API's log)")
 
     @api.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -62,6 +166,10 @@ def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> F
             raise HTTPException(403, ("forbidden", "wrong token"))
 
     authed = [Depends(require_token)]
+
+    @api.get("/openapi.json", dependencies=authed, include_in_schema=False)
+    def openapi() -> dict[str, Any]:
+        return api.openapi()
 
     if settings.broker_url:
         import redis
@@ -99,6 +207,7 @@ def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> F
             raise HTTPException(404, ("unknown_site", f"no site {site_id!r} in the registry")) from None
         if publisher is None:
             raise HTTPException(503, ("no_broker", "NIANBAO_BROKER_URL is not configured"))
+        _ping_broker(settings.broker_url)
         message = CrawlRequested(site_id=site_id, force=True, reason="api")
         publisher.publish(message)
         return {
@@ -132,3 +241,15 @@ def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> F
         return {"total": len(rows), "findings": [asdict(r) for r in rows[offset : offset + limit]]}
 
     return api
+
+
+def _ping_broker(url: str | None) -> None:
+    """A 503 in seconds when the Redis broker is down (publishing would retry for longer)."""
+    import redis
+
+    if not url or not url.startswith(("redis://", "rediss://", "unix://")):
+        return
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except (redis.exceptions.RedisError, OSError) as exc:
+        raise HTTPException(503, ("broker_unavailable", "the broker cannot be reached (NIANBAO_BROKER_URL)")) from exc
