@@ -279,12 +279,6 @@ def test_mutations_are_deterministic_and_change_the_bytes() -> None:
     assert docx.count(_CENTRAL) == docx.count(_LOCAL) > 5 and docx.count(_EOCD) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=NotImplementedError,
-    reason="zipguard.check_package lets zipfile.ZipFile's NotImplementedError (version needed > 6.3) escape; "
-    "remove this mark once it is refused as corrupt",
-)
 def test_zip_member_needing_an_unknown_zip_version_is_unusable() -> None:
     # Found by this fuzz (docx:market-2021:-:flip:1007 and docx:county-2019:-:flip:1047 in a longer run).
     data = bytearray(base(DOCXS[0]))

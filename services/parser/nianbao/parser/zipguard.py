@@ -40,7 +40,8 @@ def check_package(data: bytes, settings: ParserSettings, *, main_part: str, what
         raise UnusableInput("too_large", f"the {what} has {len(data)} bytes, over {settings.max_document_bytes}")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        # NotImplementedError: a member claims a zip version or feature zipfile does not have (damage)
         raise UnusableInput("corrupt", f"the {what} is not a readable zip package: {exc}") from exc
     with archive:
         infos = archive.infolist()
