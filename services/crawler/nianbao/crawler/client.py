@@ -19,7 +19,7 @@ from nianbao.crawler.siteschema import SiteConfig
 
 _lock = threading.Lock()
 _limiters: dict[str | None, HostLimiter] = {}
-_robots: dict[tuple[float, float], RobotsCache] = {}
+_robots: dict[tuple[float, float, float], RobotsCache] = {}
 
 
 def address_policy(site: SiteConfig, settings: CrawlerSettings) -> AddressPolicy:
@@ -59,10 +59,14 @@ def shared_limiter(settings: CrawlerSettings) -> HostLimiter:
 
 
 def shared_robots(settings: CrawlerSettings) -> RobotsCache:
-    key = (settings.robots_cache_s, settings.robots_retry_s)
+    key = (settings.robots_cache_s, settings.robots_retry_s, settings.max_crawl_delay_s)
     with _lock:
         cache = _robots.get(key)
         if cache is None:
-            cache = RobotsCache(ttl_s=settings.robots_cache_s, retry_s=settings.robots_retry_s)
+            cache = RobotsCache(
+                ttl_s=settings.robots_cache_s,
+                retry_s=settings.robots_retry_s,
+                max_crawl_delay_s=settings.max_crawl_delay_s,
+            )
             _robots[key] = cache
         return cache

@@ -9,14 +9,16 @@ Network failures surface as ``httpx.TransportError``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
 import httpx
 
-from nianbao.crawler.urls import absolute
+from nianbao.crawler.netguard import request_deadline
+from nianbao.crawler.urls import absolute, fetchable
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
@@ -126,19 +128,72 @@ def http_get(
     max_bytes: int,
     deadline_s: float,
     on_sent: Callable[[], None] | None = None,
+    max_encodings: int = 2,
 ) -> HttpResult:
     """GET ``url``, following at most ``max_redirects`` redirects to hosts ``host_ok`` accepts.
+
+    ``deadline_s`` bounds the whole exchange, redirects, connects, headers and body included (every
+    socket operation is bounded by what is left of it); the body is decompressed here, at most
+    ``max_encodings`` stacked encodings, and ``max_bytes`` caps the decoded total. A URL or redirect that
+    cannot be fetched (``javascript:``, ``mailto:``, port 99999, unparseable) is refused, never raised.
 
     ``on_sent`` is called when a request head has been written to the socket (each hop): the host
     limiter spaces requests from that moment, not from when the slot was granted."""
     started = time.monotonic()
+    try:
+        with request_deadline(started + deadline_s):
+            return _get(
+                client,
+                url,
+                kind=kind,
+                headers={"Accept-Encoding": "gzip, deflate", **headers},
+                host_ok=host_ok,
+                max_redirects=max_redirects,
+                max_bytes=max_bytes,
+                max_encodings=max_encodings,
+                started=started,
+                deadline_s=deadline_s,
+                on_sent=on_sent,
+            )
+    except httpx.TimeoutException as exc:
+        if time.monotonic() - started < deadline_s - 0.05:
+            raise  # an ordinary connect or read timeout
+        raise FetchRefused("deadline", f"request took longer than {deadline_s:g}s (connect, headers and body)") from exc
+
+
+def _get(
+    client: httpx.Client,
+    url: str,
+    *,
+    kind: str,
+    headers: dict[str, str],
+    host_ok: Callable[[str], bool],
+    max_redirects: int,
+    max_bytes: int,
+    max_encodings: int,
+    started: float,
+    deadline_s: float,
+    on_sent: Callable[[], None] | None,
+) -> HttpResult:
     current = url
     redirects: list[str] = []
+    if not fetchable(url):
+        raise FetchRefused("bad_url", f"not a fetchable http(s) URL: {url[:200]!r}", final_url=url)
     while True:
-        request = client.build_request("GET", current, headers=headers)
+        try:
+            request = client.build_request("GET", current, headers=headers)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise FetchRefused("bad_url", f"{exc}: {current[:200]!r}", final_url=current) from exc
         if on_sent is not None:
             request.extensions["trace"] = _sent_tracer(on_sent)
-        response = client.send(request, stream=True, follow_redirects=False)
+        try:
+            response = client.send(request, stream=True, follow_redirects=False)
+        except (httpx.InvalidURL, httpx.RemoteProtocolError) as exc:
+            # httpx builds the next request of a redirect even when not following it, and raises on a
+            # Location it cannot parse (javascript:, [::1, port 99999) before the response is returned.
+            if isinstance(exc, httpx.RemoteProtocolError) and "location" not in str(exc).lower():
+                raise
+            raise FetchRefused("bad_redirect", f"unusable Location: {exc}", final_url=current) from exc
         try:
             if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
                 target = absolute(current, response.headers["location"])
@@ -181,7 +236,14 @@ def http_get(
                 raise FetchRefused(
                     "too_large", f"declared {declared} bytes", final_url=current, status=response.status_code
                 )
-            body = _read_capped(response, max_bytes=max_bytes, started=started, deadline_s=deadline_s, url=current)
+            body = _read_capped(
+                response,
+                max_bytes=max_bytes,
+                max_encodings=max_encodings,
+                started=started,
+                deadline_s=deadline_s,
+                url=current,
+            )
         finally:
             response.close()
         return HttpResult(
@@ -236,12 +298,21 @@ def _percent_decoded(text: str, charsets: tuple[str, ...]) -> str | None:
     return None
 
 
-def _read_capped(response: httpx.Response, *, max_bytes: int, started: float, deadline_s: float, url: str) -> bytes:
-    """Read the decompressed body, stopping at ``max_bytes`` or the deadline (decompression bombs and
-    slow-drip servers both end here)."""
+def _read_capped(
+    response: httpx.Response, *, max_bytes: int, max_encodings: int, started: float, deadline_s: float, url: str
+) -> bytes:
+    """Read and decompress the body, stopping at ``max_bytes`` of decoded output or the deadline
+    (decompression bombs and slow-drip servers both end here).
+
+    The body is read raw and inflated here, a bounded piece at a time through every stacked encoding,
+    so that ``gzip, gzip`` cannot expand a 12 KB body to gigabytes inside one chunk before it is counted."""
+    layers = _decoders(response, max_encodings=max_encodings, url=url)
     chunks: list[bytes] = []
     total = 0
-    for chunk in response.iter_bytes():
+    pieces: Iterator[bytes] = response.iter_raw()
+    for layer in layers:
+        pieces = layer.run(pieces)
+    for chunk in pieces:
         total += len(chunk)
         if total > max_bytes:
             raise FetchRefused(
@@ -256,3 +327,65 @@ def _read_capped(response: httpx.Response, *, max_bytes: int, started: float, de
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+_PIECE = 64 * 1024  # most decoded bytes one inflate step may produce
+
+
+class _Inflate:
+    """A streaming gzip or deflate decoder that yields at most ``_PIECE`` bytes per step."""
+
+    def __init__(self, encoding: str, url: str, status: int) -> None:
+        self.encoding, self.url, self.status = encoding, url, status
+
+    def _new(self, first: bytes) -> Any:
+        if self.encoding == "gzip":
+            return zlib.decompressobj(zlib.MAX_WBITS | 16)
+        # "deflate" is zlib-wrapped by the standard, raw by some servers: the first byte tells.
+        return zlib.decompressobj(zlib.MAX_WBITS if first[:1] and (first[0] & 0x0F) == 8 else -zlib.MAX_WBITS)
+
+    def run(self, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        inflater: Any = None
+        try:
+            for data in pieces:
+                while data:
+                    if inflater is None:
+                        inflater = self._new(data)
+                    out = inflater.decompress(data, _PIECE)
+                    data = inflater.unconsumed_tail
+                    if inflater.eof:  # a concatenated gzip member follows, or trailing garbage
+                        data = inflater.unused_data if self.encoding == "gzip" else b""
+                        inflater = None
+                    if out:
+                        yield out
+            if inflater is not None:
+                while tail := inflater.decompress(inflater.unconsumed_tail, _PIECE):
+                    yield tail
+        except zlib.error as exc:
+            raise FetchRefused(
+                "bad_encoding", f"{self.encoding} body does not decode: {exc}", final_url=self.url, status=self.status
+            ) from exc
+
+
+def _decoders(response: httpx.Response, *, max_encodings: int, url: str) -> list[_Inflate]:
+    """The decoders of ``Content-Encoding`` in decoding order (the last applied comes off first)."""
+    header = ",".join(response.headers.get_list("content-encoding"))
+    encodings = [e.strip().lower() for e in header.split(",") if e.strip()]
+    encodings = [e for e in encodings if e != "identity"]
+    if len(encodings) > max_encodings:
+        raise FetchRefused(
+            "too_many_encodings",
+            f"{len(encodings)} stacked content encodings ({header[:80]}), limit {max_encodings}",
+            final_url=url,
+            status=response.status_code,
+        )
+    layers = []
+    for encoding in reversed(encodings):
+        if encoding in ("x-gzip", "gzip"):
+            layers.append(_Inflate("gzip", url, response.status_code))
+        elif encoding == "deflate":
+            layers.append(_Inflate("deflate", url, response.status_code))
+        else:
+            detail = f"unsupported content encoding {encoding[:40]!r}"
+            raise FetchRefused("bad_encoding", detail, final_url=url, status=response.status_code)
+    return layers

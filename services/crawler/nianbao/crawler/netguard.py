@@ -14,7 +14,10 @@ import functools
 import ipaddress
 import socket
 import ssl
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +38,19 @@ class AddressPolicy:
 
 
 def classify(address: Address) -> str:
-    """``public`` or the reason an address is not: loopback, private, link_local, multicast, reserved."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return classify(address.ipv4_mapped)
+    """``public`` or the reason an address is not: loopback, private, link_local, multicast, reserved.
+
+    IPv6 addresses that carry an IPv4 address (mapped ``::ffff:0:0/96``, 6to4 ``2002::/16``, Teredo
+    ``2001::/32``) are judged by the IPv4 address inside as well: ``2002:7f00:1::`` reaches 127.0.0.1."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return classify(address.ipv4_mapped)
+        embedded = [address.sixtofour] if address.sixtofour is not None else []
+        if address.teredo is not None:
+            embedded += list(address.teredo)  # (server, client)
+        for inner in embedded:
+            if inner is not None and (kind := classify(inner)) != "public":
+                return kind
     if address.is_loopback:
         return "loopback"
     if address.is_multicast:
@@ -84,6 +97,57 @@ def checked_addresses(host: str, port: int, policy: AddressPolicy) -> list[Addre
     return addresses
 
 
+_deadline = threading.local()
+
+
+@contextmanager
+def request_deadline(at: float) -> Iterator[None]:
+    """Every socket operation of this thread inside the block ends by ``at`` (``time.monotonic``): connect,
+    TLS, writes and reads, whatever per-operation timeout httpx passes. A server that trickles its headers
+    one byte a second meets no read timeout; it meets this."""
+    previous = getattr(_deadline, "at", None)
+    _deadline.at = at if previous is None else min(at, previous)
+    try:
+        yield
+    finally:
+        _deadline.at = previous
+
+
+def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
+    at: float | None = getattr(_deadline, "at", None)
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise error("the request deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose operations honour the thread's :func:`request_deadline`."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, bounded))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
 class GuardedBackend(httpcore.NetworkBackend):
     """httpcore network backend that connects only to addresses allowed by ``policy``."""
 
@@ -99,6 +163,9 @@ class GuardedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
+        if not isinstance(port, int) or not 0 <= port <= 65535:
+            raise AddressRefused(f"port {port!r} is outside 0-65535")
+        timeout = _bounded(timeout, httpcore.ConnectTimeout)
         try:
             addresses = checked_addresses(host, port, self.policy)
         except socket.gaierror as exc:
@@ -106,7 +173,8 @@ class GuardedBackend(httpcore.NetworkBackend):
         last: Exception | None = None
         for address in addresses:
             try:
-                return self._inner.connect_tcp(str(address), port, timeout, local_address, socket_options)
+                stream = self._inner.connect_tcp(str(address), port, timeout, local_address, socket_options)
+                return DeadlineStream(stream)
             except httpcore.ConnectError as exc:  # try the next record, as a resolver-based connect would
                 last = exc
         raise last or httpcore.ConnectError(f"no address for {host}")

@@ -30,16 +30,28 @@ class HostRate:
         return self.min_delay_s + (random.uniform(0, self.jitter_s) if self.jitter_s > 0 else 0.0)
 
 
+def clamp_delay(value: float | None, cap_s: float) -> float | None:
+    """A server-given delay (Retry-After, Crawl-delay) within ``[0, cap_s]``; None stays None, and a value
+    that is not a number (nan) or is infinite reads as the cap."""
+    if value is None:
+        return None
+    if value != value or value > cap_s:  # nan, inf, 86400
+        return cap_s
+    return max(0.0, value)
+
+
 @dataclass(frozen=True)
 class BackoffPolicy:
     base_s: float
     cap_s: float
+    max_retry_after_s: float | None = None  # a tighter cap on Retry-After than on back-off (settings)
 
     def delay(self, strikes: int, retry_after_s: float | None) -> float:
         """Retry-After wins when the server sent one (capped); otherwise base·2^(strikes-1), capped."""
         if retry_after_s is not None:
-            return max(0.0, min(retry_after_s, self.cap_s))
-        return float(min(self.cap_s, self.base_s * 2 ** max(0, strikes - 1)))
+            cap = self.cap_s if self.max_retry_after_s is None else min(self.cap_s, self.max_retry_after_s)
+            return clamp_delay(retry_after_s, cap) or 0.0
+        return float(min(self.cap_s, self.base_s * 2.0 ** min(max(0, strikes - 1), 64)))
 
 
 class HostBackedOff(Exception):

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from nianbao.crawler.politeness import clamp_delay
+
 
 @dataclass(frozen=True)
 class RobotsAnswer:
@@ -51,9 +53,10 @@ def origin_of(url: str) -> str:
 class RobotsCache:
     """Thread-safe per-origin cache of robots.txt decisions."""
 
-    def __init__(self, *, ttl_s: float, retry_s: float) -> None:
+    def __init__(self, *, ttl_s: float, retry_s: float, max_crawl_delay_s: float = 30.0) -> None:
         self.ttl_s = ttl_s
         self.retry_s = retry_s
+        self.max_crawl_delay_s = max_crawl_delay_s  # Crawl-delay: 86400 must not stall a crawl for a day
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
 
@@ -69,8 +72,13 @@ class RobotsCache:
             return RobotsVerdict(False, "unavailable")
         if entry.parser is None:
             return RobotsVerdict(True, "no_robots")
-        delay = entry.parser.crawl_delay(agent)
-        return RobotsVerdict(entry.parser.can_fetch(agent, url), "rules", float(delay) if delay is not None else None)
+        try:
+            delay = entry.parser.crawl_delay(agent)
+            allowed = entry.parser.can_fetch(agent, url)
+        except (ValueError, OverflowError):  # robotparser on a hostile file or URL: no rule applies
+            delay, allowed = None, True
+        capped = clamp_delay(float(delay), self.max_crawl_delay_s) if delay is not None else None
+        return RobotsVerdict(allowed, "rules", capped)
 
     def _cached(self, origin: str) -> _Entry | None:
         with self._lock:

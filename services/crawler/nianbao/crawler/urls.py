@@ -50,12 +50,32 @@ def _is_ip(host: str) -> bool:
 
 
 def absolute(base: str, href: str) -> str | None:
-    """Resolve ``href`` against ``base``; None for non-http(s) links (javascript:, mailto:, #...)."""
+    """Resolve ``href`` against ``base``; None for links that cannot be fetched: non-http(s) schemes
+    (javascript:, mailto:, #...), no host, a port outside 0–65535 or not a number, an unparseable URL."""
     href = href.strip()
-    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+    if not href or href.lower().startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
         return None
-    url = urljoin(base, href)
-    return url if urlsplit(url).scheme in ("http", "https") else None
+    try:
+        url = urljoin(base, href)
+    except ValueError:  # an invalid IPv6 literal ("http://[::1")
+        return None
+    return url if fetchable(url) else None
+
+
+def fetchable(url: str) -> bool:
+    """An http(s) URL with a host and a valid port (0–65535): what may be handed to the HTTP client.
+    ``urlsplit`` raises on a port out of range; other parsers wrap it modulo 65536 onto another port."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError: out of range or not a number
+        host = parts.hostname
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    if any(c in url for c in "\x00\r\n\t"):
+        return False
+    return port is None or 0 <= port <= 65535
 
 
 def strip_fragment(url: str) -> str:
@@ -69,7 +89,10 @@ def canonical_url(url: str) -> str:
     host = (parts.hostname or "").lower()
     if not _is_ip(host):
         host = _MOBILE_HOST.sub("www.", host)
-    port = parts.port
+    try:
+        port = parts.port
+    except ValueError:  # not fetchable anyway (see fetchable); keep its key distinct, do not raise
+        return url
     default = {"http": 80, "https": 443}.get(parts.scheme)
     netloc = host if port in (None, default) else f"{host}:{port}"
     path = _WAP_SUFFIX.sub(r"\1", parts.path) or "/"
