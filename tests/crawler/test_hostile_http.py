@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from nianbao.crawler.decode import decode_page
 from nianbao.crawler.fetcher import FetchRefused, HttpResult, http_get
 from nianbao.crawler.netguard import AddressPolicy, AddressRefused, GuardedBackend, GuardedTransport, classify
 from nianbao.crawler.politeness import BackoffPolicy, clamp_delay
@@ -285,3 +286,17 @@ def test_retry_after_is_capped() -> None:
     assert policy.delay(1, -5) == 0
     assert BackoffPolicy(120, 3600).delay(10_000, None) == 3600  # 2**9999 strikes: no OverflowError
     assert clamp_delay(None, 5) is None and clamp_delay(3, 5) == 3
+
+
+# --- charsets -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "label", ["idna", "rot13", "base64", "zlib", "hex", "uu", "bz2", "quopri", "utf-7", "undefined"]
+)
+def test_a_declared_charset_that_is_not_a_text_encoding_is_ignored(label: str) -> None:
+    body = f'<html><head><meta charset="{label}"></head><body>'.encode() + "年度报告".encode() + b"a" * 100
+    decoded = decode_page(body, http_charset=label)
+    assert (decoded.charset, decoded.source) == ("utf-8", "detected")
+    assert "年度报告" in decoded.text
+    assert decode_page(body, http_charset=None, override=label).charset == "gb18030"
