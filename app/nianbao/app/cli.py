@@ -363,7 +363,7 @@ def check(
     and print its findings, each failing cell with its source (line, page and box, or table/row/column).
 
     Exit status: 0 when no finding fails, 1 when one does, 2 on unusable input (including a scan, a format
-    that needs a converter that is not installed, or one nianbao cannot read)."""
+    that needs a converter that is not installed, or one nianbao cannot read), 3 on an internal error."""
     from nianbao.app.render import print_findings
     from nianbao.parser.warning_codes import WARNING_CODES
     from nianbao.validator.rules import evaluate
