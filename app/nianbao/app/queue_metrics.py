@@ -3,7 +3,10 @@
 Celery's Redis transport keeps each queue as a list: producers LPUSH, workers BRPOP, so the oldest
 waiting message is the last element. Its age comes from the message's ``sent_at`` field (every
 nianbao message carries one). Messages taken by a worker but not yet acknowledged are not in the list;
-they are counted from the transport's ``unacked`` hash.
+they are counted from the transport's ``unacked`` hash, and the oldest one's age comes from the
+``unacked_index`` sorted set (scored by delivery time). A live worker holds a message at most the task
+time limit plus the longest retry countdown (840 s by default); older ones belong to a dead worker and
+wait for the visibility timeout (see README "Reliability").
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class QueueCollector(Collector):
                 depth.add_metric([queue], float(self.redis.llen(queue)))
                 age.add_metric([queue], oldest_age_seconds(self.redis.lindex(queue, -1), now) or 0.0)
             unacked = float(self.redis.hlen("unacked"))
+            oldest = self.redis.zrange("unacked_index", 0, 0, withscores=True)
             up.add_metric([], 1.0)
         except Exception:  # the broker being down is itself the signal
             up.add_metric([], 0.0)
@@ -63,7 +67,13 @@ class QueueCollector(Collector):
             "nianbao_queue_unacked", "Messages delivered to workers and not yet acknowledged (all queues)."
         )
         unacked_family.add_metric([], unacked)
+        unacked_age = GaugeMetricFamily(
+            "nianbao_queue_unacked_oldest_age_seconds",
+            "Time since the oldest unacknowledged message was delivered to a worker (0 when none).",
+        )
+        unacked_age.add_metric([], max(0.0, now.timestamp() - float(oldest[0][1])) if oldest else 0.0)
         yield depth
         yield age
         yield unacked_family
+        yield unacked_age
         yield up

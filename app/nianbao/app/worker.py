@@ -1,5 +1,8 @@
 """Start one service's Celery worker, with a Prometheus endpoint that is correct under prefork.
 
+A worker refuses to start unless the database schema is at the Alembic head (``nianbao db upgrade``):
+one started before the migrations would fail every message it takes, and could not record the failures.
+
 Order matters: the multiprocess sample directory is exported before any service module (and so
 prometheus_client) is imported, the endpoint is started in the parent, and each forked child drops the
 database connections it inherited.
@@ -51,7 +54,7 @@ def load_settings(service: str) -> Any:
 
 def build_app(service: str, settings: Any) -> Any:
     """The Celery app of one service with its tasks registered (also used by tests)."""
-    app = make_celery(f"nianbao-{service}", settings.broker_url)
+    app = make_celery(f"nianbao-{service}", settings.broker_url, settings)
     importlib.import_module(SERVICES[service].tasks_module).register_tasks(app, settings)
     return app
 
@@ -74,6 +77,12 @@ def run_worker(service: str, *, concurrency: int, metrics_port: int | None, logl
             "NIANBAO_BROKER_URL is not set: workers need a broker (e.g. redis://127.0.0.1:6379/0). "
             "Without one, use `nianbao run` (embedded mode)."
         )
+    from nianbao.shared.db import SchemaNotCurrent, check_schema
+
+    try:
+        check_schema(settings.resolved_database_url(), wait_s=settings.startup_db_wait_s)
+    except SchemaNotCurrent as exc:
+        raise WorkerConfigError(f"worker {service} not started: {exc}") from exc
     port = metrics_port if metrics_port is not None else settings.metrics_port
     if port is not None:
         enable_multiprocess((settings.data_dir / "metrics" / f"{service}-{os.getpid()}").resolve())
@@ -89,8 +98,23 @@ def run_worker(service: str, *, concurrency: int, metrics_port: int | None, logl
     def _child_exit(pid: int | None = None, **_: Any) -> None:
         mark_process_dead(pid or os.getpid())
 
+    def _hard_time_limit(sender: Any = None, exception: BaseException | None = None, args: Any = None,
+                         **_: Any) -> None:  # fmt: skip
+        # Celery acks a task killed at its hard limit (retrying a page that hangs in C code would loop):
+        # record it, so it is not acked into nowhere. Other failures never reach here (the task runner
+        # turns them into retries, requeues or records).
+        from celery.exceptions import TimeLimitExceeded
+
+        from nianbao.shared.taskrunner import record_failure
+
+        if isinstance(exception, TimeLimitExceeded) and sender is not None:
+            record_failure(settings, task=sender.name, queue=SERVICES[service].queue, reason="time_limit",
+                           error=f"killed after {settings.task_time_limit_s:g}s (task_time_limit_s)",
+                           payload=(args or [None])[0])  # fmt: skip
+
     signals.worker_process_init.connect(_child_init, weak=False)
     signals.worker_process_shutdown.connect(_child_exit, weak=False)
+    signals.task_failure.connect(_hard_time_limit, weak=False)
     app = build_app(service, settings)
     _zero_task_outcomes(service)
     importlib.import_module("nianbao.app.metric_zeros").zero_metrics(service, settings)
@@ -116,7 +140,7 @@ def run_beat(registry: Any, *, loglevel: str) -> None:
     settings = CommonSettings()
     if not settings.broker_url:
         raise WorkerConfigError("NIANBAO_BROKER_URL is not set: beat enqueues crawls on a broker")
-    app = make_celery("nianbao-beat", settings.broker_url)
+    app = make_celery("nianbao-beat", settings.broker_url, settings)
     app.conf.beat_schedule = beat_schedule(registry)
     state = (settings.data_dir / "celerybeat-schedule").resolve()
     state.parent.mkdir(parents=True, exist_ok=True)

@@ -2,21 +2,32 @@
 
 JSON only, late acknowledgement (a task is acked after it ran, so a killed worker's task is redelivered),
 one prefetched task per process, results ignored (state lives in the database).
+
+Timeouts (all from :class:`~nianbao.shared.settings.CommonSettings`, checked to nest there):
+
+* a prefork task gets ``SoftTimeLimitExceeded`` after ``task_soft_time_limit_s`` (570 s; retried like
+  any transient error) and is killed after ``task_time_limit_s`` (600 s; its message is requeued);
+* a retry waits at most ``task_retry_backoff_max_s`` (240 s) in the worker that received it, unacked;
+* so a message is held unacked at most 840 s by a live worker, and Redis redelivers one whose worker
+  died after ``broker_visibility_timeout_s`` (900 s), looked for every ``broker_restore_interval_s``.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from typing import Any
 
 from celery import Celery
 
 from nianbao.shared.contracts import QUEUES, TASK_ROUTES
-
-# Redis re-delivers an unacknowledged task after this many seconds; it must exceed the longest task.
-VISIBILITY_TIMEOUT_S = 3600
+from nianbao.shared.settings import CommonSettings
 
 
-def make_celery(name: str, broker_url: str) -> Celery:
+def make_celery(name: str, broker_url: str, settings: CommonSettings | None = None) -> Celery:
+    """The Celery app of a worker, beat or a producer; timeouts from ``settings`` (default: environment)."""
+    _patch_kombu_closed_channel()
+    timeouts = settings if settings is not None else CommonSettings()
     app = Celery(name, broker=broker_url)
     app.conf.update(
         task_serializer="json",
@@ -25,12 +36,33 @@ def make_celery(name: str, broker_url: str) -> Celery:
         task_ignore_result=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        task_soft_time_limit=timeouts.task_soft_time_limit_s,
+        task_time_limit=timeouts.task_time_limit_s,
         worker_prefetch_multiplier=1,
         task_routes=TASK_ROUTES,
         task_default_queue=QUEUES[0],
         task_create_missing_queues=True,
+        # A worker never gives up on the broker: it reconnects with back-off for as long as Redis is away.
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
+        broker_connection_retry=True,
+        broker_connection_max_retries=None,
+        broker_transport_options={
+            "visibility_timeout": timeouts.broker_visibility_timeout_s,
+            # kombu's default sweep runs every 10 s x 10 (throttle): make the interval the only knob.
+            "unacked_restore_interval": timeouts.broker_restore_interval_s,
+            "unacked_restore_throttle": 1,
+            "socket_connect_timeout": 5,
+            "socket_keepalive": True,
+        },
+        # Publishing (a message handed on, a retry) rides out a broker restart of about half a minute before
+        # the task fails; see taskrunner for what happens to the message then.
+        task_publish_retry=True,
+        task_publish_retry_policy={
+            "max_retries": 10,
+            "interval_start": 0.5,
+            "interval_step": 1.0,
+            "interval_max": 5.0,
+        },
         worker_hijack_root_logger=False,
         worker_send_task_events=True,
         task_send_sent_event=True,
@@ -43,3 +75,37 @@ def backoff_delay(retries: int, base_s: float, cap_s: float) -> float:
     """Exponential back-off with full jitter: uniform in [0, min(cap, base·2^retries)]."""
     ceiling = min(cap_s, base_s * (2**retries))
     return random.uniform(base_s / 2, max(base_s / 2, ceiling))
+
+
+_patched = False
+
+
+def _patch_kombu_closed_channel() -> None:
+    """Make a closed Redis channel fail with a connection error, as kombu's callers expect.
+
+    kombu 5.7.0 (the latest release; celery 5.7.0): when the broker connection drops, the Redis transport
+    closes its channels and ``Connection._do_close_transport`` sets ``transport.client = None``. A task
+    that was running meanwhile is acked (or rejected) afterwards through its message's *old* channel:
+    ``QoS.ack`` → ``Channel.conn_or_acquire`` → ``Channel.pool`` → ``Channel._connparams`` reads
+    ``self.connection.client.hostname`` and raises ``AttributeError("'NoneType' object has no attribute
+    'hostname'")``. Celery's ``ack_log_error`` only catches the transport's connection errors, so the
+    AttributeError reaches the worker's event loop: "Unrecoverable error", and the worker exits (code 0).
+    Raised as ``redis.ConnectionError`` instead, the ack is logged as failed and the message stays in
+    Redis' ``unacked`` hash, to be redelivered after the visibility timeout (tasks are idempotent).
+    """
+    global _patched
+    if _patched:
+        return
+    import redis
+    from kombu.transport import redis as kombu_redis
+
+    original: Callable[..., Any] = kombu_redis.Channel._connparams
+
+    def _connparams(self: Any, asynchronous: bool = False) -> Any:
+        transport = getattr(self, "connection", None)
+        if transport is None or getattr(transport, "client", None) is None:
+            raise redis.exceptions.ConnectionError("broker channel closed (connection was lost)")
+        return original(self, asynchronous=asynchronous)
+
+    setattr(kombu_redis.Channel, "_connparams", _connparams)  # noqa: B010  (a method replaced on purpose)
+    _patched = True

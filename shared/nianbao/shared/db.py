@@ -8,6 +8,7 @@ history.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, NullPool, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
@@ -96,6 +97,55 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+class SchemaNotCurrent(Exception):
+    """The database is not at the Alembic head this code expects (or cannot be read)."""
+
+
+def schema_revisions(url: str) -> tuple[set[str], set[str]]:
+    """(revisions the database is at, head revisions of the migrations shipped with this code)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    engine = create_engine(url, poolclass=NullPool, **_connect_timeout(url))
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    return current, heads
+
+
+def check_schema(url: str, *, wait_s: float = 0.0) -> None:
+    """Raise :class:`SchemaNotCurrent` (one line, naming the fix) unless the database at ``url`` is at the
+    migrations' head. An unreachable database is retried with back-off for ``wait_s`` seconds first."""
+    from sqlalchemy.exc import OperationalError
+
+    deadline = time.monotonic() + wait_s
+    pause = 0.5
+    while True:
+        try:
+            current, heads = schema_revisions(url)
+            break
+        except OperationalError as exc:
+            if time.monotonic() + pause > deadline:
+                reason = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
+                raise SchemaNotCurrent(
+                    f"database unreachable ({reason}); start it, then `nianbao db upgrade` if it is new"
+                ) from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
+    if current != heads:
+        at = ", ".join(sorted(current)) or "no schema"
+        raise SchemaNotCurrent(
+            f"database schema is at {at}, this code needs {', '.join(sorted(heads))}: run `nianbao db upgrade`"
+        )
+
+
+def _connect_timeout(url: str) -> dict[str, Any]:
+    return {"connect_args": {"connect_timeout": 5}} if url.startswith("postgresql") else {}
+
+
 def upsert(
     session: Session,
     model: type[SQLModel],
@@ -120,4 +170,13 @@ def upsert(
         session.execute(stmt)
 
 
-__all__ = ["SQLModel", "dispose_engines", "get_engine", "session_scope", "upgrade", "upsert"]
+__all__ = [
+    "SQLModel",
+    "SchemaNotCurrent",
+    "check_schema",
+    "dispose_engines",
+    "get_engine",
+    "session_scope",
+    "upgrade",
+    "upsert",
+]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,7 +30,41 @@ class CommonSettings(BaseSettings):
     log_level: str = Field("INFO", description="Python logging level name.")
     task_max_retries: int = Field(5, description="Retries of a transient task failure before it is recorded.")
     task_retry_backoff_s: float = Field(2.0, description="First retry delay; doubles each retry, with jitter.")
-    task_retry_backoff_max_s: float = Field(300.0, description="Cap on one retry delay.")
+    task_retry_backoff_max_s: float = Field(
+        240.0, gt=0, description="Cap on one retry delay (a retry waits this long in the worker, unacked)."
+    )
+    task_soft_time_limit_s: float = Field(
+        570.0, gt=0, description="A prefork task running this long gets SoftTimeLimitExceeded (retried)."
+    )
+    task_time_limit_s: float = Field(
+        600.0, gt=0, description="A prefork task running this long is killed and recorded in task_failure (time_limit)."
+    )
+    broker_visibility_timeout_s: float = Field(
+        900.0,
+        gt=0,
+        description="An unacknowledged message (its worker died) is redelivered after this long; must exceed "
+        "task_time_limit_s + task_retry_backoff_max_s.",
+    )
+    broker_restore_interval_s: float = Field(
+        10.0, gt=0, description="How often a worker looks for unacknowledged messages past the visibility timeout."
+    )
+    startup_db_wait_s: float = Field(
+        60.0, ge=0, description="How long a starting worker waits for the database before giving up."
+    )
+
+    @model_validator(mode="after")
+    def _timeouts_nest(self) -> CommonSettings:
+        # A message is unacked from delivery until its task ends: a retry's countdown is spent in the worker
+        # (ETA), then the run takes up to the hard limit. Redelivering it earlier would run it twice at once.
+        if self.task_soft_time_limit_s >= self.task_time_limit_s:
+            raise ValueError("task_soft_time_limit_s must be below task_time_limit_s")
+        held = self.task_time_limit_s + self.task_retry_backoff_max_s
+        if self.broker_visibility_timeout_s <= held:
+            raise ValueError(
+                f"broker_visibility_timeout_s ({self.broker_visibility_timeout_s:g}) must exceed "
+                f"task_time_limit_s + task_retry_backoff_max_s ({held:g})"
+            )
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:
