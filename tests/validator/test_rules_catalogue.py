@@ -59,10 +59,22 @@ SOURCE_RULES: dict[str, tuple[str, set[str]]] = {
     "report.no_tables": ("error", ALL),
     "source.page_attachment_mismatch": ("warn", ALL),
 }
+# Beyond the spec: what a peer tool checks, and copies across years (issue 14; test_rules_peers.py).
+PEER_RULES: dict[str, tuple[str, set[str]]] = {
+    "text.requests_carried_in": ("warn", ALL),
+    "text.requests_carried_out": ("warn", ALL),
+    "text.requests_received": ("warn", ALL),
+    "text.section5_empty": ("warn", MODERN),
+    "text.fees_vs_section6": ("warn", ALL),
+    "structure.table_missing": ("error", MODERN),
+    "quality.blank_cells": ("info", ALL),
+    "xyear.copied_text": ("warn", ALL),
+    "xyear.copied_tables": ("warn", ALL),
+}
 
 
 def test_catalogue_matches_the_spec_table() -> None:
-    assert {s.id: (s.severity, set(s.generations)) for s in CATALOGUE} == SPEC_TABLE | SOURCE_RULES
+    assert {s.id: (s.severity, set(s.generations)) for s in CATALOGUE} == SPEC_TABLE | SOURCE_RULES | PEER_RULES
     assert len({s.id for s in CATALOGUE}) == len(CATALOGUE)
     for spec in CATALOGUE:
         assert isinstance(spec, RuleSpec)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from nianbao.validator.rules import active, legacy, meta, requests, review, sources, text, xyear
+from nianbao.validator.rules import active, copies, legacy, meta, peers, requests, review, sources, text, xyear
 from nianbao.validator.rules.model import ALL_GENERATIONS, GEN2019, GEN2021, LEGACY, MODERN, RuleSpec
 
 CATALOGUE: tuple[RuleSpec, ...] = (
@@ -95,6 +95,21 @@ CATALOGUE: tuple[RuleSpec, ...] = (
              check=text.zero_claim, description="narrative 无…行政复议/诉讼, 未收到…申请 ⇒ matching totals are 0"),
     RuleSpec(id="text.offsite_url", severity="warn", generations=ALL_GENERATIONS, version=1,
              check=text.offsite_url, description="web addresses are on *.gov.cn or the site's own hosts"),
+    # issue 14: what a peer tool checks (carry-over, received, fees, part 五) and copies across years
+    RuleSpec(id="text.requests_carried_in", severity="warn", generations=ALL_GENERATIONS, version=1,
+             check=peers.requests_carried_in, description="narrative 上年结转N件 = 上年结转 总计"),
+    RuleSpec(id="text.requests_carried_out", severity="warn", generations=ALL_GENERATIONS, version=1,
+             check=peers.requests_carried_out, description="narrative 结转下年度N件 = 结转下年度 总计"),
+    RuleSpec(id="text.requests_received", severity="warn", generations=ALL_GENERATIONS, version=1,
+             check=peers.requests_received,
+             description="narrative 收到…申请N件 = one reading the template allows: 新收, 新收+上年结转 or "
+                         "(七)总计+结转下年度 (legacy 收到申请数); the message names the one that matched"),
+    RuleSpec(id="text.section5_empty", severity="warn", generations=MODERN, version=1,
+             check=peers.section5_empty, description="part 五 (problems and improvements) is not empty or only 无"),
+    RuleSpec(id="text.fees_vs_section6", severity="warn", generations=ALL_GENERATIONS, version=1,
+             check=peers.fees_vs_section6,
+             description="part 六's 收取/未收取费用 agrees with the table's fee amount about the same fees "
+                         "(legacy 收取的费用; gen2021 行政事业性收费 only when 六 names it)"),
     # --- cross-year
     RuleSpec(id="xyear.carry", severity="warn", generations=MODERN, version=1, check=xyear.carry,
              description="上年结转 (N) = 结转下年度 (N−1), per column"),
@@ -102,6 +117,11 @@ CATALOGUE: tuple[RuleSpec, ...] = (
              description="上一年项目数量 (N) = 上一年项目数量 + 本年增/减 (N−1), per row"),
     RuleSpec(id="xyear.valid21", severity="warn", generations=GEN2021, version=1, check=xyear.valid21,
              description="现行有效件数 (N) ≈ 现行有效 (N−1) + 制发 − 废止 (N)"),
+    RuleSpec(id="xyear.copied_text", severity="warn", generations=ALL_GENERATIONS, version=1,
+             check=copies.copied_text,
+             description="part texts not (near-)identical to the N−1 report's (shingle similarity below a setting)"),
+    RuleSpec(id="xyear.copied_tables", severity="warn", generations=ALL_GENERATIONS, version=1,
+             check=copies.copied_tables, description="not every table identical to the N−1 report's"),
     # --- sources: what the page and its attachments gave
     RuleSpec(id="report.no_tables", severity="error", generations=ALL_GENERATIONS, version=1,
              check=sources.no_tables,
@@ -110,6 +130,12 @@ CATALOGUE: tuple[RuleSpec, ...] = (
     RuleSpec(id="source.page_attachment_mismatch", severity="warn", generations=ALL_GENERATIONS, version=1,
              check=sources.page_attachment_mismatch,
              description="per table printed on the page and in an attachment: every value agrees"),
+    RuleSpec(id="structure.table_missing", severity="error", generations=MODERN, version=1,
+             check=peers.table_missing,
+             description="a part 二/三/四 that is present has its table T2/T3/T4 (no table at all: report.no_tables)"),
+    RuleSpec(id="quality.blank_cells", severity="info", generations=ALL_GENERATIONS, version=1,
+             check=peers.blank_cells,
+             description="per table: blank and placeholder cells counted and listed; above a setting (T3, T4) fails"),
     # --- metadata
     RuleSpec(id="meta.generation_year", severity="warn", generations=ALL_GENERATIONS, version=1,
              check=meta.generation_year, description="detected generation agrees with the covered year"),

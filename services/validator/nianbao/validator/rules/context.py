@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from nianbao.shared.record import Generation, Record
+from nianbao.validator.rules.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from nianbao.validator.rules.views import TableView
 
 # Section keys in document order; the narrative joins them so that "first mention" means first in the text.
@@ -35,13 +36,15 @@ def narrative(record: Record) -> str:
 
 @dataclass(frozen=True)
 class Context:
-    """Everything a rule may read. ``previous`` is the same agency's report for year N−1, if known."""
+    """Everything a rule may read. ``previous`` is the same agency's report for year N−1, if known;
+    ``thresholds`` are the configured limits of the rules that have one."""
 
     record: Record
     generation: Generation | None
     tables: Mapping[str, TableView]
     previous: Context | None = None
     allowed_hosts: tuple[str, ...] = ()
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
     text: str = field(default="", repr=False)
 
     def table(self, name: str) -> TableView | None:

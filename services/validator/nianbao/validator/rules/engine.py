@@ -11,6 +11,7 @@ from nianbao.validator.rules.catalogue import CATALOGUE, RULES_VERSION
 from nianbao.validator.rules.context import Context, effective_generation, narrative
 from nianbao.validator.rules.hosts import url_host
 from nianbao.validator.rules.model import RuleSpec, Verdict
+from nianbao.validator.rules.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from nianbao.validator.rules.views import BlankPolicy, TableView, table_views
 
 
@@ -81,15 +82,23 @@ def _finding(spec: RuleSpec, verdict: Verdict) -> Finding:
     )
 
 
-def evaluate(record: Record, *, previous: Record | None = None, extra_hosts: Sequence[str] = ()) -> Evaluation:
+def evaluate(
+    record: Record,
+    *,
+    previous: Record | None = None,
+    extra_hosts: Sequence[str] = (),
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> Evaluation:
     """Check ``record`` against every rule of the catalogue that applies to its generation.
 
     ``previous`` is the same agency's report for year N−1 (for ``xyear.*``; without it those rules yield
     nothing). Web addresses on ``*.gov.cn``, on the host of ``record.source.url``/``final_url`` or on one
-    of ``extra_hosts`` are the report's own for ``text.offsite_url``. Pure: no I/O.
+    of ``extra_hosts`` are the report's own for ``text.offsite_url``. ``thresholds`` are the limits of
+    ``quality.blank_cells`` and ``xyear.copied_text`` (the validator passes its settings'). Pure: no I/O.
     """
     own_hosts = [h for h in (url_host(record.source.url), url_host(record.source.final_url)) if h]
     ctx, policies = prepare(record, allowed_hosts=(*own_hosts, *extra_hosts))
+    ctx = replace(ctx, thresholds=thresholds)
     if previous is not None:
         ctx = replace(ctx, previous=prepare(previous, local=False)[0])
     findings = [
