@@ -13,7 +13,7 @@ from nianbao.crawler.handlers import crawl_site
 from nianbao.crawler.sites import SiteRegistry
 from nianbao.crawler.tasks import current_registry, register_tasks
 from nianbao.shared.bus import CollectingPublisher
-from nianbao.shared.contracts import CrawlRequested
+from nianbao.shared.contracts import CrawlContinued, CrawlRequested
 from nianbao.shared.errors import PermanentError, TransientError
 
 from .conftest import Crawler, site_entry
@@ -89,6 +89,9 @@ def test_register_tasks_binds_the_contract_name(crawler: Crawler) -> None:
     task = app.tasks[CrawlRequested.TASK]
     assert task.acks_late is True
     assert task.name == "nianbao.crawler.crawl_site"
+    continuation = app.tasks[CrawlContinued.TASK]  # a slice hands the rest of its run to this one
+    assert continuation.acks_late is True
+    assert continuation.name == "nianbao.crawler.continue_crawl"
 
 
 def test_task_registry_problems_are_permanent(crawler: Crawler, tmp_path: Path) -> None:

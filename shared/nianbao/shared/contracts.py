@@ -50,6 +50,19 @@ class CrawlRequested(Message):
     requested_at: datetime = Field(default_factory=utcnow)
 
 
+class CrawlContinued(Message):
+    """Go on with crawl run ``run_id`` of a site where its last slice stopped (the crawler sends it to
+    itself, so that no crawl task runs longer than a slice). Never starts a run: a finished or unknown
+    run makes it a no-op."""
+
+    TASK: ClassVar[str] = "nianbao.crawler.continue_crawl"
+    QUEUE: ClassVar[str] = CRAWLER_QUEUE
+
+    site_id: str
+    run_id: str
+    force: bool = False
+
+
 class FetchedDocument(BaseModel):
     """An attachment of a page (PDF, Word, spreadsheet...), fetched and stored under ``raw_key``."""
 
@@ -97,5 +110,5 @@ class ReportParsed(Message):
     record: dict[str, Any]
 
 
-MESSAGE_TYPES: tuple[type[Message], ...] = (CrawlRequested, PageFetched, ReportParsed)
+MESSAGE_TYPES: tuple[type[Message], ...] = (CrawlRequested, CrawlContinued, PageFetched, ReportParsed)
 TASK_ROUTES: dict[str, dict[str, str]] = {m.TASK: {"queue": m.QUEUE} for m in MESSAGE_TYPES}

@@ -8,6 +8,8 @@ Idempotency lives here: every natural identity has a unique constraint and write
 * ``report_value``: one row per table value, identity (report_id, table_name, key).
 * ``finding``: one row per rule instance, identity (report_id, rule, location); ``location`` is the
   finding's ``where`` with ``""`` standing for null (SQL unique constraints treat NULLs as distinct).
+* ``outbox``: a message the crawler hands on, written in the transaction of the fetches it reports.
+* ``crawl_checkpoint``: one row per candidate of a crawl run, identity (run_id, position).
 """
 
 from __future__ import annotations
@@ -150,3 +152,40 @@ class ReportVersion(SQLModel, table=True):
     rules_version: str = ""
     failing: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=_now)
+
+
+class Outbox(SQLModel, table=True):
+    """A message to hand on, written in the same transaction as the fetch rows it reports, published after
+    that commit; ``published_at`` stays null until the broker (or the in-process bus) took it. The crawler
+    publishes a site's unpublished rows again at the start of every crawl task of that site."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task: str = Field(max_length=100)  # the message's TASK name
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    site_id: str = Field(index=True, max_length=100)
+    url: str
+    created_at: datetime = Field(default_factory=_now)
+    published_at: datetime | None = Field(default=None, index=True)
+
+
+class CrawlCheckpoint(SQLModel, table=True):
+    """One candidate report URL of one crawl run (``run_id``: the crawl task's id, the same for every
+    delivery and retry of it), in discovery order. ``done_at`` is set in the transaction that stores the
+    candidate's fetches and hand-off, so a redelivered crawl continues after the last one done."""
+
+    __tablename__ = "crawl_checkpoint"
+    __table_args__ = (UniqueConstraint("run_id", "position", name="uq_crawl_checkpoint_run_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(max_length=100)
+    site_id: str = Field(index=True, max_length=100)
+    position: int
+    url: str
+    original_url: str
+    title: str = ""
+    force: bool = False
+    outcome: str | None = Field(default=None, max_length=30)  # how the candidate ended; null while to do
+    done_at: datetime | None = None
+    created_at: datetime = Field(default_factory=_now, index=True)

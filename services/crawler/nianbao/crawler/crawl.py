@@ -5,6 +5,17 @@ held for it), when the page or any attachment is new or changed, or the crawl is
 publish the report's tables only in a PDF/Word attachment of an article page. A document listed directly
 is a report of its own, unless a report page already holds the same bytes.
 
+A page counts as handled only when its hand-off is durable: a candidate's fetch rows, its outbox row
+(the ``PageFetched`` to publish, if any) and its checkpoint mark are committed in one transaction, and
+the message is published after that commit (see :mod:`nianbao.crawler.outbox`).
+
+A crawl is a *run* (``run_id``: the crawl task's id, the same for each delivery and retry of it): its
+candidates are stored at discovery, in crawl order, and each is marked done with its commit. A delivery
+of a run that has candidates stored continues after the last one done, without discovering again; so a
+killed crawler loses at most the candidate in flight. With ``slice_s`` a delivery stops after that long
+and hands the rest of the run to a ``CrawlContinued`` message, so that no crawl task is held unacked
+anywhere near the broker's visibility timeout (which would deliver it a second time while it runs).
+
 The loop is plain code over injected collaborators (fetcher, raw store, publisher), so it runs the same
 under a Celery task, in embedded mode and in tests.
 """
@@ -19,10 +30,12 @@ from nianbao.crawler import metrics
 from nianbao.crawler.attachments import attachment_links, document_media_type, is_document_url
 from nianbao.crawler.discovery import Candidate, DiscoveryContext, discover
 from nianbao.crawler.fetching import Page, SiteFetcher
+from nianbao.crawler.outbox import hand_on, publish_pending
 from nianbao.crawler.settings import CrawlerSettings
+from nianbao.crawler.state import CrawlState, RunItem
 from nianbao.crawler.titles import fingerprint_hits
 from nianbao.shared.bus import Publisher
-from nianbao.shared.contracts import FetchedDocument, PageFetched
+from nianbao.shared.contracts import CrawlContinued, FetchedDocument, PageFetched
 from nianbao.shared.errors import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
@@ -30,11 +43,16 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class CrawlSummary:
-    """Counts of one site crawl (what the task logs and the CLI prints)."""
+    """Counts of one delivery of a site crawl (what the task logs and the CLI prints). A crawl that ran
+    whole in one delivery (embedded mode, or a site that fits one slice) is counted whole; otherwise each
+    slice counts its own candidates, and ``resumed`` those an earlier delivery or slice had handled."""
 
     site_id: str
-    pages_listed: int = 0  # listing/API pages read
-    reports_found: int = 0  # candidates kept by the title filters
+    pages_listed: int = 0  # listing/API pages read (0 when the run's candidates were discovered earlier)
+    reports_found: int = 0  # candidates kept by the title filters (of the whole run)
+    resumed: int = 0  # candidates an earlier delivery or slice of this run had handled: skipped
+    remaining: int = 0  # candidates left to a continuation task (the slice ended)
+    republished: int = 0  # hand-offs left unpublished before, published at the start
     fetched: int = 0  # report pages or listed documents with new or changed content
     not_modified: int = 0  # 304 answers
     unchanged: int = 0  # 200 with the same content hash as last time
@@ -54,16 +72,82 @@ class CrawlSummary:
             f"{self.duplicates} duplicate(s), {self.published} published"
             + (f" ({self.attachment_updates} for changed attachments only)" if self.attachment_updates else "")
             + f", {self.attachments} attachment(s) ({self.attachments_changed} new or changed), "
-            f"{self.errors} error(s)" + (f", {self.challenges} challenge(s)" if self.challenges else "")
+            f"{self.errors} error(s)"
+            + (f", {self.challenges} challenge(s)" if self.challenges else "")
+            + (f"; {self.resumed} done by an earlier delivery" if self.resumed else "")
+            + (f"; {self.remaining} left to a continuation" if self.remaining else "")
+            + (f"; {self.republished} earlier hand-off(s) published" if self.republished else "")
         )
 
 
-def run_crawl(*, fetcher: SiteFetcher, force: bool, settings: CrawlerSettings, publisher: Publisher) -> CrawlSummary:
-    """Crawl ``fetcher.site``. Raises TransientError when no listing page could be read for a reason
-    that may pass (network, 5xx, back-off, robots.txt unreachable), PermanentError when none could be
-    read for a reason that will not (404, robots disallow, challenge, refused)."""
+def run_crawl(
+    *,
+    fetcher: SiteFetcher,
+    force: bool,
+    settings: CrawlerSettings,
+    publisher: Publisher,
+    run_id: str,
+    slice_s: float | None = None,
+    discover_if_new: bool = True,
+) -> CrawlSummary:
+    """Crawl ``fetcher.site`` as run ``run_id``, or continue it if its candidates are stored already.
+
+    First publishes the site's hand-offs left unpublished. A run that is new is discovered (unless
+    ``discover_if_new`` is False: a continuation never starts a run). Raises TransientError when no
+    listing page could be read for a reason that may pass (network, 5xx, back-off, robots.txt
+    unreachable) or a hand-off could not be published, PermanentError when no listing page could be read
+    for a reason that will not (404, robots disallow, challenge, refused)."""
+    started = time.monotonic()
     site = fetcher.site
+    state = fetcher.state
+    if state is None:
+        raise ValueError("a crawl records its fetches: the fetcher needs a CrawlState")
     summary = CrawlSummary(site.id)
+    summary.republished = publish_pending(state, publisher, site_id=site.id, settings=settings)
+    items = state.run_items(run_id)
+    if items and discover_if_new:  # a crawl_site delivery whose run was started: redelivered or retried
+        metrics.CHECKPOINTS.labels(site.id, "resumed").inc()
+        log.info("%s: crawl run %s continues where an earlier delivery of it stopped", site.id, run_id)
+    elif not items and discover_if_new:
+        state.prune(site.id)
+        candidates = _discover(fetcher, settings, summary)
+        state.start_run(
+            run_id=run_id,
+            site_id=site.id,
+            candidates=[(c.url, c.original_url, c.title) for c in candidates],
+            force=force,
+        )
+        items = state.run_items(run_id)
+    elif not items:
+        log.info("%s: crawl run %s is unknown or pruned; nothing to continue", site.id, run_id)
+        return summary
+    summary.reports_found = len(items)
+    handled = 0
+    for index, item in enumerate(items):
+        if item.done:
+            summary.resumed += 1
+            continue
+        if slice_s is not None and handled and time.monotonic() - started >= slice_s:
+            summary.remaining = sum(1 for later in items[index:] if not later.done)
+            publisher.publish(CrawlContinued(site_id=site.id, run_id=run_id, force=force))
+            metrics.CHECKPOINTS.labels(site.id, "continued").inc()
+            log.info("crawled %s (slice of run %s, continued): %s", site.id, run_id, summary)
+            return summary
+        if state.is_done(item.id):  # another delivery of this run handled it meanwhile
+            summary.resumed += 1
+            continue
+        _handle_item(item, state=state, fetcher=fetcher, force=force, settings=settings, publisher=publisher,
+                     summary=summary)  # fmt: skip
+        handled += 1
+    metrics.LAST_SUCCESS.labels(site.id).set(time.time())
+    log.info("crawled %s: %s", site.id, summary)
+    return summary
+
+
+def _discover(fetcher: SiteFetcher, settings: CrawlerSettings, summary: CrawlSummary) -> list[Candidate]:
+    """The candidates in crawl order: pages before listed documents, so that a document that is also a
+    page's attachment goes on with the page."""
+    site = fetcher.site
     max_pages = site.politeness.max_pages_per_run or settings.max_pages_per_run
     ctx = DiscoveryContext(site, lambda url, kind: fetcher.get(url, kind=kind), fetcher.host_ok, max_pages=max_pages)
     candidates = discover(ctx)
@@ -76,15 +160,33 @@ def run_crawl(*, fetcher: SiteFetcher, force: bool, settings: CrawlerSettings, p
         if any(o in transient for _, o, _ in outcomes):
             raise TransientError(f"site {site.id}: no listing page could be read: {detail}")
         raise PermanentError(f"site {site.id}: no listing page could be read: {detail}")
-    summary.reports_found = len(candidates)
     metrics.REPORTS.labels(site.id, site.family, "discovered").inc(len(candidates))
-    # Pages before listed documents: a document that is also a page's attachment goes on with the page.
     documents = site.attachments.extensions
-    for candidate in sorted(candidates, key=lambda c: is_document_url(c.url, documents)):
-        _crawl_report(candidate, fetcher=fetcher, force=force, settings=settings, publisher=publisher, summary=summary)
-    metrics.LAST_SUCCESS.labels(site.id).set(time.time())
-    log.info("crawled %s: %s", site.id, summary)
-    return summary
+    return sorted(candidates, key=lambda c: is_document_url(c.url, documents))
+
+
+def _handle_item(
+    item: RunItem,
+    *,
+    state: CrawlState,
+    fetcher: SiteFetcher,
+    force: bool,
+    settings: CrawlerSettings,
+    publisher: Publisher,
+    summary: CrawlSummary,
+) -> None:
+    """One candidate: fetched (rows held back), then its rows, hand-off and checkpoint mark committed
+    together, then the hand-off published."""
+    site_id = fetcher.site.id
+    candidate = Candidate(item.url, item.original_url, item.title, None, None, "")
+    with fetcher.held_back() as rows:
+        outcome, message = _crawl_report(candidate, fetcher=fetcher, force=force, settings=settings, summary=summary)
+    outbox_id = state.commit_candidate(
+        site_id=site_id, url=item.url, item_id=item.id, outcome=outcome, fetches=rows, handoff=message
+    )
+    if message is not None and outbox_id is not None:
+        hand_on(state, publisher, outbox_id=outbox_id, message=message, site_id=site_id)
+        summary.published += 1
 
 
 def _fetch_candidate(fetcher: SiteFetcher, candidate: Candidate, kind: str) -> Page:
@@ -115,54 +217,41 @@ def _held(page: Page, summary: CrawlSummary, *, family: str) -> bool:
     return True
 
 
+Handled = tuple[str, PageFetched | None]  # (outcome for the checkpoint, the hand-off if any)
+
+
 def _crawl_report(
-    candidate: Candidate,
-    *,
-    fetcher: SiteFetcher,
-    force: bool,
-    settings: CrawlerSettings,
-    publisher: Publisher,
-    summary: CrawlSummary,
-) -> None:
+    candidate: Candidate, *, fetcher: SiteFetcher, force: bool, settings: CrawlerSettings, summary: CrawlSummary
+) -> Handled:
     if is_document_url(candidate.url, fetcher.site.attachments.extensions):
-        _crawl_document(candidate, fetcher=fetcher, force=force, publisher=publisher, summary=summary)
-    else:
-        _crawl_page(candidate, fetcher=fetcher, force=force, settings=settings, publisher=publisher, summary=summary)
+        return _crawl_document(candidate, fetcher=fetcher, force=force, summary=summary)
+    return _crawl_page(candidate, fetcher=fetcher, force=force, settings=settings, summary=summary)
 
 
-def _crawl_document(
-    candidate: Candidate, *, fetcher: SiteFetcher, force: bool, publisher: Publisher, summary: CrawlSummary
-) -> None:
+def _crawl_document(candidate: Candidate, *, fetcher: SiteFetcher, force: bool, summary: CrawlSummary) -> Handled:
     """A document listed directly: a report of its own, unless a report page already holds its bytes."""
     site = fetcher.site
     page = _fetch_candidate(fetcher, candidate, "attachment")
     if not _held(page, summary, family=site.family) or not (page.outcome == "ok" or force):
-        return
+        return page.outcome, None
     assert page.content_sha256 is not None  # checked by _held
     if fetcher.state is not None:
         holder = fetcher.state.stored_elsewhere(site.id, page.content_sha256, page.url, document=True)
         if holder is not None:
             summary.duplicates += 1
             log.info("%s: %s has the same bytes as %s, already stored; not handed on", site.id, page.url, holder)
-            return
-    _publish(page, candidate.title, site_id=site.id, publisher=publisher)
-    summary.published += 1
+            return "duplicate", None
+    return "handed_on", _handoff(page, candidate.title, site_id=site.id)
 
 
 def _crawl_page(
-    candidate: Candidate,
-    *,
-    fetcher: SiteFetcher,
-    force: bool,
-    settings: CrawlerSettings,
-    publisher: Publisher,
-    summary: CrawlSummary,
-) -> None:
+    candidate: Candidate, *, fetcher: SiteFetcher, force: bool, settings: CrawlerSettings, summary: CrawlSummary
+) -> Handled:
     """A report page: fetched, then its attachments, then handed on with them when anything changed."""
     site = fetcher.site
     page = _fetch_candidate(fetcher, candidate, "page")
     if not _held(page, summary, family=site.family):
-        return
+        return page.outcome, None
     assert page.content_sha256 is not None  # checked by _held
     if page.outcome != "not_modified":
         fp = site.filters.content_fingerprint
@@ -174,7 +263,7 @@ def _crawl_page(
         if original is not None:
             summary.duplicates += 1
             log.info("%s: %s has the same bytes as %s, already stored; not handed on", site.id, page.url, original)
-            return
+            return "duplicate", None
     documents: tuple[FetchedDocument, ...] = ()
     attachment_changed = False
     if settings.fetch_attachments and site.attachments.fetch and page.has_body:
@@ -184,8 +273,8 @@ def _crawl_page(
             # The page is the same, the report is not: it is handed on again as a changed report.
             summary.attachment_updates += 1
             metrics.REPORTS.labels(site.id, site.family, "changed").inc()
-        _publish(page, candidate.title, site_id=site.id, publisher=publisher, attachments=documents)
-        summary.published += 1
+        return "handed_on", _handoff(page, candidate.title, site_id=site.id, attachments=documents)
+    return page.outcome, None
 
 
 def _crawl_attachments(
@@ -257,30 +346,23 @@ def _document(attachment: Page, title: str | None) -> FetchedDocument:
     )
 
 
-def _publish(
-    page: Page,
-    title: str | None,
-    *,
-    site_id: str,
-    publisher: Publisher,
-    attachments: tuple[FetchedDocument, ...] = (),
-) -> None:
+def _handoff(
+    page: Page, title: str | None, *, site_id: str, attachments: tuple[FetchedDocument, ...] = ()
+) -> PageFetched:
     assert page.raw_key is not None and page.content_sha256 is not None  # checked by the callers
     final_url = page.final_url or page.url
     if page.kind == "attachment":
         media_type = document_media_type(page.media_type, page.filename, final_url, page.url)
     else:
         media_type = page.media_type or "text/html"
-    publisher.publish(
-        PageFetched(
-            site_id=site_id,
-            url=page.url,
-            final_url=final_url,
-            raw_key=page.raw_key,
-            content_sha256=page.content_sha256,
-            media_type=media_type,
-            http_charset=page.http_charset,
-            title_hint=title,
-            attachments=attachments,
-        )
+    return PageFetched(
+        site_id=site_id,
+        url=page.url,
+        final_url=final_url,
+        raw_key=page.raw_key,
+        content_sha256=page.content_sha256,
+        media_type=media_type,
+        http_charset=page.http_charset,
+        title_hint=title,
+        attachments=attachments,
     )

@@ -5,6 +5,11 @@ host slot, sends a conditional GET built from the URL's last successful fetch, c
 (challenge, push-back, 304, same hash), stores new bytes in the raw store, writes one ``fetch`` row and
 updates metrics. It never raises for a network or HTTP problem: the outcome is in the returned
 :class:`Page` so discovery and the crawl loop can decide what to do.
+
+Inside :meth:`SiteFetcher.held_back` the ``fetch`` rows are kept back instead of written, so the crawl
+loop commits a report page's rows together with what it decided about the page (its hand-off): a row
+that says "fetched, these bytes" must never be durable while the hand-off of those bytes is not, or the
+next crawl would see the page as unchanged and never hand it on.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -104,6 +111,7 @@ class SiteFetcher:
         self.requests = 0
         self.backoff = BackoffPolicy(settings.backoff_base_s, settings.backoff_cap_s)
         self._crawl_delay: dict[str, float] = {}
+        self._held: list[Fetch] | None = None
 
     # --- public -------------------------------------------------------------------------------------
 
@@ -133,6 +141,19 @@ class SiteFetcher:
                 return Page(url, kind, outcome, error=f"robots.txt: {verdict.reason}")
         validators = self.state.validators(url) if self.state is not None else None
         return self._exchange(url, kind, validators, conditional=conditional and not self.forced)
+
+    @contextmanager
+    def held_back(self) -> Iterator[list[Fetch]]:
+        """Keep back the ``fetch`` rows of the attempts made inside: they are appended to the yielded
+        list, for the caller to commit with its decision, instead of being written one by one. Rows of
+        a block left by an exception are dropped (the attempt is made again)."""
+        if self._held is not None:
+            raise RuntimeError("held_back blocks do not nest")
+        self._held = []
+        try:
+            yield self._held
+        finally:
+            self._held = None
 
     def host_ok(self, url: str) -> bool:
         return url.startswith(("http://", "https://")) and host_allowed(host_of(url), self.site.host_patterns)
@@ -276,27 +297,29 @@ class SiteFetcher:
         if page.outcome == "not_modified":
             metrics.NOT_MODIFIED.labels(self.site.id).inc()
         if self.state is not None:
-            self.state.record(
-                Fetch(
-                    site_id=self.site.id,
-                    url=page.url,
-                    final_url=page.final_url,
-                    kind=page.kind,
-                    outcome=page.outcome,
-                    status_code=page.status,
-                    content_sha256=page.content_sha256,
-                    raw_key=page.raw_key,
-                    etag=page.etag,
-                    last_modified=page.last_modified,
-                    media_type=page.media_type,
-                    forced=self.forced,
-                    bytes=len(page.body) if page.body is not None and page.outcome in ("ok", "unchanged") else None,
-                    elapsed_ms=page.elapsed_ms,
-                    error=page.error,
-                    fetched_at=datetime.now(UTC),
-                    parent_url=page.parent_url,
-                )
+            row = Fetch(
+                site_id=self.site.id,
+                url=page.url,
+                final_url=page.final_url,
+                kind=page.kind,
+                outcome=page.outcome,
+                status_code=page.status,
+                content_sha256=page.content_sha256,
+                raw_key=page.raw_key,
+                etag=page.etag,
+                last_modified=page.last_modified,
+                media_type=page.media_type,
+                forced=self.forced,
+                bytes=len(page.body) if page.body is not None and page.outcome in ("ok", "unchanged") else None,
+                elapsed_ms=page.elapsed_ms,
+                error=page.error,
+                fetched_at=datetime.now(UTC),
+                parent_url=page.parent_url,
             )
+            if self._held is not None:
+                self._held.append(row)
+            else:
+                self.state.record(row)
         return page
 
 

@@ -53,7 +53,27 @@ LAST_SUCCESS = Gauge(
     ["site"],
     multiprocess_mode="max",
 )
-TASKS = Counter("nianbao_crawler_tasks_total", "Crawler task runs by outcome.", ["outcome"])
+TASKS = Counter(
+    "nianbao_crawler_tasks_total",
+    "Crawler task runs (crawl_site and continue_crawl) by outcome.",
+    ["outcome"],
+)
+HANDOFFS = Counter(
+    "nianbao_crawler_handoffs_total",
+    "PageFetched hand-offs by site and outcome: published (right after the commit that recorded it), "
+    "republished (an earlier one left unpublished, sent at the start of a crawl task), failed (the "
+    "publish raised; the outbox keeps it for the next crawl task).",
+    ["site", "outcome"],
+)
+CHECKPOINTS = Counter(
+    "nianbao_crawler_checkpoint_events_total",
+    "Crawl-run checkpoint events by site: resumed (a crawl_site delivery found its run started by an "
+    "earlier delivery, redelivered after its worker died or retried, and continued it), continued (a slice "
+    "ended and handed the rest of its run to a continue_crawl task).",
+    ["site", "event"],
+)
+HANDOFF_OUTCOMES = ("published", "republished", "failed")
+CHECKPOINT_EVENTS = ("resumed", "continued")
 
 
 def status_class(status: int | None) -> str:

@@ -1,20 +1,32 @@
-"""The crawler's database writes and reads: ``site`` rows, ``fetch`` rows, conditional-GET state.
+"""The crawler's database writes and reads: ``site`` rows, ``fetch`` rows, conditional-GET state, the
+hand-off outbox and the crawl-run checkpoint.
 
 Conditional-GET state of a URL is its latest successful fetch (outcome ok, unchanged or
 not_modified); a 304 row copies the validators and hash it confirmed, so the latest row is always
 self-contained.
+
+A report candidate's fetch rows, its ``outbox`` row (when it is handed on) and its checkpoint mark are
+written in one transaction (:meth:`CrawlState.commit_candidate`): either the page is handled and its
+hand-off is durable, or neither, and the candidate is done again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from nianbao.crawler.siteschema import SiteConfig
+from nianbao.shared.contracts import Message
 from nianbao.shared.db import session_scope, upsert
-from nianbao.shared.models import Fetch, Site
+from nianbao.shared.models import CrawlCheckpoint, Fetch, Outbox, Site
+
+# A crawl run's checkpoint rows, and published outbox rows, are kept this long (for a late redelivery of
+# a finished run, and to look at), then pruned at the site's next crawl.
+RETENTION = timedelta(days=3)
 
 SUCCESS_OUTCOMES = ("ok", "unchanged", "not_modified")
 
@@ -29,6 +41,28 @@ class Validators:
     raw_key: str | None
     media_type: str | None
     final_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RunItem:
+    """One candidate of a crawl run, as the checkpoint holds it."""
+
+    id: int
+    position: int
+    url: str
+    original_url: str
+    title: str
+    done: bool
+
+
+@dataclass(frozen=True)
+class PendingHandoff:
+    """An outbox row not yet published."""
+
+    id: int
+    task: str
+    payload: dict[str, object]
+    url: str
 
 
 class CrawlState:
@@ -107,3 +141,108 @@ class CrawlState:
     def record(self, row: Fetch) -> None:
         with session_scope(self.database_url) as session:
             session.add(row)
+
+    # --- crawl runs (checkpoint) ----------------------------------------------------------------------
+
+    def start_run(self, *, run_id: str, site_id: str, candidates: Sequence[tuple[str, str, str]], force: bool) -> None:
+        """Record the candidates (url, original_url, title) of run ``run_id`` in crawl order. Idempotent:
+        a second delivery that discovered at the same time adds nothing."""
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "run_id": run_id,
+                "site_id": site_id,
+                "position": position,
+                "url": url,
+                "original_url": original_url,
+                "title": title,
+                "force": force,
+                "created_at": now,
+            }
+            for position, (url, original_url, title) in enumerate(candidates)
+        ]
+        with session_scope(self.database_url) as session:
+            upsert(session, CrawlCheckpoint, rows, conflict=["run_id", "position"], update=[])
+
+    def run_items(self, run_id: str) -> list[RunItem]:
+        """The candidates of run ``run_id`` in crawl order; empty for an unknown (or pruned) run."""
+        with session_scope(self.database_url) as session:
+            rows = session.exec(
+                select(CrawlCheckpoint).where(CrawlCheckpoint.run_id == run_id).order_by(col(CrawlCheckpoint.position))
+            ).all()
+            return [
+                RunItem(row.id or 0, row.position, row.url, row.original_url, row.title, row.done_at is not None)
+                for row in rows
+            ]
+
+    def is_done(self, item_id: int) -> bool:
+        """Whether a candidate was handled meanwhile (by another delivery of the same run)."""
+        with session_scope(self.database_url) as session:
+            done = session.exec(select(CrawlCheckpoint.done_at).where(CrawlCheckpoint.id == item_id)).first()
+            return done is not None
+
+    def commit_candidate(
+        self,
+        *,
+        site_id: str,
+        url: str,
+        item_id: int | None,
+        outcome: str,
+        fetches: Sequence[Fetch],
+        handoff: Message | None,
+    ) -> int | None:
+        """In one transaction: the candidate's fetch rows, its outbox row (when ``handoff`` is set) and its
+        checkpoint mark. Returns the outbox row's id, to be marked published once the message is sent."""
+        now = datetime.now(UTC)
+        with session_scope(self.database_url) as session:
+            session.add_all(fetches)
+            outbox: Outbox | None = None
+            if handoff is not None:
+                outbox = Outbox(task=handoff.TASK, payload=handoff.to_payload(), site_id=site_id, url=url)
+                session.add(outbox)
+            if item_id is not None:
+                session.execute(
+                    update(CrawlCheckpoint)
+                    .where(col(CrawlCheckpoint.id) == item_id)
+                    .values(done_at=now, outcome=outcome[:30])
+                )
+            session.flush()
+            return outbox.id if outbox is not None else None
+
+    # --- outbox ---------------------------------------------------------------------------------------
+
+    def unpublished(self, site_id: str) -> list[PendingHandoff]:
+        """The site's hand-offs committed but not (known to be) published, oldest first."""
+        with session_scope(self.database_url) as session:
+            rows = session.exec(
+                select(Outbox)
+                .where(Outbox.site_id == site_id, col(Outbox.published_at).is_(None))
+                .order_by(col(Outbox.id))
+            ).all()
+            return [PendingHandoff(row.id or 0, row.task, dict(row.payload), row.url) for row in rows]
+
+    def mark_published(self, outbox_id: int) -> None:
+        with session_scope(self.database_url) as session:
+            session.execute(update(Outbox).where(col(Outbox.id) == outbox_id).values(published_at=datetime.now(UTC)))
+
+    def drop_handoff(self, outbox_id: int) -> None:
+        """Remove an outbox row that can never be published (recorded as a task failure by the caller)."""
+        with session_scope(self.database_url) as session:
+            session.execute(delete(Outbox).where(col(Outbox.id) == outbox_id))
+
+    def prune(self, site_id: str) -> None:
+        """Drop the site's checkpoint rows and published outbox rows older than :data:`RETENTION`."""
+        before = datetime.now(UTC) - RETENTION
+        with session_scope(self.database_url) as session:
+            session.execute(
+                delete(CrawlCheckpoint).where(
+                    col(CrawlCheckpoint.site_id) == site_id, col(CrawlCheckpoint.created_at) < before
+                )
+            )
+            session.execute(
+                delete(Outbox).where(
+                    col(Outbox.site_id) == site_id,
+                    col(Outbox.published_at).is_not(None),
+                    col(Outbox.published_at) < before,
+                )
+            )

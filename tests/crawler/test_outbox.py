@@ -1,0 +1,171 @@
+"""A page counts as handled only when its PageFetched is published: the hand-off is committed with the
+fetch rows (outbox), published after the commit, and published again by the next crawl task of the site
+when that failed. Before the outbox, such a page was ``unchanged`` for every later crawl and never
+handed on."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from nianbao.crawler.crawl import CrawlSummary
+from nianbao.crawler.handlers import crawl_site
+from nianbao.crawler.sites import SiteRegistry
+from nianbao.crawler.state import CrawlState
+from nianbao.shared.contracts import CrawlRequested, Message, PageFetched
+from nianbao.shared.db import session_scope
+from nianbao.shared.errors import TransientError
+from nianbao.shared.models import Outbox, TaskFailure
+
+from .conftest import Crawler, site_entry
+from .portal import Article, Portal, add_trs_pdf_report, build_trs, pdf_document, trs_listing
+
+ARTICLES = [
+    Article("20240115", 4001, "某市水利局2023年度政府信息公开工作年度报告"),
+    Article("20240116", 4002, "某市民政局2023年度政府信息公开工作年度报告"),
+    Article("20240117", 4003, "某市教育局2023年度政府信息公开工作年度报告"),
+]
+
+
+class Publisher:
+    """Records what it publishes; raises for the URLs in ``refuse``."""
+
+    def __init__(self, refuse: set[str] | None = None) -> None:
+        self.refuse = refuse or set()
+        self.messages: list[Message] = []
+
+    def publish(self, message: Message) -> None:
+        if isinstance(message, PageFetched) and message.url in self.refuse:
+            raise ConnectionError("broker unreachable")
+        self.messages.append(message)
+
+    def pages(self) -> list[PageFetched]:
+        return [m for m in self.messages if isinstance(m, PageFetched)]
+
+
+def _crawl(crawler: Crawler, entry: dict[str, Any], publisher: Publisher) -> CrawlSummary:
+    registry = SiteRegistry.from_dict({"version": 1, "sites": [entry]})
+    return crawl_site(CrawlRequested(site_id=entry["id"]), registry=registry, settings=crawler.settings,
+                      store=crawler.store, publisher=publisher, limiter=crawler.limiter,
+                      robots=crawler.robots)  # fmt: skip
+
+
+def _outbox(crawler: Crawler) -> list[Outbox]:
+    with session_scope(crawler.settings.resolved_database_url()) as session:
+        return list(session.exec(select(Outbox).order_by(Outbox.id)).all())  # type: ignore[arg-type]
+
+
+def _url(portal: Portal, article: Article) -> str:
+    return portal.url("/zfxxgknb/" + article.trs_path)
+
+
+def test_a_publish_that_fails_after_the_commit_is_published_by_the_next_crawl(portal: Portal, crawler: Crawler) -> None:
+    build_trs(portal, "/zfxxgknb/", ARTICLES, per_page=3)
+    entry = site_entry(portal, "/zfxxgknb/index.html")
+    lost = _url(portal, ARTICLES[1])
+
+    first = Publisher(refuse={lost})
+    with pytest.raises(TransientError, match="kept in the outbox"):
+        _crawl(crawler, entry, first)
+    assert [m.url for m in first.pages()] == [_url(portal, ARTICLES[0])]
+    # the fetch of the lost page is committed, and so is its hand-off, unpublished
+    assert any(r.url == lost and r.outcome == "ok" for r in crawler.fetch_rows())
+    pending = [r for r in _outbox(crawler) if r.published_at is None]
+    assert [r.url for r in pending] == [lost]
+
+    second = Publisher()
+    summary = _crawl(crawler, entry, second)  # a new crawl (a new run)
+
+    # the lost page is `unchanged` now, and handed on all the same: from the outbox, first
+    assert [m.url for m in second.pages()] == [lost, _url(portal, ARTICLES[2])]
+    assert summary.republished == 1 and summary.unchanged == 2 and summary.published == 1
+    assert second.pages()[0] == next(m for m in second.pages() if m.url == lost)
+    assert PageFetched.model_validate(pending[0].payload).raw_key == second.pages()[0].raw_key
+    assert all(r.published_at is not None for r in _outbox(crawler))
+
+    third = Publisher()
+    assert _crawl(crawler, entry, third).republished == 0 and third.pages() == []
+
+
+def test_a_failure_before_the_commit_leaves_no_fetch_that_hides_the_page(
+    portal: Portal, crawler: Crawler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_trs(portal, "/zfxxgknb/", ARTICLES[:1], per_page=3)
+    entry = site_entry(portal, "/zfxxgknb/index.html")
+    original = CrawlState.stored_elsewhere
+
+    def database_down(self: CrawlState, *args: Any, **kwargs: Any) -> str | None:
+        raise ConnectionError("database went away between the fetch and the hand-off")
+
+    monkeypatch.setattr(CrawlState, "stored_elsewhere", database_down)
+    with pytest.raises(ConnectionError):
+        _crawl(crawler, entry, Publisher())
+    monkeypatch.setattr(CrawlState, "stored_elsewhere", original)
+    assert [r for r in crawler.fetch_rows() if r.kind == "page"] == [] and _outbox(crawler) == []
+
+    publisher = Publisher()
+    summary = _crawl(crawler, entry, publisher)
+    assert summary.fetched == 1 and [m.url for m in publisher.pages()] == [_url(portal, ARTICLES[0])]
+
+
+def test_a_hand_off_not_marked_published_is_published_again(
+    portal: Portal, crawler: Crawler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_trs(portal, "/zfxxgknb/", ARTICLES[:1], per_page=3)
+    entry = site_entry(portal, "/zfxxgknb/index.html")
+
+    def killed(self: CrawlState, outbox_id: int) -> None:
+        raise KeyboardInterrupt("killed between the publish and the mark")
+
+    monkeypatch.setattr(CrawlState, "mark_published", killed)
+    first = Publisher()
+    with pytest.raises(KeyboardInterrupt):
+        _crawl(crawler, entry, first)
+    monkeypatch.undo()
+    second = Publisher()
+    _crawl(crawler, entry, second)
+    # at least once: published twice rather than never (the parser and validator are idempotent)
+    assert [m.url for m in first.pages()] == [m.url for m in second.pages()] == [_url(portal, ARTICLES[0])]
+    assert all(r.published_at is not None for r in _outbox(crawler))
+
+
+def test_the_hand_off_carries_the_attachments_committed_with_it(portal: Portal, crawler: Crawler) -> None:
+    article = ARTICLES[0]
+    pdf = pdf_document("outbox attachment")
+    add_trs_pdf_report(portal, "/zfxxgknb/", article, pdf)
+    portal.add("/zfxxgknb/index.html", trs_listing([(f"./{article.trs_path}", article.title)], pages=1, current=0))
+    portal.add("/robots.txt", "", content_type="text/plain")
+    entry = site_entry(portal, "/zfxxgknb/index.html")
+    page_url = _url(portal, article)
+
+    with pytest.raises(TransientError):
+        _crawl(crawler, entry, Publisher(refuse={page_url}))
+    (row,) = _outbox(crawler)
+    stored = PageFetched.model_validate(row.payload)
+    assert [d.content_sha256 for d in stored.attachments] == [hashlib.sha256(pdf).hexdigest()]
+    # the attachment's fetch row was committed in the same transaction as the hand-off
+    assert any(r.kind == "attachment" and r.parent_url == page_url for r in crawler.fetch_rows())
+
+    publisher = Publisher()
+    _crawl(crawler, entry, publisher)  # page and attachment unchanged: the hand-off comes from the outbox
+    (message,) = publisher.pages()
+    assert message.url == page_url and message.attachments == stored.attachments
+
+
+def test_an_outbox_row_this_code_cannot_read_is_recorded_not_blocking(portal: Portal, crawler: Crawler) -> None:
+    build_trs(portal, "/zfxxgknb/", ARTICLES[:1], per_page=3)
+    entry = site_entry(portal, "/zfxxgknb/index.html")
+    url = crawler.settings.resolved_database_url()
+    with session_scope(url) as session:
+        session.add(Outbox(task="nianbao.parser.parse_page", payload={"site_id": "sim", "schema_version": 9},
+                           site_id="sim", url="http://x/"))  # fmt: skip
+    publisher = Publisher()
+    summary = _crawl(crawler, entry, publisher)
+    assert summary.republished == 0 and summary.published == 1
+    with session_scope(url) as session:
+        (failure,) = session.exec(select(TaskFailure)).all()
+    assert failure.reason == "invalid_message" and failure.site_id == "sim"
+    assert all(r.published_at is not None for r in _outbox(crawler))
