@@ -105,6 +105,13 @@ def test_back_off_doubles_caps_and_honours_retry_after(limiter: HostLimiter) -> 
     assert limiter.back_off("c.gov.cn", policy) == 10  # other hosts are unaffected
 
 
+def test_an_absurd_retry_after_is_capped_not_an_overflow(limiter: HostLimiter) -> None:
+    policy = BackoffPolicy(base_s=10, cap_s=25)
+    for absurd in (float("inf"), float("nan"), 1e400, 10.0**300, 86_400.0):
+        assert limiter.back_off("e.gov.cn", policy, retry_after_s=absurd) == 25
+    assert limiter.back_off("e.gov.cn", policy, retry_after_s=-5) == 0
+
+
 def test_short_back_off_is_waited_for(limiter: HostLimiter) -> None:
     limiter.back_off("d.gov.cn", BackoffPolicy(base_s=0.3, cap_s=1))
     started = time.monotonic()

@@ -12,6 +12,7 @@ alert fire, and the dashboards' SQL must run as the read-only role Grafana uses.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import shutil
@@ -520,9 +521,11 @@ def test_stack_feeds_every_dashboard_and_alert(
     compose = _yaml(DEPLOY / "compose.yml")
     with DevPortal() as portal:
         registry = demo_registry(portal.column_url)
+        # A deep copy: nested dicts shared with the first site would be dumped as YAML anchors (refused).
         broken = dict(
-            registry["sites"][0], id="gone", name="一个已下线的栏目", start_urls=[portal.url("/no-such-column/")]
-        )
+            copy.deepcopy(registry["sites"][0]), id="gone", name="一个已下线的栏目",
+            start_urls=[portal.url("/no-such-column/")],
+        )  # fmt: skip
         registry["sites"].append(broken)
         stack = stack_factory(registry)
         stack.cli("db", "upgrade")  # what the one-shot migrate service does

@@ -34,6 +34,7 @@ def test_messages_round_trip_through_json() -> None:
 def test_each_message_goes_to_its_service_queue() -> None:
     assert TASK_ROUTES == {
         "nianbao.crawler.crawl_site": {"queue": "crawler"},
+        "nianbao.crawler.continue_crawl": {"queue": "crawler"},
         "nianbao.parser.parse_page": {"queue": "parser"},
         "nianbao.validator.validate_report": {"queue": "validator"},
     }

@@ -109,7 +109,7 @@ class SiteFetcher:
         self.limiter = limiter
         self.robots = robots
         self.requests = 0
-        self.backoff = BackoffPolicy(settings.backoff_base_s, settings.backoff_cap_s)
+        self.backoff = BackoffPolicy(settings.backoff_base_s, settings.backoff_cap_s, settings.max_retry_after_s)
         self._crawl_delay: dict[str, float] = {}
         self._held: list[Fetch] | None = None
 
@@ -197,6 +197,7 @@ class SiteFetcher:
                 max_bytes=cap,
                 deadline_s=self.settings.request_deadline_s,
                 on_sent=clock.mark_sent,
+                max_encodings=self.settings.max_content_encodings,
             )
 
     def _exchange(self, url: str, kind: str, validators: Validators | None, *, conditional: bool) -> Page:

@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from nianbao.crawler.politeness import BackoffPolicy, HostBackedOff, HostRate
+from nianbao.crawler.politeness import BackoffPolicy, HostBackedOff, HostRate, clamp_delay
 
 # Returns {state, wait_ms}: 0 = acquired, 1 = backed off, 2 = all slots busy, 3 = too soon.
 _ACQUIRE = """
@@ -118,7 +118,9 @@ class RedisLimiter:
         self._release(keys=[self._key(host, "slots"), self._key(host, "next")], args=[token, sent_ago_ms, spacing_ms])
 
     def back_off(self, host: str, policy: BackoffPolicy, *, retry_after_s: float | None = None) -> float:
-        retry_ms = -1 if retry_after_s is None else int(max(0.0, retry_after_s) * 1000)
+        # Clamped first: a Retry-After of inf or 10**400 seconds must not overflow the millisecond count.
+        capped = None if retry_after_s is None else clamp_delay(retry_after_s, policy.cap_s)
+        retry_ms = -1 if capped is None else int(capped * 1000)
         delay_ms = self._backoff(
             keys=[self._key(host, "backoff"), self._key(host, "strikes")],
             args=[int(policy.base_s * 1000), int(policy.cap_s * 1000), retry_ms],

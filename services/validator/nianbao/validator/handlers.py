@@ -25,7 +25,9 @@ def handle_report_parsed(message: ReportParsed, settings: ValidatorSettings) -> 
     started = time.perf_counter()
     with session_scope(settings.resolved_database_url()) as session:
         previous = previous_record(session, agency=record.agency.name, year=record.year.value, exclude_url=message.url)
-        evaluation = evaluate(record, previous=previous, extra_hosts=settings.extra_allowed_hosts)
+        evaluation = evaluate(
+            record, previous=previous, extra_hosts=settings.extra_allowed_hosts, thresholds=settings.rule_thresholds()
+        )
         result = store_validated(
             session,
             site_id=message.site_id,
