@@ -1,8 +1,14 @@
 """Exports for people who analyse the data: reports, values (long and wide) and findings.
 
-Column names are stable (documented in the README). CSV is UTF-8 with a header row (``bom=True`` puts a
-UTF-8 byte-order mark first, so spreadsheet programs read it as UTF-8); Parquet keeps types (integers stay
-integers where a column holds only counts, values are float64 because money is decimal).
+Every column of every file is declared once, in ``FILES`` (name, type, meaning): the writers, ``nianbao
+export --describe`` and the README's data dictionary all come from it. Column names are stable; new columns
+are only ever appended. CSV is UTF-8 with a header row (``bom=True`` puts a UTF-8 byte-order mark first, so
+spreadsheet programs read it as UTF-8); Parquet keeps the declared types (``int`` → int64, ``float`` →
+float64 because money is decimal, ``date`` → date32, ``timestamp`` → UTC timestamp).
+
+Every value is traceable: a ``values_long`` row names the report page (``source_url``), the document the
+value was read from (``cell_source``: the page or an attachment) and its raw-store key, the text as
+written and where it sits in that document (line; page and box; or table, row and column).
 
 CSV formula injection: a text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
 (a title such as ``=HYPERLINK(…)`` taken from a portal) would be run as a formula by a spreadsheet. Such a
@@ -16,6 +22,7 @@ import csv
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,20 +32,146 @@ from nianbao.shared.models import FindingRow, Report, ReportValue
 from nianbao.shared.record import Generation, table_keys
 
 Format = Literal["csv", "parquet"]
+ColumnType = Literal["int", "float", "string", "date", "timestamp"]
 
-REPORT_COLUMNS = (
-    "report_id", "site_id", "url", "title", "agency", "year", "generation", "index_no", "publish_date",
-    "content_sha256", "parser_version", "rules_version", "failing_errors", "failing_warnings", "updated_at",
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    description: str
+
+
+_ID = (
+    Column("report_id", "int", "Report id in the database (`nianbao show REPORT_ID`)."),
+    Column("site_id", "string", "Site id from `sites.yaml`."),
+    Column("agency", "string", "Reporting agency (发布机构) as the report names it."),
+    Column("year", "int", "The year the report covers."),
+)
+_GENERATION = Column("generation", "string", "Report template: `gen2019`, `gen2021` or `legacy`.")
+
+REPORT_SPEC: tuple[Column, ...] = (
+    _ID[0], _ID[1],
+    Column("url", "string", "The report page's URL."),
+    Column("title", "string", "The report's title."),
+    _ID[2], _ID[3], _GENERATION,
+    Column("index_no", "string", "索引号 as printed on the page."),
+    Column("publish_date", "date", "发布日期 (YYYY-MM-DD)."),
+    Column("content_sha256", "string", "SHA-256 of the stored page bytes."),
+    Column("parser_version", "string", "Parser version that produced the stored record."),
+    Column("rules_version", "string", "Rule catalogue version of the stored findings."),
+    Column("failing_errors", "int", "Failing findings of severity `error`."),
+    Column("failing_warnings", "int", "Failing findings of severity `warn`."),
+    Column("updated_at", "timestamp", "When the stored report last changed (UTC; ISO 8601 in CSV)."),
 )  # fmt: skip
-VALUE_COLUMNS = (
-    "report_id", "site_id", "agency", "year", "generation", "table", "key", "value", "status", "raw", "unit",
+VALUE_SPEC: tuple[Column, ...] = (
+    *_ID, _GENERATION,
+    Column("table", "string", "Table: `active`, `requests`, `review_litigation` or `legacy`."),
+    Column("key", "string", "Value key within the table (`<row>.<column>`, e.g. `new.natural`)."),
+    Column("value", "float", "The number; empty when the cell is blank or missing (never 0)."),
+    Column("status", "string", "`number`, `placeholder` (read as 0), `blank`, `missing` or `unparseable`."),
+    Column("raw", "string", "Same as `text_as_written` (kept for compatibility)."),
+    Column("unit", "string", "Same as `unit_as_written` (kept for compatibility)."),
+    Column("source_url", "string", "The report page's URL."),
+    Column("raw_key", "string", "Raw-store key (SHA-256) of the stored bytes of the document in `cell_source`."),
+    Column("row_label", "string", "Chinese label of the row (and column) in the template, where known."),
+    Column("text_as_written", "string", "The cell's text exactly as the document prints it."),
+    Column("value_unit", "string", "Unit of `value`: `万元` for money keys (ending `_wan`), else `count`."),
+    Column("unit_as_written", "string", "Unit the document prints with the cell, if any."),
+    Column("cell_source", "string", "URL of the document the value was read from: the page or an attachment."),
+    Column("line", "int", "Text: 1-based line of the value."),
+    Column("page", "int", "PDF: 1-based page of the value."),
+    Column("x0", "float", "PDF: left of the cell's box, in points from the page's left edge."),
+    Column("y0", "float", "PDF: top of the cell's box, in points from the page's top edge."),
+    Column("x1", "float", "PDF: right of the cell's box."),
+    Column("y1", "float", "PDF: bottom of the cell's box."),
+    Column("table_index", "int", "Grid: 1-based table in the document (a spreadsheet: the sheet)."),
+    Column("row", "int", "Grid: 0-based row after span expansion."),
+    Column("col", "int", "Grid: 0-based column after span expansion."),
 )  # fmt: skip
-FINDING_COLUMNS = (
-    "report_id", "site_id", "agency", "year", "rule", "where", "severity", "status", "lhs", "rhs", "delta",
-    "cells", "message", "rule_version",
+WIDE_SPEC: tuple[Column, ...] = (
+    *_ID[:2], _ID[2], _ID[3], _GENERATION,
+    Column("<table>.<key>", "float", "One column per value key present (e.g. `requests.new.total`), catalogue order."),
 )  # fmt: skip
-WIDE_ID_COLUMNS = ("report_id", "site_id", "agency", "year", "generation")
+FINDING_SPEC: tuple[Column, ...] = (
+    *_ID,
+    Column("rule", "string", "Rule id (`nianbao rules`)."),
+    Column("where", "string", "Which instance of the rule (a column, row or group key); empty for whole-report rules."),
+    Column("severity", "string", "`error`, `warn` or `info`."),
+    Column("status", "string", "`pass`, `fail` or `not_assessable`."),
+    Column("lhs", "float", "Left-hand side of the rule's equation."),
+    Column("rhs", "float", "Right-hand side of the rule's equation."),
+    Column("delta", "float", "`lhs - rhs`."),
+    Column("cells", "string", "The operands, `;`-joined `table.key` (find them in `values_long`)."),
+    Column("message", "string", "What the rule checks, in words."),
+    Column("rule_version", "string", "Version of the rule that produced the finding."),
+)  # fmt: skip
+
+FILES: dict[str, tuple[Column, ...]] = {
+    "reports": REPORT_SPEC,
+    "values_long": VALUE_SPEC,
+    "values_wide": WIDE_SPEC,
+    "findings": FINDING_SPEC,
+}
+REPORT_COLUMNS = tuple(c.name for c in REPORT_SPEC)
+VALUE_COLUMNS = tuple(c.name for c in VALUE_SPEC)
+FINDING_COLUMNS = tuple(c.name for c in FINDING_SPEC)
+WIDE_ID_COLUMNS = tuple(c.name for c in WIDE_SPEC[:-1])
 TABLE_ORDER = ("active", "requests", "review_litigation", "legacy")
+MONEY_UNIT = "万元"
+
+
+def describe_markdown() -> str:
+    """The data dictionary: one Markdown table row per column of every file (README "Exports")."""
+    lines = ["| file | column | type | meaning |", "|---|---|---|---|"]
+    for name, spec in FILES.items():
+        lines += [f"| `{name}` | `{c.name}` | {c.type} | {c.description} |" for c in spec]
+    return "\n".join(lines)
+
+
+def value_unit(key: str) -> str:
+    """The unit of a stored value: money keys of the catalogue end in ``_wan`` (万元), the rest are counts."""
+    return MONEY_UNIT if key.rpartition(".")[2].endswith("_wan") else "count"
+
+
+def row_label(table: str, key: str) -> str | None:
+    """The template's Chinese label of a key's row (and column), from the validator's label tables."""
+    from nianbao.validator.rules.labels import (
+        ACTIVE_ROW_LABELS,
+        LEGACY_LABELS,
+        REQUEST_COLUMN_LABELS,
+        REQUEST_ROW_LABELS,
+        REVIEW_GROUP_LABELS,
+    )
+
+    row, _, column = key.partition(".")
+    if table == "requests":
+        label = REQUEST_ROW_LABELS.get(row)
+        return f"{label} · {REQUEST_COLUMN_LABELS[column]}" if label and column in REQUEST_COLUMN_LABELS else label
+    if table == "active":
+        return ACTIVE_ROW_LABELS.get(row)
+    if table == "review_litigation":
+        return REVIEW_GROUP_LABELS.get(row)
+    if table == "legacy":
+        return LEGACY_LABELS.get(key)
+    return None
+
+
+def cell_position(record: dict[str, Any], report_url: str, table: str, at: dict[str, Any]) -> dict[str, Any]:
+    """The position columns of one cell (``at`` of the stored record), with the document it was read from
+    and that document's raw-store key (an attachment's own key when the parser read a stored attachment)."""
+    source = at.get("source") or (record.get("table_sources") or {}).get(table) or report_url
+    bbox = at.get("bbox") or (None, None, None, None)
+    return {
+        "cell_source": source,
+        "line": at.get("line"), "page": at.get("page"),
+        "x0": bbox[0], "y0": bbox[1], "x1": bbox[2], "y1": bbox[3],
+        "table_index": at.get("table_index"), "row": at.get("row"), "col": at.get("col"),
+    }  # fmt: skip
+
+
+def _attachment_keys(record: dict[str, Any]) -> dict[str, str]:
+    return {a["url"]: a["raw_key"] for a in record.get("attachments") or [] if a.get("url") and a.get("raw_key")}
 
 
 @dataclass(frozen=True)
@@ -61,6 +194,27 @@ def _wide_columns(reports: Sequence[Report], present: set[str]) -> list[str]:
     return ordered
 
 
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:  # a malformed date on a page: the column is typed, so it stays empty
+        return None
+
+
+def _value_row(r: Report, v: ReportValue, cells: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    cell = cells.get((v.table_name, v.key), {})
+    position = cell_position(r.record, r.url, v.table_name, cell.get("at") or {})
+    source = position["cell_source"]
+    raw_key = r.raw_key if source == r.url else _attachment_keys(r.record).get(source)
+    return {
+        "report_id": r.id, "site_id": r.site_id, "agency": r.agency, "year": r.year,
+        "generation": r.generation, "table": v.table_name, "key": v.key, "value": v.value,
+        "status": v.status, "raw": v.raw, "unit": v.unit, "source_url": r.url, "raw_key": raw_key,
+        "row_label": row_label(v.table_name, v.key), "text_as_written": v.raw, "value_unit": value_unit(v.key),
+        "unit_as_written": v.unit, **position,
+    }  # fmt: skip
+
+
 def collect(session: Session, site_id: str | None = None) -> dict[str, tuple[Sequence[str], list[dict[str, Any]]]]:
     query = select(Report).order_by(col(Report.site_id), col(Report.year), col(Report.id))
     if site_id:
@@ -71,7 +225,12 @@ def collect(session: Session, site_id: str | None = None) -> dict[str, tuple[Seq
         {"report_id": r.id, **{c: getattr(r, c) for c in REPORT_COLUMNS if c != "report_id"}} for r in reports
     ]
     for row in report_rows:
-        row["updated_at"] = row["updated_at"].isoformat() if row["updated_at"] else None
+        row["publish_date"] = _date(row["publish_date"])
+    cells: dict[int, dict[tuple[str, str], dict[str, Any]]] = {
+        r.id: {(c.get("table"), c.get("key")): c for c in r.record.get("cells") or []}
+        for r in reports
+        if r.id is not None
+    }
     value_rows: list[dict[str, Any]] = []
     wide: dict[int, dict[str, Any]] = {}
     values = session.exec(
@@ -79,11 +238,7 @@ def collect(session: Session, site_id: str | None = None) -> dict[str, tuple[Seq
     )
     for v in values:
         r = by_id[v.report_id]
-        value_rows.append({
-            "report_id": r.id, "site_id": r.site_id, "agency": r.agency, "year": r.year,
-            "generation": r.generation, "table": v.table_name, "key": v.key, "value": v.value,
-            "status": v.status, "raw": v.raw, "unit": v.unit,
-        })  # fmt: skip
+        value_rows.append(_value_row(r, v, cells.get(v.report_id, {})))
         row = wide.setdefault(v.report_id, {c: getattr(r, c, None) for c in WIDE_ID_COLUMNS[1:]})
         row[f"{v.table_name}.{v.key}"] = v.value
     present = {k for row in wide.values() for k in row if k not in WIDE_ID_COLUMNS}
@@ -122,24 +277,35 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, date):  # datetime is a date too: both as ISO 8601
+        return value.isoformat()
+    return neutralise(value)
+
+
 def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]], *, bom: bool = False) -> None:
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=[neutralise(c) for c in columns], extrasaction="raise")
         writer.writeheader()
         for row in rows:
-            writer.writerow({neutralise(c): neutralise(row.get(c)) for c in columns})
+            writer.writerow({neutralise(c): _csv_cell(row.get(c)) for c in columns})
 
 
-def _write_parquet(path: Path, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
+def column_types(name: str, columns: Sequence[str]) -> dict[str, ColumnType]:
+    """The declared type of every column of file ``name`` (``values_wide`` value columns are floats)."""
+    declared = {c.name: c.type for c in FILES[name]}
+    return {c: declared.get(c, "float") for c in columns}
+
+
+def _write_parquet(path: Path, name: str, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    numeric = {"value", "lhs", "rhs", "delta"} | {c for c in columns if "." in c}
-    integer = {"report_id", "year", "failing_errors", "failing_warnings"}
-    fields = [
-        pa.field(c, pa.float64() if c in numeric else pa.int64() if c in integer else pa.string()) for c in columns
-    ]
-    schema = pa.schema(fields)
+    arrow = {
+        "int": pa.int64(), "float": pa.float64(), "string": pa.string(), "date": pa.date32(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+    }  # fmt: skip
+    schema = pa.schema([pa.field(c, arrow[t]) for c, t in column_types(name, columns).items()])
     table = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows], schema=schema)
     pq.write_table(table, path)
 
@@ -155,7 +321,7 @@ def export(
         if fmt == "csv":
             _write_csv(path, columns, rows, bom=bom)
         else:
-            _write_parquet(path, columns, rows)
+            _write_parquet(path, name, columns, rows)
         files[name] = path
         counts[name] = len(rows)
     return ExportResult(files, counts)
