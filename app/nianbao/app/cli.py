@@ -506,6 +506,31 @@ def findings(
 
 
 @app.command()
+def show(
+    report: Annotated[str, typer.Argument(help="A stored report: its id (see `nianbao reports`) or its page URL.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the same as one JSON object.")] = False,
+) -> None:
+    """One stored report: agency, year, generation, metadata, source URL and raw copy, its failing findings
+    with their operands, and every value with its label and where it was read (line, page and box, or
+    table/row/column, and the attachment it came from)."""
+    from dataclasses import asdict
+
+    from nianbao.app.queries import find_report
+    from nianbao.app.render import print_report_view
+    from nianbao.app.show import build_view
+
+    with _session() as session:
+        stored = find_report(session, report)
+        if stored is None:
+            raise _fail(f"no stored report {_quote(report)} (give a report id or URL from `nianbao reports`)")
+        view = build_view(session, stored, raw_root=AppSettings().resolved_raw_store_dir())
+    if as_json:
+        sys.stdout.write(json.dumps(asdict(view), ensure_ascii=False, indent=2) + "\n")
+        return
+    print_report_view(console, view)
+
+
+@app.command()
 def revalidate(
     site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
     all_reports: Annotated[
@@ -542,19 +567,28 @@ def reparse(site: Annotated[str | None, typer.Option(help="Only this site.")] = 
 
 @app.command()
 def export(
-    out: Annotated[Path, typer.Option("--out", help="Directory to write into (created if missing).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Directory to write into (created if missing).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv | parquet")] = "csv",
     site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
     bom: Annotated[
         bool, typer.Option("--bom", help="Start each CSV file with a UTF-8 BOM (for spreadsheet programs).")
+    ] = False,
+    describe: Annotated[
+        bool, typer.Option("--describe", help="Print the data dictionary (every column of every file) instead.")
     ] = False,
 ) -> None:
     """Write reports, values (long and wide) and findings as CSV or Parquet files with stable columns.
 
     CSV cells that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage
     return) are written with a leading ' (numbers stay numbers)."""
+    from nianbao.app.export import describe_markdown
     from nianbao.app.export import export as run_export
 
+    if describe:
+        sys.stdout.write(describe_markdown() + "\n")
+        return
+    if out is None:
+        raise _fail("--out DIR is required (or --describe for the data dictionary)")
     if fmt not in ("csv", "parquet"):
         raise _fail(f"--format must be csv or parquet, not {_quote(fmt)}")
     if bom and fmt != "csv":

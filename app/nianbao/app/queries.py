@@ -107,3 +107,13 @@ def list_findings(
         )
         for f, report in session.exec(query)
     ]
+
+
+def find_report(session: Session, ref: str) -> Report | None:
+    """The stored report ``ref`` names: its id (digits) or its page URL (the oldest such report when
+    several sites link the same URL)."""
+    ref = ref.strip()
+    if ref.isdigit():
+        return session.get(Report, int(ref))
+    query = select(Report).where(Report.url == ref).order_by(col(Report.id))
+    return session.exec(query).first()

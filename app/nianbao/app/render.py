@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nianbao.app.queries import FindingListRow, ReportRow
+from nianbao.app.show import RawCopy, ReportView
 from nianbao.shared.record import Finding, Record
 from nianbao.shared.settings import CommonSettings
 
@@ -172,3 +173,46 @@ def _num(value: float | int | None, limit: int = 40) -> str:
     else:
         text = str(int(value)) if value.is_integer() and abs(value) < 1e16 else f"{value:g}"
     return text if len(text) <= limit else f"{text[:limit]}…"
+
+
+def print_report_view(console: Console, view: ReportView) -> None:
+    """``nianbao show``: the report, its raw copies, failing findings with their operands, then every value
+    with where it was read (a failing finding's operands are marked ``FAIL rule(where)``)."""
+    _plain(console, f"#{view.id} {view.agency or '(agency unknown)'} · {view.year or '?'} · {view.generation or '?'}")
+    _plain(console, f"title: {view.title or '—'}")
+    _plain(console, f"site: {view.site_id}   parser {view.parser_version or '?'}   rules {view.rules_version or '?'}")
+    _plain(console, f"source: {view.url}")
+    _plain(console, f"raw copy: {_raw_line(view.raw)}")
+    meta = view.metadata
+    _plain(
+        console,
+        f"索引号: {meta.get('index_no') or '—'}   发布机构: {meta.get('publisher') or '—'}   "
+        f"成文日期: {meta.get('written_date') or '—'}   发布日期: {meta.get('publish_date') or '—'}",
+    )
+    for a in view.attachments:
+        raw = f"; raw copy: {_raw_line(a.raw)}" if a.raw else ""
+        _plain(console, f"attachment {a.url} ({a.name or 'unnamed'}): {a.outcome or 'not read'}{raw}")
+    counts = "  ".join(f"{status}: {n}" for status, n in view.findings.items()) or "none"
+    _plain(console, f"findings: {counts}")
+    for f in view.failing:
+        _plain(console, "  FAIL " + _finding_line(f.rule, f.severity, f.where, f.lhs, f.rhs, f.message))
+        for o in f.operands:
+            _plain(console, f"      {o.cell} = {_num(o.value)} (as written {o.text_as_written!r}) @ {o.source}")
+    for table in view.tables:
+        _plain(console, f"table {table.name} ({len(table.values)} values) read from {table.read_from}")
+        for v in table.values:
+            unit = f" {v.value_unit}" if v.value is not None and v.value_unit != "count" else ""
+            mark = f"\tFAIL {', '.join(v.failing)}" if v.failing else ""
+            _plain(
+                console,
+                f"  {v.key}\t{v.label or '—'}\t{_num(v.value)}{unit}\t{v.status}\t"
+                f"{v.text_as_written!r}\t@ {v.source}{mark}",
+            )
+
+
+def _raw_line(raw: RawCopy | None) -> str:
+    if raw is None:
+        return "—"
+    if raw.path is None:
+        return f"{raw.key} (not a raw-store key)"
+    return f"{raw.key} at {raw.path}" + ("" if raw.stored else " (missing from the raw store)")
