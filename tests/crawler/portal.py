@@ -283,3 +283,76 @@ def hanweb_column(portal: Portal, column_id: int, items: list[tuple[str, str]]) 
         ),
     )
     return path
+
+
+def hanweb_jpage_column(
+    portal: Portal,
+    column_id: int,
+    items: list[tuple[str, str]],
+    *,
+    embedded: int,
+    perpage: int,
+    proxy_path: str = "/module/web/jpage/dataproxy.jsp",
+    form: str = "page",
+    script: str | None = None,
+    fail: dict[int, int] | None = None,
+) -> str:
+    """A Hanweb JCMS column whose first ``embedded`` records are in the page's datastore and the rest come
+    from the data proxy at ``proxy_path``, named by ``<nextgroup>`` in the ``page`` (``?page=N``) or
+    ``records`` (``?startrecord=S&endrecord=E``) form. The proxy honours the ``perpage`` it is asked for,
+    answers a page number in ``fail`` with that status (records form: the page the start record falls on,
+    at the requested perpage) and announces ``len(items)`` as the total. ``script`` replaces the jpage
+    init script (default ``new jpage({... totalRecord:N, perpage:P ...})``). Returns the column path."""
+    from urllib.parse import parse_qsl  # appended builder: the module's imports stay as they were
+
+    fail = fail or {}
+
+    def record(href: str, title: str) -> str:
+        return (
+            f'<record><![CDATA[<li><a href="{href}" title="{title}">{title}</a><span>2024-01-15</span></li>]]></record>'
+        )
+
+    def proxy(seen: Seen) -> Response:
+        query = dict(parse_qsl(urlsplit(seen.path).query))
+        size = int(query.get("perpage", "20"))
+        if form == "page" and "page" in query:
+            start = (int(query["page"]) - 1) * size
+            end = start + size
+        elif form == "records" and "startrecord" in query:
+            start, end = int(query["startrecord"]) - 1, int(query["endrecord"])
+        else:
+            return Response(400, b"bad proxy call")
+        status = fail.get(start // size + 1)
+        if status:
+            return Response(status, b"<html><body>error</body></html>", {"Content-Type": "text/html"})
+        rows = "".join(record(h, t) for h, t in items[start:end])
+        pages = -(-len(items) // size)
+        body = (
+            f"<datastore><totalrecord>{len(items)}</totalrecord><totalpage>{pages}</totalpage>"
+            f"<recordset>{rows}</recordset></datastore>"
+        )
+        return Response(200, body.encode(), {"Content-Type": "text/xml; charset=utf-8"})
+
+    if form == "page":
+        link = (
+            f"{proxy_path}?page=1&appid=1&webid=5&path=/&columnid={column_id}&unitid=77&webname=模拟&permissiontype=0"
+        )
+    else:
+        link = (
+            f"{proxy_path}?startrecord=1&endrecord={perpage * 3}&perpage={perpage}&col=1&appid=1&webid=5&path=/"
+            f"&columnid={column_id}&unitid=77&sourceContentType=1&permissiontype=0"
+        )
+    if script is None:
+        script = f"new jpage({{proxyUrl:'{proxy_path}', totalRecord:{len(items)}, perpage:{perpage}, groupSize:3}})"
+    rows = "".join(record(h, t) for h, t in items[:embedded])
+    path = f"/col/col{column_id}/index.html"
+    portal.add(
+        path,
+        (
+            f"<html><body><div id='{column_id}'><script type='text/xml'><datastore><nextgroup><![CDATA["
+            f'<a href="{link}"></a>]]></nextgroup><recordset>{rows}</recordset></datastore></script></div>'
+            f"<script>{script}</script></body></html>"
+        ),
+    )
+    portal.handle(proxy_path, proxy)
+    return path

@@ -151,7 +151,10 @@ class HanwebIds(_Strict):
     webid: str | None = None  # None = read from the column page
     unitid: str | None = None
     columnid: str | None = None
-    perpage: int = Field(20, ge=1, le=200)
+    perpage: int | None = Field(None, ge=1, le=200)  # None = the column page's jpage perpage, else 20
+    # dataproxy form: "page" (GET page=N), "records" (startrecord/endrecord, the POST form's fields sent in the
+    # query), "auto" = the form of the <nextgroup> / jpage proxy URL
+    proxy_form: Literal["auto", "page", "records"] = "auto"
 
 
 class GkmlptConfig(_Strict):

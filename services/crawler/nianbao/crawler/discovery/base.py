@@ -61,9 +61,20 @@ class ListingVisit:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class Shortfall:
+    """A listing whose own announced total was not reached: ``found`` of ``expected`` records read."""
+
+    start_url: str
+    found: int
+    expected: int
+    reason: str
+
+
 @dataclass
 class DiscoveryLog:
     visits: list[ListingVisit] = field(default_factory=list)
+    incomplete: list[Shortfall] = field(default_factory=list)  # listings walked short of their total
     kept: list[Candidate] = field(default_factory=list)
     rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (title, url, reason)
     notes: list[str] = field(default_factory=list)

@@ -1,25 +1,74 @@
 """Hanweb JCMS columns: ``/col/col<ID>/index.html`` with an embedded ``<datastore>`` and the
 ``dataproxy.jsp`` endpoint for the records beyond it.
 
-The column page embeds the first records as ``<record><![CDATA[<li><a …></li>]]></record>``; the
-column, web and unit ids come from the page (``webid=…&unitid=…`` in the jpage call or ``<nextgroup>``)
-unless sites.yaml sets them. dataproxy pages are walked from the first page the embedded records do not
-cover, until the announced page count, an empty record set, or a page with nothing new.
+The column page embeds the first records as ``<record><![CDATA[<li><a …></li>]]></record>`` and says
+where the rest are: the ``<nextgroup>`` link (or the jpage script's ``proxyUrl``) names the data proxy
+and its parameters, the jpage init script (``new jpage({totalRecord:13, perpage:3 …})``, ``perPage``,
+``var totalRecord = 13``) or the datastore's ``<totalrecord>``/``<totalpage>`` say how many records
+there are and how many a page holds. sites.yaml (``hanweb.webid/unitid/columnid/perpage/proxy_form``)
+overrides what the page says; without a proxy link the proxy is ``/module/web/jpage/dataproxy.jsp``.
+
+Two proxy forms are walked: ``?page=N&…&perpage=P`` (GET) and ``?startrecord=S&endrecord=E&perpage=P``
+(the POST form; its form fields are sent in the query, which the JSP reads the same way). Proxy pages
+are walked from the first one the embedded records do not cover until the announced total is covered.
+A failed page stops the walk; a short or empty page before the total is logged and the walk goes on
+(three pages in a row with nothing new stop it). Whenever fewer distinct records than announced were
+read, the crawl of that column is recorded as incomplete (``ctx.log.incomplete``: found, expected,
+reason) and a note says "incomplete: found F of T records".
 """
 
 from __future__ import annotations
 
+import html
 import re
-from urllib.parse import urlencode, urljoin
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from nianbao.crawler.discovery.base import DiscoveryContext, Link, html_links
+from nianbao.crawler.discovery.base import DiscoveryContext, Link, Shortfall, html_links
+from nianbao.crawler.urls import dedupe_key
 
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL | re.IGNORECASE)
-_TOTAL_RECORD = re.compile(r"(?:<totalrecord>|totalRecord\s*[:=]\s*['\"]?)\s*(\d+)", re.IGNORECASE)
-_TOTAL_PAGE = re.compile(r"<totalpage>\s*(\d+)", re.IGNORECASE)
+_TOTAL_RECORD = re.compile(r"(?:<totalrecord>|\btotal_?records?['\"]?\s*[:=]\s*['\"]?)\s*(\d+)", re.IGNORECASE)
+_TOTAL_PAGE = re.compile(r"(?:<totalpage>|\btotal_?pages?['\"]?\s*[:=]\s*['\"]?)\s*(\d+)", re.IGNORECASE)
+_PERPAGE = re.compile(r"\bper_?page['\"]?\s*[:=]\s*['\"]?(\d+)", re.IGNORECASE)
+_NEXTGROUP = re.compile(r"<nextgroup>(.*?)</nextgroup>", re.DOTALL | re.IGNORECASE)
+_HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_PROXY_URL = re.compile(r"""\bproxyUrl['"]?\s*[:=]\s*["']([^"']+)["']""", re.IGNORECASE)
 _ID = {name: re.compile(rf"\b{name}\s*[=:]\s*['\"]?(\d+)", re.IGNORECASE) for name in ("webid", "unitid", "columnid")}
 _COL_IN_URL = re.compile(r"/col/col(\d+)/")
 DATAPROXY_PATH = "/module/web/jpage/dataproxy.jsp"
+DEFAULT_PERPAGE = 20
+MAX_STALLED = 3  # proxy pages in a row that bring no new record before the walk gives up
+_PAGE_KEYS = ("page", "appid", "webid", "path", "columnid", "unitid", "permissiontype", "perpage")
+_RECORD_KEYS = ("startrecord", "endrecord", "perpage", "col", "appid", "webid", "path", "columnid",
+                "sourceContentType", "unitid", "webname", "permissiontype")  # fmt: skip
+_DEFAULTS = {"appid": "1", "path": "/", "permissiontype": "0", "col": "1", "sourceContentType": "1"}
+
+Form = Literal["page", "records"]
+
+
+@dataclass(frozen=True)
+class Proxy:
+    endpoint: str  # absolute URL without query
+    params: dict[str, str]  # the proxy link's parameters plus the ids
+    form: Form
+    perpage: int
+
+    def url(self, first: int, last: int) -> str:
+        """The proxy call for records ``first..last`` (1-based; ``first`` starts a page in the page form)."""
+        keys: tuple[str, ...]
+        if self.form == "page":
+            fixed = {"page": str((first - 1) // self.perpage + 1), "perpage": str(self.perpage)}
+            keys = _PAGE_KEYS
+        else:
+            fixed = {"startrecord": str(first), "endrecord": str(last), "perpage": str(self.perpage)}
+            keys = _RECORD_KEYS
+        values = {**_DEFAULTS, **self.params, **fixed}
+        ordered = [(k, values[k]) for k in keys if k in values]
+        skip = set(keys) | {"page", "startrecord", "endrecord"}
+        ordered += [(k, v) for k, v in self.params.items() if k not in skip]
+        return self.endpoint + "?" + urlencode(ordered)
 
 
 def records(text: str, base_url: str) -> list[Link]:
@@ -28,6 +77,15 @@ def records(text: str, base_url: str) -> list[Link]:
     for fragment in _RECORD.findall(text):
         links.extend(html_links(fragment, base_url))
     return links
+
+
+def _record_keys(text: str, base_url: str) -> list[str]:
+    """One key per record (its first link), to count records against the announced total."""
+    keys: list[str] = []
+    for fragment in _RECORD.findall(text):
+        links = html_links(fragment, base_url)
+        keys.append(dedupe_key(links[0].url) if links else fragment.strip())
+    return keys
 
 
 def discover_hanweb(ctx: DiscoveryContext, start_url: str) -> None:
@@ -42,60 +100,116 @@ def discover_hanweb(ctx: DiscoveryContext, start_url: str) -> None:
         ctx.offer_all(html_links(text, base), base)
     else:
         ctx.offer_all(embedded, base)
-    ids = _ids(ctx, text, base)
-    if ids is None:
+    seen = set(_record_keys(text, base))
+    proxy = _proxy(ctx, text, base)
+    if proxy is None:
         ctx.log.notes.append("webid/unitid/columnid not found; only the embedded records were read")
         return
-    perpage = ctx.site.hanweb.perpage
-    total_records = _int(_TOTAL_RECORD, text)
-    if total_records is not None and total_records <= len(embedded):
-        ctx.log.notes.append(f"all {total_records} records are embedded in the column page")
+    total, exact = _int(_TOTAL_RECORD, text), True
+    if total is None and (pages := _int(_TOTAL_PAGE, text)) is not None:
+        total, exact = (len(seen), True) if pages <= 1 else (pages * proxy.perpage, False)
+    if total is not None and total <= len(seen):
+        ctx.log.notes.append(f"all {total} records are embedded in the column page")
         return
-    first_page = len(embedded) // perpage + 1
-    total_pages = None if total_records is None else -(-total_records // perpage)
+    _walk(ctx, start_url, base, proxy, seen, (total, exact))
+
+
+def _walk(
+    ctx: DiscoveryContext, start_url: str, base: str, proxy: Proxy, seen: set[str], announced: tuple[int | None, bool]
+) -> None:
+    """Proxy calls from the first record the embedded ones do not cover up to the total. ``announced`` is the
+    total and whether it is exact (``totalRecord``) or an upper bound (``totalpage`` × perpage)."""
+    total, exact = announced
+    perpage = proxy.perpage
+    embedded = len(seen)
+    first = embedded + 1 if proxy.form == "records" else (embedded // perpage) * perpage + 1
     ctx.log.notes.append(
-        f"dataproxy from page {first_page} (perpage {perpage}, {len(embedded)} embedded, "
-        f"total records {total_records if total_records is not None else 'unknown'})"
+        f"dataproxy {proxy.endpoint} ({proxy.form} form) from record {first} (perpage {perpage}, {embedded} "
+        f"embedded, total records {total if total is not None else 'unknown'})"
     )
-    for n in range(first_page, first_page + ctx.max_pages):
-        if total_pages is not None and n > total_pages:
-            ctx.log.notes.append(f"walked all {total_pages} dataproxy pages")
-            return
-        query = urlencode(
-            {
-                "page": n,
-                "appid": 1,
-                "webid": ids[0],
-                "path": "/",
-                "columnid": ids[2],
-                "unitid": ids[1],
-                "permissiontype": 0,
-                "perpage": perpage,
-            }
-        )
-        url = urljoin(base, DATAPROXY_PATH) + "?" + query
-        proxy = ctx.listing(url)
-        if not ctx.usable(proxy):
-            ctx.log.notes.append(f"stopped at dataproxy page {n}: {proxy.outcome}")
-            return
-        body = proxy.text(ctx.site.http.encoding)
-        if total_pages is None:
-            total_pages = _int(_TOTAL_PAGE, body)
-        if ctx.offer_all(records(body, base), url) == 0:
-            ctx.log.notes.append(f"stopped at dataproxy page {n}: no new records")
-            return
-    ctx.log.notes.append(f"stopped at the page cap ({ctx.max_pages})")
+    stalled, calls, stop = 0, 0, ""
+    while total is None or first <= total:
+        if calls >= ctx.max_pages:
+            stop = f"stopped at the page cap ({ctx.max_pages})"
+            break
+        last = first + perpage - 1 if total is None else min(first + perpage - 1, total)
+        url = proxy.url(first, last)
+        answer = ctx.listing(url)
+        calls += 1
+        if not ctx.usable(answer):
+            status = f" (HTTP {answer.status})" if answer.status else ""
+            stop = f"dataproxy records {first}-{last} failed: {answer.outcome}{status}"
+            break
+        body = answer.text(ctx.site.http.encoding)
+        if total is None:
+            total = _int(_TOTAL_RECORD, body)
+            if total is None and (pages := _int(_TOTAL_PAGE, body)) is not None:
+                total, exact = pages * perpage, False  # an upper bound: the last page may be short
+            last = last if total is None else min(last, total)
+        keys = _record_keys(body, base)
+        ctx.offer_all(records(body, base), url)
+        new = len(set(keys) - seen)
+        seen.update(keys)
+        expected = last - first + 1
+        if len(keys) < expected:
+            if total is None or not exact:  # nothing says more remain: a short page is the last one
+                ctx.log.notes.append(f"dataproxy records {first}-{last}: {len(keys)} records, the last page")
+                break
+            ctx.log.notes.append(
+                f"dataproxy records {first}-{last}: {len(keys)} of {expected} records before the total {total}"
+            )
+        stalled = stalled + 1 if new == 0 else 0
+        if stalled >= MAX_STALLED:
+            stop = f"{MAX_STALLED} dataproxy pages in a row brought no new record (last {url})"
+            break
+        first = last + 1
+    if stop:
+        ctx.log.notes.append(stop)
+    if total is not None and exact and len(seen) < total:
+        reason = stop or "short or empty dataproxy pages"
+        ctx.log.incomplete.append(Shortfall(start_url, len(seen), total, reason))
+        ctx.log.notes.append(f"incomplete: found {len(seen)} of {total} records ({reason})")
+    elif not stop:
+        ctx.log.notes.append(f"read all {len(seen)} records (announced {total})")
 
 
-def _ids(ctx: DiscoveryContext, text: str, url: str) -> tuple[str, str, str] | None:
+def _proxy(ctx: DiscoveryContext, text: str, base: str) -> Proxy | None:
     cfg = ctx.site.hanweb
+    link = _proxy_link(text)
+    endpoint, params = urljoin(base, DATAPROXY_PATH), {}
+    if link is not None:
+        parts = urlsplit(urljoin(base, link))
+        endpoint = parts._replace(query="", fragment="").geturl()
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
     found = {name: (m.group(1) if (m := pattern.search(text)) else None) for name, pattern in _ID.items()}
-    col = _COL_IN_URL.search(url)
-    webid = cfg.webid or found["webid"]
-    unitid = cfg.unitid or found["unitid"]
-    columnid = cfg.columnid or found["columnid"] or (col.group(1) if col else None)
-    if webid and unitid and columnid:
-        return webid, unitid, columnid
+    col = _COL_IN_URL.search(base)
+    webid = cfg.webid or params.get("webid") or found["webid"]
+    unitid = cfg.unitid or params.get("unitid") or found["unitid"]
+    columnid = cfg.columnid or params.get("columnid") or found["columnid"] or (col.group(1) if col else None)
+    if not (webid and unitid and columnid):
+        return None
+    params.update(webid=webid, unitid=unitid, columnid=columnid)
+    form: Form
+    if cfg.proxy_form != "auto":
+        form = cfg.proxy_form
+    elif "startrecord" in params or "endrecord" in params or (link is None and "startrecord" in text):
+        form = "records"
+    else:
+        form = "page"
+    announced = _int(_PERPAGE, text)
+    perpage = cfg.perpage or announced or DEFAULT_PERPAGE
+    if cfg.perpage and announced and cfg.perpage != announced:
+        ctx.log.notes.append(f"perpage {cfg.perpage} from sites.yaml (the page says {announced})")
+    return Proxy(endpoint, params, form, perpage)
+
+
+def _proxy_link(text: str) -> str | None:
+    """The data proxy URL the column page names: ``<nextgroup>`` href first, then jpage ``proxyUrl``."""
+    for block in _NEXTGROUP.findall(text):
+        if match := _HREF.search(block):
+            return html.unescape(match.group(1).strip())
+    if match := _PROXY_URL.search(text):
+        return html.unescape(match.group(1).strip())
     return None
 
 
