@@ -196,7 +196,8 @@ def _proxy(ctx: DiscoveryContext, text: str, base: str) -> Proxy | None:
         form = "records"
     else:
         form = "page"
-    announced = _int(_PERPAGE, text)
+    # the jpage script's perpage is what the page asks for; the <nextgroup> link's only when it has none
+    announced = _int(_PERPAGE, _NEXTGROUP.sub("", text)) or _int(_PERPAGE, text)
     perpage = cfg.perpage or announced or DEFAULT_PERPAGE
     if cfg.perpage and announced and cfg.perpage != announced:
         ctx.log.notes.append(f"perpage {cfg.perpage} from sites.yaml (the page says {announced})")
