@@ -27,6 +27,7 @@ COMMANDS = [
     "sites check",
     "revalidate",
     "reparse",
+    "show",
     "export",
     "beat",
     "admin",
