@@ -139,3 +139,32 @@ def test_sites_yaml_proxy_form_overrides(portal: Portal, crawler: Crawler, tmp_p
     entry = site_entry(portal, start, family="hanweb_jpage", hanweb={"proxy_form": "records"})
     log = _discover(crawler, entry, tmp_path)
     assert len(log.kept) == 13 and all("startrecord" in q for q in _proxy_queries(portal))
+
+
+def test_incomplete_column_is_a_problem_for_sites_check_and_in_the_crawl_summary(
+    portal: Portal, crawler: Crawler
+) -> None:
+    from nianbao.crawler.sitecheck import check_site
+
+    items = _items(portal, 13)
+    start = hanweb_jpage_column(portal, 4411, items, embedded=3, perpage=3, proxy_path=PROXY, fail={2: 500})
+    entry = site_entry(portal, start, family="hanweb_jpage")
+    site = SiteRegistry.from_dict({"sites": [entry]}).sites[0]
+    report = check_site(site, crawler.settings, limiter=crawler.limiter, robots=crawler.robots)
+    assert not report.ok and "verdict: needs attention" in report.render()
+    assert any(p.startswith("incomplete (found 3 of 13 announced)") for p in report.problems), report.problems
+
+    summary, published = crawler.run(entry)
+    assert len(published) == 3  # the embedded records still go on
+    [line] = summary.incomplete
+    assert "found 3 of 13" in line and "HTTP 500" in line and "INCOMPLETE" in str(summary)
+
+
+def test_sampled_dry_run_of_a_long_column_is_not_called_incomplete(portal: Portal, crawler: Crawler) -> None:
+    from nianbao.crawler.sitecheck import check_site
+
+    items = _items(portal, 40, articles=False)
+    start = hanweb_jpage_column(portal, 4411, items, embedded=3, perpage=3, proxy_path=PROXY)
+    site = SiteRegistry.from_dict({"sites": [site_entry(portal, start, family="hanweb_jpage")]}).sites[0]
+    report = check_site(site, crawler.settings, limiter=crawler.limiter, robots=crawler.robots)
+    assert not any(p.startswith("incomplete") for p in report.problems), report.render()

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nianbao.crawler import metrics
 from nianbao.crawler.attachments import attachment_links, document_media_type, is_document_url
@@ -64,6 +64,7 @@ class CrawlSummary:
     attachments_changed: int = 0  # of those, new or changed since their page was last handed on
     challenges: int = 0  # anti-bot challenge pages met
     without_fingerprint: int = 0  # report pages lacking the template markers (kept; listed for review)
+    incomplete: list[str] = field(default_factory=list)  # listings short of their announced total, and why
 
     def __str__(self) -> str:
         return (
@@ -77,6 +78,7 @@ class CrawlSummary:
             + (f"; {self.resumed} done by an earlier delivery" if self.resumed else "")
             + (f"; {self.remaining} left to a continuation" if self.remaining else "")
             + (f"; {self.republished} earlier hand-off(s) published" if self.republished else "")
+            + "".join(f"; INCOMPLETE {line}" for line in self.incomplete)
         )
 
 
@@ -160,6 +162,11 @@ def _discover(fetcher: SiteFetcher, settings: CrawlerSettings, summary: CrawlSum
         if any(o in transient for _, o, _ in outcomes):
             raise TransientError(f"site {site.id}: no listing page could be read: {detail}")
         raise PermanentError(f"site {site.id}: no listing page could be read: {detail}")
+    for short in ctx.log.incomplete:
+        summary.incomplete.append(f"{short.start_url}: found {short.found} of {short.expected} ({short.reason})")
+        metrics.LISTING_INCOMPLETE.labels(site.id, site.family).inc()
+        log.warning("%s: listing %s incomplete: found %d of %d announced (%s)",
+                    site.id, short.start_url, short.found, short.expected, short.reason)  # fmt: skip
     metrics.REPORTS.labels(site.id, site.family, "discovered").inc(len(candidates))
     documents = site.attachments.extensions
     return sorted(candidates, key=lambda c: is_document_url(c.url, documents))

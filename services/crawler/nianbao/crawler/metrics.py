@@ -78,3 +78,11 @@ CHECKPOINT_EVENTS = ("resumed", "continued")
 
 def status_class(status: int | None) -> str:
     return f"{status // 100}xx" if status else "none"
+
+
+LISTING_INCOMPLETE = Counter(
+    "nianbao_crawler_listing_incomplete_total",
+    "Listings walked short of the total they announce (a proxy/API page failed, or pages came back short), "
+    "by site and family.",
+    ["site", "family"],
+)

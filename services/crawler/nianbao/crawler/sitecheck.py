@@ -43,6 +43,7 @@ class SiteCheckReport:
     challenges: list[tuple[str, str]] = field(default_factory=list)
     sample_report: str | None = None  # URL, outcome, charset and fingerprint of one kept report
     problems: list[str] = field(default_factory=list)
+    incomplete: list[tuple[str, int, int, str]] = field(default_factory=list)  # (listing, found, announced, why)
 
     @property
     def ok(self) -> bool:
@@ -102,6 +103,8 @@ def check_site(
             kept = discover(ctx)
             log = ctx.log
             report.visits, report.notes, report.challenges = log.visits, log.notes, log.challenges
+            # A dry run reads SAMPLE_PAGES listing pages: stopping at that cap is the sample, not a fault.
+            report.incomplete = [(i.start_url, i.found, i.expected, i.reason) for i in log.incomplete if not i.capped]
             report.kept = [(c.title, c.year, c.url) for c in kept]
             report.rejected = list(log.rejected)
             if kept:
@@ -143,5 +146,7 @@ def _judge(report: SiteCheckReport) -> None:
         report.problems.append(f"configured family {report.family} but the page looks like {report.sniffed_family}")
     if report.challenges:
         report.problems.append("anti-bot challenge met; set http.challenge or use another vantage point")
+    for url, found, expected, why in report.incomplete:
+        report.problems.append(f"incomplete (found {found} of {expected} announced) at {url}: {why}")
     if report.visits and not report.kept:
         report.problems.append("no title was kept; check filters.title_include or the start URL")

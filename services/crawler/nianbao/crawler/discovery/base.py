@@ -69,6 +69,7 @@ class Shortfall:
     found: int
     expected: int
     reason: str
+    capped: bool = False  # stopped by the run's page cap (expected in a sampled dry run), not by the portal
 
 
 @dataclass

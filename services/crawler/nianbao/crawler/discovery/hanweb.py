@@ -127,10 +127,10 @@ def _walk(
         f"dataproxy {proxy.endpoint} ({proxy.form} form) from record {first} (perpage {perpage}, {embedded} "
         f"embedded, total records {total if total is not None else 'unknown'})"
     )
-    stalled, calls, stop = 0, 0, ""
+    stalled, calls, stop, capped = 0, 0, "", False
     while total is None or first <= total:
         if calls >= ctx.max_pages:
-            stop = f"stopped at the page cap ({ctx.max_pages})"
+            stop, capped = f"stopped at the page cap ({ctx.max_pages})", True
             break
         last = first + perpage - 1 if total is None else min(first + perpage - 1, total)
         url = proxy.url(first, last)
@@ -167,7 +167,7 @@ def _walk(
         ctx.log.notes.append(stop)
     if total is not None and exact and len(seen) < total:
         reason = stop or "short or empty dataproxy pages"
-        ctx.log.incomplete.append(Shortfall(start_url, len(seen), total, reason))
+        ctx.log.incomplete.append(Shortfall(start_url, len(seen), total, reason, capped=capped))
         ctx.log.notes.append(f"incomplete: found {len(seen)} of {total} records ({reason})")
     elif not stop:
         ctx.log.notes.append(f"read all {len(seen)} records (announced {total})")
