@@ -36,10 +36,6 @@ BACKOFF_CLASSES = ("4xx", "5xx", "none")
 # common failures NianbaoCrawlErrors counts.
 REQUEST_OUTCOMES = (("ok", "2xx"), ("network_error", "none"), ("server_error", "5xx"), ("challenge", "4xx"))
 PARSE_OUTCOMES = ("clean", "warnings", "unusable", "blob_missing")
-DOCUMENT_FORMATS = (
-    "html", "text", "pdf", "docx", "xlsx", "doc", "rtf", "xls", "ofd", "image", "archive", "office_other",
-)  # fmt: skip
-DOCUMENT_OUTCOMES = ("tables", "no_tables", "scanned", "converter_missing", "unsupported_format", "unusable")
 VALIDATION_OUTCOMES = ("clean", "failing")
 
 
@@ -99,7 +95,10 @@ def _zero_parser(m: Any) -> None:
     for generation in (*get_args(Generation), "unknown"):
         for outcome in PARSE_OUTCOMES:
             m.REPORTS_PARSED.labels(generation, outcome)
-    for fmt in DOCUMENT_FORMATS:
+    from nianbao.parser.formats import Format
+    from nianbao.parser.merge import DOCUMENT_OUTCOMES
+
+    for fmt in get_args(Format):
         for outcome in DOCUMENT_OUTCOMES:
             m.DOCUMENTS.labels(fmt, outcome)
     for code in (*WARNING_CODES, OTHER):

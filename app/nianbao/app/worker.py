@@ -59,15 +59,6 @@ def build_app(service: str, settings: Any) -> Any:
     return app
 
 
-def _zero_task_outcomes(service: str) -> None:
-    """Create every task-outcome series at 0, so the first failure after a start shows up in rate()."""
-    from nianbao.shared.taskrunner import OUTCOMES
-
-    metrics = importlib.import_module(f"nianbao.{service}.metrics")
-    for outcome in OUTCOMES:
-        metrics.TASKS.labels(outcome)
-
-
 def run_worker(service: str, *, concurrency: int, metrics_port: int | None, loglevel: str) -> None:
     if service not in SERVICES:
         raise WorkerConfigError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
@@ -116,7 +107,6 @@ def run_worker(service: str, *, concurrency: int, metrics_port: int | None, logl
     signals.worker_process_shutdown.connect(_child_exit, weak=False)
     signals.task_failure.connect(_hard_time_limit, weak=False)
     app = build_app(service, settings)
-    _zero_task_outcomes(service)
     importlib.import_module("nianbao.app.metric_zeros").zero_metrics(service, settings)
     app.worker_main(
         [

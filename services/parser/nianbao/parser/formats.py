@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Literal
 
 Format = Literal["html", "text", "pdf", "docx", "xlsx", "doc", "rtf", "xls", "ofd", "image", "archive", "office_other"]
-DOCUMENT_FORMATS: frozenset[str] = frozenset({"pdf", "docx", "xlsx", "doc", "rtf", "xls"})
 UNSUPPORTED_FORMATS: frozenset[str] = frozenset({"ofd", "image", "archive", "office_other"})
 CONVERTED_TO: dict[str, str] = {"doc": "docx", "rtf": "docx", "xls": "xlsx"}  # LibreOffice targets
 

@@ -18,6 +18,9 @@ from nianbao.shared.record import Attachment, Cell, CellLocation, ParseWarning, 
 _DOCUMENT_WARNINGS = frozenset(
     {"scanned_document", "converter_missing", "conversion_failed", "unsupported_format", "pages_skipped"}
 )
+# What reading a document can give (``attachments[].outcome``; the ``outcome`` label of
+# ``nianbao_parser_documents_total``).
+DOCUMENT_OUTCOMES = ("tables", "no_tables", "scanned", "converter_missing", "unsupported_format", "unusable")
 _OUTCOME_BY_WARNING = (
     ("converter_missing", "converter_missing"),
     ("unsupported_format", "unsupported_format"),
