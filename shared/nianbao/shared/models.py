@@ -10,6 +10,7 @@ Idempotency lives here: every natural identity has a unique constraint and write
   finding's ``where`` with ``""`` standing for null (SQL unique constraints treat NULLs as distinct).
 * ``outbox``: a message the crawler hands on, written in the transaction of the fetches it reports.
 * ``crawl_checkpoint``: one row per candidate of a crawl run, identity (run_id, position).
+* ``crawl_run``: one row per crawl run (announced vs found), identity run_id.
 """
 
 from __future__ import annotations
@@ -189,3 +190,34 @@ class CrawlCheckpoint(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=30)  # how the candidate ended; null while to do
     done_at: datetime | None = None
     created_at: datetime = Field(default_factory=_now, index=True)
+
+
+class CrawlRun(SQLModel, table=True):
+    """What one crawl run of one site saw: how many report pages its columns announce, and how many it
+    found, kept, fetched and handed on. One row per run (``run_id``: the crawl task's id, or an embedded
+    run's own id), upserted as the run goes, so a redelivered crawl updates the same row.
+
+    ``announced`` is null when no listing of the site states a total (a plain pager without a count);
+    ``verdict`` is ``complete`` (found >= announced), ``incomplete`` (found < announced, or a listing
+    page failed part way), ``unknown`` (nothing announced and nothing failed), ``blocked`` (no listing
+    could be read: challenge, robots, HTTP error) or ``empty`` (listings read, no report link).
+    ``shortfalls`` holds one entry per listing short of its total: start_url, found, expected, reason.
+    """
+
+    __tablename__ = "crawl_run"
+    __table_args__ = (UniqueConstraint("run_id", name="uq_crawl_run_run_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(max_length=100)
+    site_id: str = Field(index=True, max_length=100)
+    family: str = Field(default="", max_length=30)
+    announced: int | None = None
+    found: int = 0  # distinct article links listed (report-titled or not)
+    kept: int = 0  # of those, judged report candidates by title and date
+    fetched: int = 0  # candidates whose page was fetched (any outcome)
+    handed_on: int = 0  # pages handed to the parser as reports
+    not_a_report: int = 0  # fetched pages judged not to be reports (解读, 通知, prose without tables …)
+    verdict: str = Field(default="unknown", max_length=20)
+    shortfalls: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = Field(default_factory=_now, index=True)
+    finished_at: datetime | None = None

@@ -72,9 +72,21 @@ class Shortfall:
     capped: bool = False  # stopped by the run's page cap (expected in a sampled dry run), not by the portal
 
 
+@dataclass(frozen=True)
+class Announcement:
+    """A listing's own statement of how many records its column holds (``count``), and where that number
+    was read (``source``: e.g. ``"trs createPageHTML 26 pages x 20"``, ``"hanweb totalRecord"``,
+    ``"gkmlpt post_count"``)."""
+
+    start_url: str
+    count: int
+    source: str
+
+
 @dataclass
 class DiscoveryLog:
     visits: list[ListingVisit] = field(default_factory=list)
+    announced: list[Announcement] = field(default_factory=list)  # one per start URL whose listing states a total
     incomplete: list[Shortfall] = field(default_factory=list)  # listings walked short of their total
     kept: list[Candidate] = field(default_factory=list)
     rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (title, url, reason)
@@ -146,6 +158,23 @@ class DiscoveryContext:
 
     def seen(self, url: str) -> bool:
         return dedupe_key(url) in self._seen
+
+    def announce(self, start_url: str, count: int, source: str) -> None:
+        """Record the number of records the column at ``start_url`` says it holds. A strategy calls this
+        once per start URL, as soon as it has read the total (a second call for the same URL replaces the
+        first: the later page may state it more precisely)."""
+        self.log.announced = [a for a in self.log.announced if a.start_url != start_url]
+        self.log.announced.append(Announcement(start_url, max(0, count), source))
+
+    @property
+    def announced_total(self) -> int | None:
+        """Sum of the announced totals, or None when no listing of the site states one."""
+        return sum(a.count for a in self.log.announced) if self.log.announced else None
+
+    @property
+    def found(self) -> int:
+        """Distinct article links seen so far (report-titled or not): what ``announced`` is compared with."""
+        return len(self._seen)
 
 
 def html_links(html: str, base_url: str) -> list[Link]:

@@ -108,6 +108,8 @@ def discover_hanweb(ctx: DiscoveryContext, start_url: str) -> None:
     total, exact = _int(_TOTAL_RECORD, text), True
     if total is None and (pages := _int(_TOTAL_PAGE, text)) is not None:
         total, exact = (len(seen), True) if pages <= 1 else (pages * proxy.perpage, False)
+    if total is not None and exact:
+        ctx.announce(start_url, total, "hanweb totalRecord" if _int(_TOTAL_RECORD, text) is not None else "hanweb")
     if total is not None and total <= len(seen):
         ctx.log.notes.append(f"all {total} records are embedded in the column page")
         return
@@ -143,6 +145,8 @@ def _walk(
         body = answer.text(ctx.site.http.encoding)
         if total is None:
             total = _int(_TOTAL_RECORD, body)
+            if total is not None:
+                ctx.announce(start_url, total, "hanweb totalRecord (dataproxy)")
             if total is None and (pages := _int(_TOTAL_PAGE, body)) is not None:
                 total, exact = pages * perpage, False  # an upper bound: the last page may be short
             last = last if total is None else min(last, total)
