@@ -81,6 +81,12 @@ class Announcement:
     start_url: str
     count: int
     source: str
+    at_least: int | None = None  # set when ``count`` is an upper bound (pages x page size): the sure minimum
+
+    @property
+    def minimum(self) -> int:
+        """The fewest records that make the column complete: ``count`` when exact, else ``at_least``."""
+        return self.count if self.at_least is None else self.at_least
 
 
 @dataclass
@@ -159,12 +165,14 @@ class DiscoveryContext:
     def seen(self, url: str) -> bool:
         return dedupe_key(url) in self._seen
 
-    def announce(self, start_url: str, count: int, source: str) -> None:
+    def announce(self, start_url: str, count: int, source: str, *, at_least: int | None = None) -> None:
         """Record the number of records the column at ``start_url`` says it holds. A strategy calls this
         once per start URL, as soon as it has read the total (a second call for the same URL replaces the
-        first: the later page may state it more precisely)."""
+        first: the later page may state it more precisely). When the portal states only a page count,
+        ``count`` is pages x page size and ``at_least`` is (pages - 1) x page size + 1."""
         self.log.announced = [a for a in self.log.announced if a.start_url != start_url]
-        self.log.announced.append(Announcement(start_url, max(0, count), source))
+        floor = None if at_least is None else max(0, min(at_least, count))
+        self.log.announced.append(Announcement(start_url, max(0, count), source, floor))
 
     @property
     def announced_total(self) -> int | None:
