@@ -19,6 +19,7 @@ are written as they are. Parquet stores strings unchanged.
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,14 @@ FINDING_SPEC: tuple[Column, ...] = (
     Column("cells", "string", "The operands, `;`-joined `table.key` (find them in `values_long`)."),
     Column("message", "string", "What the rule checks, in words."),
     Column("rule_version", "string", "Version of the rule that produced the finding."),
+    Column("source_url", "string", "The report page's URL."),
+    Column(
+        "cells_at", "string",
+        "The operands with their sources: a JSON array, one object per `cells` entry, in that order, with "
+        "keys `cell` (`table.key`), `value`, `text_as_written`, `cell_source`, `raw_key`, `line`, `page`, "
+        "`bbox` (`[x0, y0, x1, y1]`), `table_index`, `row`, `col` (null where they do not apply; the same "
+        "meanings as in `values_long`).",
+    ),
 )  # fmt: skip
 
 FILES: dict[str, tuple[Column, ...]] = {
@@ -201,11 +210,38 @@ def _date(value: str | None) -> date | None:
         return None
 
 
-def _value_row(r: Report, v: ReportValue, cells: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
-    cell = cells.get((v.table_name, v.key), {})
-    position = cell_position(r.record, r.url, v.table_name, cell.get("at") or {})
+def _source(r: Report, table: str, cell: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The position columns of a cell and the raw-store key of the document it was read from."""
+    position = cell_position(r.record, r.url, table, cell.get("at") or {})
     source = position["cell_source"]
-    raw_key = r.raw_key if source == r.url else _attachment_keys(r.record).get(source)
+    return position, r.raw_key if source == r.url else _attachment_keys(r.record).get(source)
+
+
+def cells_at(
+    r: Report, names: Sequence[str], cells: dict[tuple[str, str], dict[str, Any]], values: dict[str, ReportValue]
+) -> list[dict[str, Any]]:
+    """The findings export's ``cells_at``: each operand ``table.key`` with its stored value, its text as
+    written, the document it was read from (and that document's raw key) and its position there. An
+    operand the report lacks (a missing cell) keeps its name with nulls."""
+    out = []
+    for name in names:
+        table, _, key = name.partition(".")
+        cell = cells.get((table, key))
+        value = values.get(name)
+        position, raw_key = _source(r, table, cell) if cell is not None else ({}, None)
+        x0 = position.get("x0")
+        out.append({
+            "cell": name, "value": value.value if value else None, "text_as_written": value.raw if value else None,
+            "cell_source": position.get("cell_source"), "raw_key": raw_key, "line": position.get("line"),
+            "page": position.get("page"),
+            "bbox": None if x0 is None else [x0, position["y0"], position["x1"], position["y1"]],
+            "table_index": position.get("table_index"), "row": position.get("row"), "col": position.get("col"),
+        })  # fmt: skip
+    return out
+
+
+def _value_row(r: Report, v: ReportValue, cells: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    position, raw_key = _source(r, v.table_name, cells.get((v.table_name, v.key), {}))
     return {
         "report_id": r.id, "site_id": r.site_id, "agency": r.agency, "year": r.year,
         "generation": r.generation, "table": v.table_name, "key": v.key, "value": v.value,
@@ -236,8 +272,10 @@ def collect(session: Session, site_id: str | None = None) -> dict[str, tuple[Seq
     values = session.exec(
         select(ReportValue).where(col(ReportValue.report_id).in_(list(by_id))).order_by(col(ReportValue.id))
     )
+    stored: dict[int, dict[str, ReportValue]] = {}
     for v in values:
         r = by_id[v.report_id]
+        stored.setdefault(v.report_id, {})[f"{v.table_name}.{v.key}"] = v
         value_rows.append(_value_row(r, v, cells.get(v.report_id, {})))
         row = wide.setdefault(v.report_id, {c: getattr(r, c, None) for c in WIDE_ID_COLUMNS[1:]})
         row[f"{v.table_name}.{v.key}"] = v.value
@@ -256,6 +294,10 @@ def collect(session: Session, site_id: str | None = None) -> dict[str, tuple[Seq
             "report_id": r.id, "site_id": r.site_id, "agency": r.agency, "year": r.year, "rule": f.rule,
             "where": f.location or None, "severity": f.severity, "status": f.status, "lhs": f.lhs, "rhs": f.rhs,
             "delta": f.delta, "cells": ";".join(f.cells), "message": f.message, "rule_version": f.rule_version,
+            "source_url": r.url,
+            "cells_at": json.dumps(
+                cells_at(r, f.cells, cells.get(f.report_id, {}), stored.get(f.report_id, {})), ensure_ascii=False
+            ),
         })  # fmt: skip
     return {
         "reports": (REPORT_COLUMNS, report_rows),
