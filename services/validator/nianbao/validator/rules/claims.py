@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from nianbao.validator.rules.narrative import Figure, sentences
+from nianbao.validator.rules.narrative import Figure, clauses, sentences
 
 _LINK = r"(?:共计|共|合计|总计|为|:|：|达|有)?"
 _FIGURE = r"(\d{1,18})(?!\d)"
@@ -87,7 +87,7 @@ def fee_claims(text: str) -> list[FeeClaim]:
     """Every clause of ``text`` that says fees were or were not charged, in order."""
     claims: list[FeeClaim] = []
     for sentence in sentences(text):
-        for clause in re.split(r"[,，]", sentence):
+        for clause in clauses(sentence):
             if "费" not in clause or _NOT_FEES.search(clause):
                 continue
             if amount := _FEE_AMOUNT.search(clause):

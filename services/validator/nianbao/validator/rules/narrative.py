@@ -8,13 +8,14 @@ Lines that contain ``|`` are flattened table rows, not narrative, and are skippe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 ClaimKind = Literal["requests", "review", "litigation", "review_litigation"]
 
 _SENTENCE_END = re.compile(r"[。;；!！?？\n]")
+_CLAUSE_END = re.compile(r"[,，]")
 
 # 共收到政府信息公开申请7522件 / 共受理政府信息依申请公开22件 / 收到政府信息依申请公开申请1件
 _LINK = r"(?:共计|共|合计|总计|为|:|：|达)?"  # words allowed between a label and its number
@@ -45,11 +46,22 @@ class Figure:
     excerpt: str
 
 
-def sentences(text: str) -> Iterator[str]:
-    for sentence in _SENTENCE_END.split(text):
-        sentence = sentence.strip()
-        if sentence and "|" not in sentence:
-            yield sentence
+def sentences(text: str) -> tuple[str, ...]:
+    """The narrative's sentences, stripped; flattened table rows (with ``|``) left out. Several rules read
+    the same report's text, so the last few splits are kept."""
+    return _sentences(text)
+
+
+@lru_cache(maxsize=8)
+def _sentences(text: str) -> tuple[str, ...]:
+    stripped = (sentence.strip() for sentence in _SENTENCE_END.split(text))
+    return tuple(sentence for sentence in stripped if sentence and "|" not in sentence)
+
+
+@lru_cache(maxsize=1024)
+def clauses(sentence: str) -> tuple[str, ...]:
+    """A sentence split at its commas (ASCII or full-width)."""
+    return tuple(_CLAUSE_END.split(sentence))
 
 
 def _excerpt(sentence: str, start: int, end: int) -> str:
@@ -104,7 +116,7 @@ def zero_claims(text: str) -> dict[ClaimKind, str]:
     """
     claims: dict[ClaimKind, str] = {}
     for sentence in sentences(text):
-        for clause in re.split(r"[,，]", sentence):
+        for clause in clauses(sentence):
             match = _NO_PROCEEDINGS.search(clause)
             if match and _PROCEEDINGS_CONTEXT.search(clause) and not _NOT_PROCEEDINGS.search(clause):
                 rest = clause[match.start() :]

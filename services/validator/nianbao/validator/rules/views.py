@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from nianbao.shared.record import Cell, CellStatus, Number, Record
@@ -43,14 +43,27 @@ class TableView:
     cells: Mapping[str, Cell]
     policy: BlankPolicy = "blank_is_missing"
     local: bool = True
+    # key -> its operand under this view's policy: rules read the same cells many times (the blank test,
+    # row and column sums, sign checks), and an operand is immutable. A new policy is a new view.
+    _operands: dict[str, Operand] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # key -> its status, which no policy changes: shared with the views ``with_policy`` derives.
+    _statuses: dict[str, KeyStatus] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def with_policy(self, policy: BlankPolicy) -> TableView:
-        return replace(self, policy=policy)
+        view = replace(self, policy=policy)
+        object.__setattr__(view, "_statuses", self._statuses)  # same values and cells: same statuses
+        return view
 
     def ref(self, key: str) -> str:
         return f"{self.name}.{key}"
 
     def status(self, key: str) -> KeyStatus:
+        found = self._statuses.get(key)
+        if found is None:
+            found = self._statuses[key] = self._status(key)
+        return found
+
+    def _status(self, key: str) -> KeyStatus:
         cell = self.cells.get(key)
         if key not in self.values:
             return "absent"
@@ -61,6 +74,12 @@ class TableView:
         return "blank"
 
     def operand(self, key: str) -> Operand:
+        found = self._operands.get(key)
+        if found is None:
+            found = self._operands[key] = self._operand(key)
+        return found
+
+    def _operand(self, key: str) -> Operand:
         status = self.status(key)
         value = self.values.get(key)
         if value is not None and not usable_number(value):
@@ -75,7 +94,8 @@ class TableView:
         return Operand(self.ref(key), None, reason, local=self.local)
 
     def operands(self, keys: Iterable[str]) -> list[Operand]:
-        return [self.operand(k) for k in keys]
+        cached = self._operands
+        return [cached.get(k) or self.operand(k) for k in keys]
 
     def cell(self, key: str) -> Cell | None:
         return self.cells.get(key)
