@@ -181,6 +181,10 @@ def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> F
         metrics_registry.register(QueueCollector(redis.Redis.from_url(settings.broker_url, socket_timeout=2)))
         api.mount("/metrics", make_asgi_app(registry=metrics_registry))
 
+    from nianbao.app.web import create_web_app
+
+    api.mount("/ui", create_web_app(settings, registry))  # the read-only web view (HTML, same token)
+
     @api.get("/healthz")
     def healthz() -> dict[str, str]:
         with session_scope(db_url) as session:
@@ -240,7 +244,85 @@ def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> F
             rows = list_findings(session, site_id=site, rule=rule, status=None if status == "all" else status)
         return {"total": len(rows), "findings": [asdict(r) for r in rows[offset : offset + limit]]}
 
+    _add_issue13_routes(api, settings, registry, publisher, authed, db_url)
     return api
+
+
+_MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one names nothing (never a database error)
+
+
+def _add_issue13_routes(api: FastAPI, settings: AppSettings, registry: Any, publisher: Any | None,
+                        authed: list[Any], db_url: str) -> None:  # fmt: skip
+    """One report as ``nianbao show --json`` gives it; task failures (list, one, retry); a site's summary."""
+    from nianbao.app import failures as tf
+    from nianbao.app.show import build_view
+    from nianbao.app.summaries import known_site_ids, site_summary
+    from nianbao.shared.models import Report
+
+    @api.get("/reports/{report_id}", dependencies=authed)
+    def report(report_id: int) -> dict[str, Any]:
+        with session_scope(db_url) as session:
+            stored = session.get(Report, report_id) if 1 <= report_id <= _MAX_ID else None
+            if stored is None:
+                raise HTTPException(404, ("unknown_report", f"no stored report {report_id}"))
+            return asdict(build_view(session, stored, raw_root=settings.resolved_raw_store_dir()))
+
+    @api.get("/task-failures", dependencies=authed)
+    def task_failures(
+        queue: Annotated[str | None, Query()] = None,
+        site: Annotated[str | None, Query()] = None,
+        reason: Annotated[str | None, Query()] = None,
+        task: Annotated[str | None, Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=tf.MAX_LIMIT)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        after_id: Annotated[int | None, Query(ge=1)] = None,
+    ) -> dict[str, Any]:
+        with session_scope(db_url) as session:
+            if site is not None and site not in known_site_ids(session, (s.id for s in registry.sites)):
+                raise HTTPException(400, ("bad_filter", f"unknown site {site[:80]!r}"))
+            after = min(after_id, _MAX_ID + 1) if after_id else None
+            try:
+                page = tf.list_failures(session, queue=queue, site_id=site, reason=reason, task=task, limit=limit,
+                                        offset=offset, after_id=after)  # fmt: skip
+            except tf.FilterError as exc:
+                raise HTTPException(400, ("bad_filter", str(exc))) from None
+        rows = [asdict(f) for f in page.failures]
+        return {"total": page.total, "failures": rows, "next_after_id": rows[-1]["id"] if len(rows) == limit else None}
+
+    @api.get("/task-failures/{failure_id}", dependencies=authed)
+    def task_failure(failure_id: int) -> dict[str, Any]:
+        with session_scope(db_url) as session:
+            detail = tf.get_failure(session, failure_id) if 1 <= failure_id <= _MAX_ID else None
+        if detail is None:
+            raise HTTPException(404, ("unknown_failure", f"no task failure {failure_id}"))
+        return asdict(detail)
+
+    @api.post("/task-failures/{failure_id}/retry", dependencies=authed)
+    def retry_task_failure(failure_id: int) -> dict[str, Any]:
+        unknown = HTTPException(404, ("unknown_failure", f"no task failure {failure_id}"))
+        if not 1 <= failure_id <= _MAX_ID:
+            raise unknown
+        with session_scope(db_url) as session:
+            if tf.get_failure(session, failure_id) is None:
+                raise unknown
+        if publisher is None:
+            raise HTTPException(503, ("no_broker", "NIANBAO_BROKER_URL is not configured"))
+        _ping_broker(settings.broker_url)
+        with session_scope(db_url) as session:
+            try:
+                done = tf.retry_failure(session, failure_id, tf.sender(publisher))
+            except tf.NotRetryable as exc:
+                raise HTTPException(409, ("not_retryable", str(exc))) from None
+        if done is None:  # retried by someone else in between
+            raise unknown
+        return {"retried": True, **asdict(done)}
+
+    @api.get("/sites/{site_id}/summary", dependencies=authed)
+    def summary(site_id: str) -> dict[str, Any]:
+        with session_scope(db_url) as session:
+            if site_id not in known_site_ids(session, (s.id for s in registry.sites)):
+                raise HTTPException(404, ("unknown_site", f"no site {site_id[:80]!r} in the registry or the database"))
+            return asdict(site_summary(session, site_id))
 
 
 def _ping_broker(url: str | None) -> None:
