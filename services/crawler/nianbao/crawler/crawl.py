@@ -23,11 +23,14 @@ under a Celery task, in embedded mode and in tests.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from nianbao.crawler import metrics
+from nianbao.crawler import metrics, runs
 from nianbao.crawler.attachments import attachment_links, document_media_type, is_document_url
+from nianbao.crawler.completeness import Verdict, judge
 from nianbao.crawler.discovery import Candidate, DiscoveryContext, discover
 from nianbao.crawler.fetching import Page, SiteFetcher
 from nianbao.crawler.outbox import hand_on, publish_pending
@@ -65,6 +68,16 @@ class CrawlSummary:
     challenges: int = 0  # anti-bot challenge pages met
     without_fingerprint: int = 0  # report pages lacking the template markers (kept; listed for review)
     incomplete: list[str] = field(default_factory=list)  # listings short of their announced total, and why
+    announced: int | None = None  # records the columns announce (sum of sure minimums); None: none states one
+    found: int = 0  # distinct article links discovery found (report-titled or not)
+    verdict: str = ""  # the run's completeness verdict with its numbers ("" when unknown to this delivery)
+
+    def discovery_line(self) -> str:
+        """``announced N, found F, kept K: VERDICT`` (empty when this delivery knows no verdict)."""
+        if not self.verdict:
+            return ""
+        announced = "nothing" if self.announced is None else str(self.announced)
+        return f"announced {announced}, found {self.found}, kept {self.reports_found}: {self.verdict}"
 
     def __str__(self) -> str:
         return (
@@ -79,6 +92,7 @@ class CrawlSummary:
             + (f"; {self.remaining} left to a continuation" if self.remaining else "")
             + (f"; {self.republished} earlier hand-off(s) published" if self.republished else "")
             + "".join(f"; INCOMPLETE {line}" for line in self.incomplete)
+            + (f"; discovery {self.discovery_line()}" if self.verdict else "")
         )
 
 
@@ -100,6 +114,7 @@ def run_crawl(
     unreachable) or a hand-off could not be published, PermanentError when no listing page could be read
     for a reason that will not (404, robots disallow, challenge, refused)."""
     started = time.monotonic()
+    started_at = datetime.now(UTC)
     site = fetcher.site
     state = fetcher.state
     if state is None:
@@ -112,7 +127,7 @@ def run_crawl(
         log.info("%s: crawl run %s continues where an earlier delivery of it stopped", site.id, run_id)
     elif not items and discover_if_new:
         state.prune(site.id)
-        candidates = _discover(fetcher, settings, summary)
+        candidates = _discover(fetcher, settings, summary, run_id=run_id, started_at=started_at)
         state.start_run(
             run_id=run_id,
             site_id=site.id,
@@ -142,19 +157,27 @@ def run_crawl(
                      summary=summary)  # fmt: skip
         handled += 1
     metrics.LAST_SUCCESS.labels(site.id).set(time.time())
+    record = runs.finish_run(state.database_url, run_id)
+    if record is not None and not summary.verdict:  # discovered by an earlier delivery: its verdict
+        summary.announced, summary.found, summary.verdict = record.announced, record.found, record.verdict
     log.info("crawled %s: %s", site.id, summary)
     return summary
 
 
-def _discover(fetcher: SiteFetcher, settings: CrawlerSettings, summary: CrawlSummary) -> list[Candidate]:
+def _discover(
+    fetcher: SiteFetcher, settings: CrawlerSettings, summary: CrawlSummary, *, run_id: str, started_at: datetime
+) -> list[Candidate]:
     """The candidates in crawl order: pages before listed documents, so that a document that is also a
-    page's attachment goes on with the page."""
+    page's attachment goes on with the page. The run's ``crawl_run`` row and discovery gauges are written
+    here, also for a run that could read no listing page (``blocked``) before it raises."""
     site = fetcher.site
     max_pages = site.politeness.max_pages_per_run or settings.max_pages_per_run
     ctx = DiscoveryContext(site, lambda url, kind: fetcher.get(url, kind=kind), fetcher.host_ok, max_pages=max_pages)
     candidates = discover(ctx)
     summary.pages_listed = sum(1 for v in ctx.log.visits if v.outcome in ("ok", "unchanged", "not_modified"))
     summary.challenges = len(ctx.log.challenges)
+    verdict = judge(ctx.log, found=ctx.found, columns=len(site.start_urls))
+    _record_verdict(fetcher, verdict, summary, run_id=run_id, started_at=started_at)
     if summary.pages_listed == 0:
         outcomes = [(v.url, v.outcome, v.status) for v in ctx.log.visits]
         detail = "; ".join(f"{u}: {o}" + (f" (HTTP {s})" if s else "") for u, o, s in outcomes) or "nothing fetched"
@@ -170,6 +193,24 @@ def _discover(fetcher: SiteFetcher, settings: CrawlerSettings, summary: CrawlSum
     metrics.REPORTS.labels(site.id, site.family, "discovered").inc(len(candidates))
     documents = site.attachments.extensions
     return sorted(candidates, key=lambda c: is_document_url(c.url, documents))
+
+
+def _record_verdict(
+    fetcher: SiteFetcher, verdict: Verdict, summary: CrawlSummary, *, run_id: str, started_at: datetime
+) -> None:
+    """The discovery's verdict into the summary, the ``crawl_run`` row and the discovery gauges."""
+    site = fetcher.site
+    summary.announced, summary.found, summary.verdict = verdict.announced, verdict.found, str(verdict)
+    if fetcher.state is not None:
+        runs.record_discovery(fetcher.state.database_url, run_id=run_id, site_id=site.id, family=site.family,
+                              verdict=verdict, started_at=started_at, finished=verdict.kind == "blocked")  # fmt: skip
+    metrics.DISCOVERY_ANNOUNCED.labels(site.id).set(math.nan if verdict.announced is None else verdict.announced)
+    metrics.DISCOVERY_FOUND.labels(site.id).set(verdict.found)
+    metrics.DISCOVERY_KEPT.labels(site.id).set(verdict.kept)
+    metrics.DISCOVERY_COMPLETE.labels(site.id).set(1 if verdict.ok else 0)
+    metrics.DISCOVERY_TIMESTAMP.labels(site.id).set(time.time())
+    if not verdict.ok:
+        log.warning("%s: discovery %s", site.id, verdict)
 
 
 def _handle_item(

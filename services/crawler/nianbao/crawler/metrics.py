@@ -86,3 +86,53 @@ LISTING_INCOMPLETE = Counter(
     "by site and family.",
     ["site", "family"],
 )
+
+# Discovery of a site's last crawl (set when its discovery ends; ``mostrecent`` across the worker's
+# processes). Several crawler replicas each hold their own last value: rules pick the replica with the
+# newest ``nianbao_crawler_discovery_timestamp_seconds``.
+DISCOVERY_ANNOUNCED = Gauge(
+    "nianbao_crawler_discovery_announced",
+    "Records the site's columns announce in its last crawl (sum of the sure minimums); NaN when none states a "
+    "total.",
+    ["site"],
+    multiprocess_mode="mostrecent",
+)
+DISCOVERY_FOUND = Gauge(
+    "nianbao_crawler_discovery_found",
+    "Distinct article links found by the site's last crawl (report-titled or not).",
+    ["site"],
+    multiprocess_mode="mostrecent",
+)
+DISCOVERY_KEPT = Gauge(
+    "nianbao_crawler_discovery_kept",
+    "Of those, report candidates kept by the title filters, in the site's last crawl.",
+    ["site"],
+    multiprocess_mode="mostrecent",
+)
+DISCOVERY_COMPLETE = Gauge(
+    "nianbao_crawler_discovery_complete",
+    "1 when the site's last crawl found every record announced (verdict complete) or nothing could be compared "
+    "(unknown); 0 when it was incomplete, blocked or empty.",
+    ["site"],
+    multiprocess_mode="mostrecent",
+)
+DISCOVERY_TIMESTAMP = Gauge(
+    "nianbao_crawler_discovery_timestamp_seconds",
+    "Unix time the site's last crawl ended its discovery (the other discovery gauges are that crawl's).",
+    ["site"],
+    multiprocess_mode="mostrecent",
+)
+
+
+REGISTRY_OK = Gauge(
+    "nianbao_crawler_sites_registry_ok",
+    "1 when the last load of the site registry (NIANBAO_SITES_FILE) succeeded; 0 when it failed and the last "
+    "good registry (if any) is still in use.",
+    multiprocess_mode="livemostrecent",
+)
+REGISTRY_RELOADS = Counter(
+    "nianbao_crawler_sites_registry_reloads_total",
+    "Loads of the site registry after a change of the file or a SIGHUP, by outcome (ok | error).",
+    ["outcome"],
+)
+REGISTRY_RELOAD_OUTCOMES = ("ok", "error")

@@ -1,13 +1,13 @@
 """The crawler's database writes and reads: ``site`` rows, ``fetch`` rows, conditional-GET state, the
-hand-off outbox and the crawl-run checkpoint.
+hand-off outbox and the crawl-run checkpoint (the ``crawl_run`` row of a run: :mod:`nianbao.crawler.runs`).
 
 Conditional-GET state of a URL is its latest successful fetch (outcome ok, unchanged or
 not_modified); a 304 row copies the validators and hash it confirmed, so the latest row is always
 self-contained.
 
 A report candidate's fetch rows, its ``outbox`` row (when it is handed on) and its checkpoint mark are
-written in one transaction (:meth:`CrawlState.commit_candidate`): either the page is handled and its
-hand-off is durable, or neither, and the candidate is done again.
+written in one transaction (:meth:`CrawlState.commit_candidate`), with the run's ``crawl_run`` counts:
+either the page is handled and its hand-off is durable, or neither, and the candidate is done again.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
+from nianbao.crawler import runs
 from nianbao.crawler.siteschema import SiteConfig
 from nianbao.shared.contracts import Message
 from nianbao.shared.db import session_scope, upsert
@@ -206,6 +207,9 @@ class CrawlState:
                     .where(col(CrawlCheckpoint.id) == item_id)
                     .values(done_at=now, outcome=outcome[:30])
                 )
+                run_id = session.exec(select(CrawlCheckpoint.run_id).where(CrawlCheckpoint.id == item_id)).first()
+                if run_id is not None:  # the run's crawl_run counts, in the same transaction as the mark
+                    runs.recount(session, run_id)
             session.flush()
             return outbox.id if outbox is not None else None
 
