@@ -1,8 +1,10 @@
 """Discovery: from a site's start URLs to the candidate report pages, one strategy per family.
 
-:func:`discover` picks the strategy (HTML listing with pagination, Hanweb datastore, gkmlpt/UCAP/gov.cn
-JSON) and, in ``tree`` mode, descends from the start page into sub-columns (years, unit types) whose
-links match ``discovery.descend_link_pattern``, walking each as a listing.
+:func:`discover` picks the strategy (HTML listing with pagination, Hanweb datastore, gkmlpt/UCAP JSON,
+gov.cn feed or pager as its column page says) and, in ``tree`` mode, descends from the start page into
+sub-columns (years, unit types) whose links match ``discovery.descend_link_pattern``, walking each as a
+listing. Every strategy announces the total its column states (``ctx.announce``) and settles what it
+found against it (``ctx.settle``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def _strategy(ctx: DiscoveryContext, start_url: str) -> Strategy:
         return discover_gkmlpt
     if family == "ucap":
         return discover_ucap
-    if family == "govcn" and start_url.split("?", 1)[0].endswith(".json"):
+    if family == "govcn":  # feed or pager: the column page decides
         return discover_govcn
     return walk_listing
 

@@ -174,6 +174,40 @@ class DiscoveryContext:
         floor = None if at_least is None else max(0, min(at_least, count))
         self.log.announced.append(Announcement(start_url, max(0, count), source, floor))
 
+    def announce_pages(self, start_url: str, pages: int, size: int, source: str) -> None:
+        """Announce a column the portal describes only by its page count: ``pages`` x ``size`` records at
+        most (the last page may be short), at least ``(pages - 1) x size + 1``. One page of ``size``
+        records is exact."""
+        if pages <= 0 or size <= 0:
+            return
+        label = f"{source} {pages} page(s) x {size}"
+        if pages == 1:
+            self.announce(start_url, size, label)
+        else:
+            self.announce(start_url, pages * size, label, at_least=(pages - 1) * size + 1)
+
+    def announcement(self, start_url: str) -> Announcement | None:
+        return next((a for a in self.log.announced if a.start_url == start_url), None)
+
+    def settle(self, start_url: str, found: int, *, stop: str = "", capped: bool = False) -> Shortfall | None:
+        """Close the walk of ``start_url`` that saw ``found`` distinct article links: when that is fewer than
+        its announcement promises (the exact count, or the sure minimum of an upper bound), record a
+        :class:`Shortfall` (``capped``: the run's page cap ended the walk) and a note, and return it. A
+        walk stopped by the page cap is noted even when nothing was announced."""
+        if capped:
+            self.log.notes.append(f"{start_url}: stopped at the page cap ({self.max_pages}) after {found} link(s)")
+        announced = self.announcement(start_url)
+        if announced is None or found >= announced.minimum:
+            if announced is not None:
+                self.log.notes.append(f"{start_url}: found {found} of {announced.count} announced ({announced.source})")
+            return None
+        reason = stop or "the listing ended before its announced total"
+        short = Shortfall(start_url, found, announced.minimum, reason, capped=capped)
+        self.log.incomplete.append(short)
+        bound = "" if announced.at_least is None else f" (at least {announced.at_least} of up to {announced.count})"
+        self.log.notes.append(f"incomplete: found {found} of {announced.minimum}{bound} announced ({reason})")
+        return short
+
     @property
     def announced_total(self) -> int | None:
         """Sum of the announced totals, or None when no listing of the site states one."""
