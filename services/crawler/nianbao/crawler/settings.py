@@ -25,7 +25,10 @@ class CrawlerSettings(CommonSettings):
     min_delay_s: float = Field(2.0, description="Default minimum spacing of requests to one host.")
     jitter_s: float = Field(1.0, description="Default random extra spacing, uniform in [0, jitter_s].")
     max_concurrency_per_host: int = Field(1, description="Default concurrent requests to one host.")
-    max_pages_per_run: int = Field(50, description="Default cap on listing pages walked per start URL.")
+    max_pages_per_run: int = Field(
+        500,
+        description="Default cap on listing pages walked per start URL (a walk it stops is reported as capped).",
+    )
     max_requests_per_run: int = Field(2000, description="Cap on all requests of one site crawl.")
     max_body_bytes: int = Field(10 * 1024 * 1024, description="Cap on a page body after decompression.")
     max_attachment_bytes: int = Field(60 * 1024 * 1024, description="Cap on an attachment body after decompression.")

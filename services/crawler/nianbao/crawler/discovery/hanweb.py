@@ -14,7 +14,8 @@ are walked from the first one the embedded records do not cover until the announ
 A failed page stops the walk; a short or empty page before the total is logged and the walk goes on
 (three pages in a row with nothing new stop it). Whenever fewer distinct records than announced were
 read, the crawl of that column is recorded as incomplete (``ctx.log.incomplete``: found, expected,
-reason) and a note says "incomplete: found F of T records".
+reason) and a note says "incomplete: found F of T records". The total is announced (``ctx.announce``):
+``totalRecord`` exactly, a ``totalpage`` alone as pages x perpage with its sure minimum.
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ def discover_hanweb(ctx: DiscoveryContext, start_url: str) -> None:
         total, exact = (len(seen), True) if pages <= 1 else (pages * proxy.perpage, False)
     if total is not None and exact:
         ctx.announce(start_url, total, "hanweb totalRecord" if _int(_TOTAL_RECORD, text) is not None else "hanweb")
+    elif total is not None:
+        ctx.announce_pages(start_url, total // proxy.perpage, proxy.perpage, "hanweb totalpage")
     if total is not None and total <= len(seen):
         ctx.log.notes.append(f"all {total} records are embedded in the column page")
         return
@@ -149,6 +152,7 @@ def _walk(
                 ctx.announce(start_url, total, "hanweb totalRecord (dataproxy)")
             if total is None and (pages := _int(_TOTAL_PAGE, body)) is not None:
                 total, exact = pages * perpage, False  # an upper bound: the last page may be short
+                ctx.announce_pages(start_url, pages, perpage, "hanweb totalpage (dataproxy)")
             last = last if total is None else min(last, total)
         keys = _record_keys(body, base)
         ctx.offer_all(records(body, base), url)
@@ -173,6 +177,8 @@ def _walk(
         reason = stop or "short or empty dataproxy pages"
         ctx.log.incomplete.append(Shortfall(start_url, len(seen), total, reason, capped=capped))
         ctx.log.notes.append(f"incomplete: found {len(seen)} of {total} records ({reason})")
+    elif total is not None and not exact and (short := ctx.settle(start_url, len(seen), stop=stop, capped=capped)):
+        ctx.log.notes.append(f"fewer records than the {short.expected} the page count promises at least")
     elif not stop:
         ctx.log.notes.append(f"read all {len(seen)} records (announced {total})")
 
