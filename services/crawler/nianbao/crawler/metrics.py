@@ -136,3 +136,11 @@ REGISTRY_RELOADS = Counter(
     ["outcome"],
 )
 REGISTRY_RELOAD_OUTCOMES = ("ok", "error")
+
+
+NOT_A_REPORT = Counter(
+    "nianbao_crawler_not_a_report_total",
+    "Fetched candidate pages judged not to be reports (interpretations, notices, graphics, prose without the "
+    "report's tables or section structure; see reportness.py): recorded, never handed on. By site.",
+    ["site"],
+)

@@ -113,9 +113,17 @@ class SiteRegistry:
 
 def load_sites(path: Path) -> SiteRegistry:
     """Read and resolve ``path``; raises FileNotFoundError or :class:`SiteConfigError`."""
-    source = str(path)
+    return parse_sites(read_registry_bytes(path), str(path))
+
+
+def read_registry_bytes(path: Path) -> bytes:
+    """The bytes of ``path``, at most ``MAX_FILE_BYTES + 1`` of them (:func:`parse_sites` refuses more)."""
     with Path(path).open("rb") as fh:
-        raw = fh.read(MAX_FILE_BYTES + 1)
+        return fh.read(MAX_FILE_BYTES + 1)
+
+
+def parse_sites(raw: bytes, source: str = "site registry") -> SiteRegistry:
+    """Resolve the bytes of a sites.yaml file; raises :class:`SiteConfigError` naming ``source``."""
     if len(raw) > MAX_FILE_BYTES:
         raise SiteConfigError([f"the file is larger than {MAX_FILE_BYTES // 1024 // 1024} MB"], source)
     try:

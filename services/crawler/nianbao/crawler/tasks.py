@@ -15,8 +15,9 @@ from typing import Any
 
 from nianbao.crawler import metrics
 from nianbao.crawler.handlers import continue_crawl, crawl_site
+from nianbao.crawler.registry import shared_source
 from nianbao.crawler.settings import CrawlerSettings
-from nianbao.crawler.sites import SiteConfigError, SiteRegistry, load_sites
+from nianbao.crawler.sites import SiteConfigError, SiteRegistry
 from nianbao.shared.bus import CeleryPublisher
 from nianbao.shared.contracts import CrawlContinued, CrawlRequested
 from nianbao.shared.errors import PermanentError
@@ -36,8 +37,11 @@ def slice_seconds(settings: CrawlerSettings) -> float:
 
 
 def register_tasks(app: Any, settings: CrawlerSettings) -> None:
-    """Register ``CrawlRequested.TASK`` and ``CrawlContinued.TASK`` on ``app``. The site registry is read
-    when a task runs, so an edited sites.yaml takes effect without restarting the worker."""
+    """Register ``CrawlRequested.TASK`` and ``CrawlContinued.TASK`` on ``app``. The site registry is the
+    process-wide :class:`~nianbao.crawler.registry.RegistrySource` of ``settings.sites_file``, watched from
+    now on: an edited sites.yaml takes effect without restarting the worker (a broken edit keeps the last
+    good registry and is logged and counted at once)."""
+    shared_source(settings.sites_file).start_watching()
     publisher = CeleryPublisher(app)
     store = RawStore(settings.resolved_raw_store_dir())
     slice_s = slice_seconds(settings)
@@ -85,10 +89,11 @@ def register_tasks(app: Any, settings: CrawlerSettings) -> None:
 
 
 def current_registry(settings: CrawlerSettings) -> SiteRegistry:
-    """The registry as the file says now; a missing or invalid file fails the message permanently (it is
-    recorded, and re-enqueued by the operator once the file is fixed) instead of burning retries."""
+    """The registry as the file says now (or its last good version, if the file has since become invalid);
+    a file that never loaded fails the message permanently (it is recorded, and re-enqueued by the
+    operator once the file is fixed) instead of burning retries."""
     try:
-        return load_sites(settings.sites_file)
+        return shared_source(settings.sites_file).current()
     except FileNotFoundError as exc:
         raise PermanentError(f"site registry {settings.sites_file} not found") from exc
     except SiteConfigError as exc:

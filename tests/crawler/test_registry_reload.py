@@ -1,0 +1,182 @@
+"""The site registry is reloaded when its file changes or on SIGHUP; a broken edit keeps the last good one
+and is visible (log line, gauge, counter, status)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from prometheus_client import REGISTRY
+
+from nianbao.crawler.registry import RegistrySource, install_sighup, shared_source
+from nianbao.crawler.settings import CrawlerSettings
+from nianbao.crawler.sites import SiteConfigError
+from nianbao.crawler.tasks import current_registry
+from nianbao.shared.errors import PermanentError
+
+
+def _yaml(*ids: str) -> str:
+    entries = "".join(
+        f"  - {{id: {i}, name: 站点{i}, family: trs, start_urls: ['http://www.{i}.gov.cn/nb/']}}\n" for i in ids
+    )
+    return f"version: 1\nsites:\n{entries}"
+
+
+def _ids(source: RegistrySource) -> list[str]:
+    return [s.id for s in source.current().sites]
+
+
+def _ok_gauge() -> float | None:
+    return REGISTRY.get_sample_value("nianbao_crawler_sites_registry_ok")
+
+
+def _reloads(outcome: str) -> float:
+    return REGISTRY.get_sample_value("nianbao_crawler_sites_registry_reloads_total", {"outcome": outcome}) or 0.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def sites(tmp_path: Path) -> Path:
+    path = tmp_path / "sites.yaml"
+    path.write_text(_yaml("alpha"), encoding="utf-8")
+    return path
+
+
+def test_a_changed_file_is_reloaded_after_the_check_interval(sites: Path) -> None:
+    clock = Clock()
+    source = RegistrySource(sites, check_interval_s=2.0, clock=clock)
+    assert _ids(source) == ["alpha"]
+    sites.write_text(_yaml("alpha", "beta"), encoding="utf-8")
+    clock.now += 1.0
+    assert _ids(source) == ["alpha"]  # not checked yet: at most one stat per interval
+    clock.now += 1.5
+    assert _ids(source) == ["alpha", "beta"]
+    assert source.loads == 2
+
+
+def test_an_unchanged_file_is_not_parsed_again(sites: Path) -> None:
+    clock = Clock()
+    source = RegistrySource(sites, check_interval_s=0.5, clock=clock)
+    for _ in range(50):
+        source.current()
+        clock.now += 1.0
+    assert source.loads == 1
+    os.utime(sites, ns=(time.time_ns(), time.time_ns() + 5_000_000_000))  # touched: stat differs, hash same
+    clock.now += 1.0
+    assert _ids(source) == ["alpha"] and source.loads == 1
+
+
+def test_an_invalid_edit_keeps_the_last_good_registry_and_is_visible(
+    sites: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    source = RegistrySource(sites, check_interval_s=1.0, clock=clock)
+    assert _ids(source) == ["alpha"] and _ok_gauge() == 1.0
+    errors_before = _reloads("error")
+    sites.write_text(_yaml("alpha", "beta") + "  - {id: [unclosed\n", encoding="utf-8")
+    clock.now += 1.0
+    with caplog.at_level(logging.ERROR, logger="nianbao.crawler.registry"):
+        assert _ids(source) == ["alpha"]
+        for _ in range(5):  # the same broken content is reported once, not at every check
+            clock.now += 1.0
+            source.current()
+    status = source.status()
+    assert (status.ok, status.sites) == (False, 1)
+    assert status.error is not None and "line 6" in status.error and "not valid YAML" in status.error
+    assert _ok_gauge() == 0.0
+    assert _reloads("error") == errors_before + 1
+    logged = [r.getMessage() for r in caplog.records if "could not be loaded" in r.getMessage()]
+    assert len(logged) == 1 and "keeping the last good registry (1 sites" in logged[0]
+    # fixed: the new content is in use and the error is gone
+    sites.write_text(_yaml("alpha", "beta"), encoding="utf-8")
+    clock.now += 1.0
+    assert _ids(source) == ["alpha", "beta"]
+    assert source.status().ok is True and source.status().error is None and _ok_gauge() == 1.0
+
+
+def test_a_schema_error_is_kept_out_too(sites: Path) -> None:
+    clock = Clock()
+    source = RegistrySource(sites, check_interval_s=1.0, clock=clock)
+    source.current()
+    sites.write_text(_yaml("alpha").replace("family: trs", "family: nosuch"), encoding="utf-8")
+    clock.now += 1.0
+    assert _ids(source) == ["alpha"]
+    assert source.current().get("alpha").family == "trs"
+    assert "unknown family" in (source.status().error or "") or "family" in (source.status().error or "")
+
+
+def test_a_deleted_file_keeps_the_last_good_registry(sites: Path) -> None:
+    clock = Clock()
+    source = RegistrySource(sites, check_interval_s=1.0, clock=clock)
+    source.current()
+    sites.unlink()
+    clock.now += 1.0
+    assert _ids(source) == ["alpha"]
+    assert source.status().error is not None and "not found" in (source.status().error or "")
+
+
+def test_without_a_good_load_the_error_is_raised(tmp_path: Path) -> None:
+    missing = RegistrySource(tmp_path / "nope.yaml")
+    with pytest.raises(FileNotFoundError):
+        missing.current()
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\nsites: [\n", encoding="utf-8")
+    with pytest.raises(SiteConfigError, match="not valid YAML"):
+        RegistrySource(broken).current()
+
+
+def test_crawl_task_registry_fails_permanently_only_when_nothing_ever_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "task-sites.yaml"
+    settings = CrawlerSettings(_env_file=None, sites_file=path, data_dir=tmp_path)  # type: ignore[call-arg]
+    with pytest.raises(PermanentError, match="not found"):
+        current_registry(settings)
+    path.write_text(_yaml("gamma"), encoding="utf-8")
+    shared_source(path).request_reload()
+    assert [s.id for s in current_registry(settings).sites] == ["gamma"]
+
+
+def test_sighup_forces_a_reload_that_stat_cannot_see(sites: Path) -> None:
+    source = shared_source(sites)
+    source.check_interval_s = 3600.0  # no periodic check during the test
+    assert _ids(source) == ["alpha"]
+    stat = sites.stat()
+    sites.write_text(_yaml("omega"), encoding="utf-8")  # same size as "alpha"
+    os.utime(sites, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old mtime: invisible to stat
+    assert sites.stat().st_size == stat.st_size
+    assert _ids(source) == ["alpha"]
+    previous = signal.getsignal(signal.SIGHUP)
+    try:
+        assert install_sighup()
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(0.05)
+        assert _ids(source) == ["omega"]
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def test_the_watcher_sees_a_broken_edit_without_any_task(sites: Path) -> None:
+    source = RegistrySource(sites, check_interval_s=0.1)
+    source.current()
+    source.start_watching()
+    errors_before = _reloads("error")
+    sites.write_text("version: 1\nsites: [\n", encoding="utf-8")
+    deadline = time.monotonic() + 5
+    while _reloads("error") == errors_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _reloads("error") == errors_before + 1 and _ok_gauge() == 0.0
+    sites.write_text(_yaml("alpha", "delta"), encoding="utf-8")
+    deadline = time.monotonic() + 5
+    while _ok_gauge() != 1.0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [s.id for s in source.current().sites] == ["alpha", "delta"]
