@@ -1,0 +1,178 @@
+"""One ``crawl_run`` row per crawl run, over real HTTP: announced vs found, kept, fetched and handed on, the
+verdict and its shortfalls, written at discovery and kept up to date as candidates finish; a redelivered
+or sliced run updates the same row; a blocked run is recorded before it raises; SQLite and PostgreSQL.
+The discovery gauges and the crawl summary line say the same."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlmodel import select
+
+from nianbao.crawler.crawl import CrawlSummary
+from nianbao.crawler.handlers import continue_crawl, crawl_site
+from nianbao.crawler.politeness import LocalLimiter
+from nianbao.crawler.robots import RobotsCache
+from nianbao.crawler.runs import get_run, latest_runs
+from nianbao.crawler.settings import CrawlerSettings
+from nianbao.crawler.sites import SiteRegistry
+from nianbao.shared.bus import CollectingPublisher
+from nianbao.shared.contracts import CrawlContinued, CrawlRequested, PageFetched
+from nianbao.shared.db import session_scope, upgrade
+from nianbao.shared.errors import PermanentError
+from nianbao.shared.models import CrawlRun
+from nianbao.shared.rawstore import RawStore
+
+from .conftest import Crawler, site_entry
+from .portal import Article, Portal, add_article, hanweb_jpage_column
+
+TITLE = "某单位{}年度政府信息公开工作年度报告"
+PROXY = "/zwgk/module/web/jpage/dataproxy.jsp"
+
+
+def _column(portal: Portal, count: int, **options: Any) -> dict[str, Any]:
+    """A Hanweb JCMS column of ``count`` report articles, 3 embedded and 3 per proxy page; its site entry."""
+    items = [(f"/art/2024/1/15/art_4411_{n}.html", TITLE.format(1000 + n)) for n in range(count)]
+    for n, (path, title) in enumerate(items):
+        add_article(portal, path, Article("20240115", n, title))
+    portal.add("/robots.txt", "", content_type="text/plain")
+    start = hanweb_jpage_column(portal, 4411, items, embedded=3, perpage=3, proxy_path=PROXY, **options)
+    return site_entry(portal, start, family="hanweb_jpage")
+
+
+def _crawl(crawler: Crawler, entry: dict[str, Any], *, run_id: str, publisher: Any = None, **kw: Any) -> CrawlSummary:
+    registry = SiteRegistry.from_dict({"version": 1, "sites": [entry]})
+    return crawl_site(CrawlRequested(site_id=entry["id"]), registry=registry, settings=crawler.settings,
+                      store=crawler.store, publisher=publisher or CollectingPublisher(), limiter=crawler.limiter,
+                      robots=crawler.robots, run_id=run_id, **kw)  # fmt: skip
+
+
+def _rows(crawler: Crawler) -> list[CrawlRun]:
+    with session_scope(crawler.settings.resolved_database_url()) as session:
+        return list(session.exec(select(CrawlRun)).all())
+
+
+def _gauge(name: str, site: str = "sim") -> float | None:
+    return REGISTRY.get_sample_value(f"nianbao_crawler_discovery_{name}", {"site": site})
+
+
+def test_complete_column_is_one_row_with_every_count(portal: Portal, crawler: Crawler) -> None:
+    entry = _column(portal, 13)
+    summary = _crawl(crawler, entry, run_id="run-complete")
+    [row] = _rows(crawler)
+    assert (row.run_id, row.site_id, row.family) == ("run-complete", "sim", "hanweb_jpage")
+    assert (row.announced, row.found, row.kept, row.fetched, row.handed_on, row.not_a_report) == (13, 13, 13, 13, 13, 0)
+    assert row.verdict == "complete" and row.shortfalls == []
+    assert row.finished_at is not None and row.finished_at >= row.started_at
+    assert "announced 13, found 13, kept 13: complete (found 13 of 13 announced)" in str(summary)
+    assert (_gauge("announced"), _gauge("found"), _gauge("kept"), _gauge("complete")) == (13, 13, 13, 1)
+    assert (_gauge("timestamp_seconds") or 0) > 0
+
+
+def test_incomplete_column_row_keeps_the_shortfall(portal: Portal, crawler: Crawler) -> None:
+    entry = _column(portal, 13, fail={3: 500})  # embedded 3 + proxy page 2; page 3 answers 500
+    summary = _crawl(crawler, entry, run_id="run-short")
+    [row] = _rows(crawler)
+    assert (row.announced, row.found, row.kept, row.fetched, row.handed_on) == (13, 6, 6, 6, 6)
+    assert row.verdict == "incomplete"
+    [short] = row.shortfalls
+    assert (short["start_url"], short["found"], short["expected"]) == (entry["start_urls"][0], 6, 13)
+    assert "500" in short["reason"]
+    assert "announced 13, found 6, kept 6: incomplete (found 6 of 13 announced;" in str(summary)
+    assert (_gauge("found"), _gauge("complete")) == (6, 0)
+
+
+def test_blocked_run_is_recorded_before_it_raises(portal: Portal, crawler: Crawler) -> None:
+    entry = site_entry(portal, "/gone/index.html")  # 404: no listing page can be read
+    with pytest.raises(PermanentError, match="no listing page could be read"):
+        _crawl(crawler, entry, run_id="run-blocked")
+    [row] = _rows(crawler)
+    assert row.verdict == "blocked" and (row.found, row.kept, row.fetched) == (0, 0, 0)
+    assert row.announced is None and row.finished_at is not None
+    assert _gauge("complete") == 0 and math.isnan(_gauge("announced") or 0.0)
+
+
+def test_column_without_a_total_is_unknown_and_announced_is_null(portal: Portal, crawler: Crawler) -> None:
+    items = "".join(f'<li><a href="/art/{n}.html">{TITLE.format(2019 + n)}</a></li>' for n in range(4))
+    portal.add("/nb/index.html", f"<html><body><ul>{items}</ul></body></html>")
+    for n in range(4):
+        add_article(portal, f"/art/{n}.html", Article("20240115", n, TITLE.format(2019 + n)))
+    portal.add("/robots.txt", "", content_type="text/plain")
+    entry = site_entry(portal, "/nb/index.html", family="static_generic")
+    summary = _crawl(crawler, entry, run_id="run-unknown")
+    [row] = _rows(crawler)
+    assert (row.announced, row.found, row.kept, row.handed_on, row.verdict) == (None, 4, 4, 4, "unknown")
+    assert "announced nothing, found 4, kept 4: unknown (no total announced; found 4)" in str(summary)
+    assert math.isnan(_gauge("announced") or 0.0) and _gauge("complete") == 1
+
+
+class FailingAt:
+    """Raises instead of publishing the ``at``-th PageFetched (a broker outage mid-run)."""
+
+    def __init__(self, at: int) -> None:
+        self.at, self.attempts = at, 0
+
+    def publish(self, message: Any) -> None:
+        if isinstance(message, PageFetched):
+            self.attempts += 1
+            if self.attempts == self.at:
+                raise ConnectionError("broker went away")
+
+
+def test_redelivered_run_updates_the_same_row(portal: Portal, crawler: Crawler) -> None:
+    entry = _column(portal, 13)
+    with pytest.raises(Exception, match="broker|publish"):
+        _crawl(crawler, entry, run_id="run-again", publisher=FailingAt(5))
+    [row] = _rows(crawler)
+    # candidates 1-5 were committed (the 5th with its outbox row) before the publish failed
+    assert (row.verdict, row.found, row.fetched, row.handed_on, row.finished_at) == ("complete", 13, 5, 5, None)
+    summary = _crawl(crawler, entry, run_id="run-again")  # the redelivery: same task id, continues the run
+    [row] = _rows(crawler)
+    assert (row.fetched, row.handed_on, row.verdict) == (13, 13, "complete") and row.finished_at is not None
+    assert summary.resumed == 5 and summary.verdict == "complete"  # the verdict read back from the row
+
+
+def test_sliced_run_is_one_row_finished_by_its_continuation(portal: Portal, crawler: Crawler) -> None:
+    entry = _column(portal, 7)
+    publisher = CollectingPublisher()
+    _crawl(crawler, entry, run_id="run-sliced", publisher=publisher, slice_s=0.0)
+    [row] = _rows(crawler)
+    assert (row.fetched, row.finished_at) == (1, None)
+    registry = SiteRegistry.from_dict({"version": 1, "sites": [entry]})
+    for _ in range(10):
+        pending = [m for m in publisher.messages if isinstance(m, CrawlContinued)]
+        publisher.messages.clear()
+        if not pending:
+            break
+        continue_crawl(pending[-1], registry=registry, settings=crawler.settings, store=crawler.store,
+                       publisher=publisher, limiter=crawler.limiter, robots=crawler.robots, slice_s=0.0)  # fmt: skip
+    [row] = _rows(crawler)
+    assert (row.announced, row.found, row.fetched, row.handed_on) == (7, 7, 7, 7) and row.finished_at is not None
+
+
+def test_two_runs_are_two_rows_newest_first(portal: Portal, crawler: Crawler) -> None:
+    entry = _column(portal, 4)
+    _crawl(crawler, entry, run_id="first")
+    _crawl(crawler, entry, run_id="second")  # unchanged pages: fetched again (conditional), not handed on
+    url = crawler.settings.resolved_database_url()
+    assert [r.run_id for r in latest_runs(url, "sim")] == ["second", "first"]
+    second = get_run(url, "second")
+    assert second is not None and (second.found, second.fetched, second.handed_on) == (4, 4, 0)
+
+
+def test_postgresql_run_row(portal: Portal, postgres_url: str, tmp_path: Path) -> None:
+    upgrade(postgres_url)
+    settings = CrawlerSettings(_env_file=None, data_dir=tmp_path, database_url=postgres_url, broker_url=None,  # type: ignore[call-arg]
+                               limiter="local", min_delay_s=0.0, jitter_s=0.0)  # fmt: skip
+    crawler = Crawler(settings, RawStore(settings.resolved_raw_store_dir()), LocalLimiter(), RobotsCache(ttl_s=3600, retry_s=600))
+    entry = _column(portal, 13, fail={4: 404})
+    with pytest.raises(Exception, match="broker"):
+        _crawl(crawler, entry, run_id="pg-run", publisher=FailingAt(3))
+    _crawl(crawler, entry, run_id="pg-run")
+    [row] = _rows(crawler)
+    assert (row.announced, row.found, row.fetched, row.handed_on, row.verdict) == (13, 9, 9, 9, "incomplete")
+    assert row.finished_at is not None and row.shortfalls[0]["expected"] == 13
