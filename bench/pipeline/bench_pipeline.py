@@ -1,0 +1,477 @@
+"""Benchmark: N reports through parse → validate → store on PostgreSQL, in process and through workers.
+
+Reports are generated from the corpus seeds (../shared/corpus/seeds; the devportal's synthetic reports
+when the corpus is absent): report i is seed i mod k with its agency renamed (one of a few hundred
+invented names) and every count in its tables shifted by a small pseudo-random amount, so values,
+findings and agencies vary. All reports belong to one site, so a cost that grows with the site's size
+shows as a last-10 % ms/report above the first-10 % one (the flatness ratio).
+
+Each mode runs on a fresh PostgreSQL database created for it and dropped afterwards:
+
+* ``inprocess``: the parser's and the validator's handlers called in this process, one report at a
+  time (parse, then validate + store); reports/s per stage and end to end, ms/report of the first and
+  last 10 % of reports (median of each tenth), peak RSS of this process.
+* ``reparse``: ``nianbao reparse`` (``nianbao.app.maintenance.reparse``) over ``--reparse`` stored reports.
+* ``workers``: real Redis and worker processes (``nianbao worker parser`` and ``nianbao worker validator``,
+  prefork), ``PageFetched`` messages published for every report; reports/s per stage and end to end
+  from the workers' own task counters, ms/report of the first and last 10 % of stored reports (from
+  the completion timeline), peak RSS (VmHWM) of every worker process.
+
+The machine is shared: the load average is printed with the figures. Ratios are measured in one run.
+
+    uv run python bench/pipeline/bench_pipeline.py [--reports 1000] [--modes inprocess,reparse,workers]
+        [--reparse 600] [--parser-concurrency 1] [--validator-concurrency 2] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS_SEEDS = REPO.parent / "shared" / "corpus" / "seeds"
+NIANBAO = str(Path(sys.executable).parent / "nianbao")
+
+# Invented place names (two characters each) combined with the seed agency's kind of office.
+_PLACE_CHARS = "东西南北安平和宁兴华长永清丰泰新德明光高昌盛阳山江河湖海云林川"
+_NUMBER = re.compile(r"(?<![\d.])(\d{1,4})(?![\d.])")
+_HTML_CELL = re.compile(r">\s*(\d{1,4})\s*<")
+
+
+# --- generated reports ---------------------------------------------------------------------------------
+
+
+def load_seeds() -> list[tuple[bytes, str, str]]:
+    """(bytes, media type, agency name as written) of every seed."""
+    seeds: list[tuple[bytes, str, str]] = []
+    if CORPUS_SEEDS.is_dir():
+        for path in sorted(CORPUS_SEEDS.glob("*.txt")):
+            expected = json.loads(path.with_suffix(".expected.json").read_text(encoding="utf-8"))
+            seeds.append((path.read_bytes(), "text/plain", expected["agency"]["name"]))
+    if seeds:
+        return seeds
+    from nianbao.devportal.catalogue import REPORTS
+    from nianbao.devportal.render.article import report_page
+
+    for report in REPORTS:  # only without the corpus: the HTML pages the dev portal serves
+        if report.encoding == "utf-8" and report.published_as == "html":
+            seeds.append((report_page(report).encode("utf-8"), "text/html", report.agency))
+    if not seeds:
+        raise SystemExit("no seeds: neither ../shared/corpus/seeds nor the devportal reports were found")
+    return seeds
+
+
+def agency_name(i: int, original: str) -> str:
+    """One of 30 × 30 invented places, keeping the seed agency's office (…人民政府, …管理局)."""
+    office = re.sub(r"^.*?[省市县区]", "", original, count=1) or "人民政府"
+    a, b = divmod(i % (len(_PLACE_CHARS) ** 2), len(_PLACE_CHARS))
+    return f"{_PLACE_CHARS[a]}{_PLACE_CHARS[b]}县{office}"
+
+
+def generate(i: int, seeds: list[tuple[bytes, str, str]]) -> tuple[bytes, str]:
+    """Report ``i``: a seed with its agency renamed and its table counts shifted (deterministic in i)."""
+    data, media_type, agency = seeds[i % len(seeds)]
+    text = data.decode("utf-8").replace(agency, agency_name(i, agency))
+    rng = random.Random(i)
+    if media_type == "text/html":  # table cells: <td …>12</td>
+        text = _HTML_CELL.sub(lambda m: f">{_shift(m.group(1), rng)}<", text)
+        return text.encode("utf-8"), media_type
+    lines = []
+    for line in text.split("\n"):
+        if "|" in line:  # a table row: shift its small counts, keep years (4 digits ≥ 1900) and money
+            line = _NUMBER.sub(lambda m: _shift(m.group(1), rng), line)
+        lines.append(line)
+    return "\n".join(lines).encode("utf-8"), media_type
+
+
+def _shift(number: str, rng: random.Random) -> str:
+    value = int(number)
+    if value >= 1900:
+        return number
+    return str(value + rng.choice((0, 0, 1, 2, 3)))
+
+
+# --- infrastructure ------------------------------------------------------------------------------------
+
+
+@contextmanager
+def fresh_database(admin_url: str, label: str) -> Iterator[str]:
+    """A new PostgreSQL database at the Alembic head, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from nianbao.shared.db import dispose_engines, upgrade
+
+    name = f"nianbao_bench_{label}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.2f} (1 min) {five:.2f} (5 min) on {os.cpu_count()} cores"
+
+
+def tenths(ms: list[float]) -> tuple[float, float, float]:
+    """(median ms of the first 10 %, of the last 10 %, last/first)."""
+    n = max(1, len(ms) // 10)
+    first, last = statistics.median(ms[:n]), statistics.median(ms[-n:])
+    return first, last, last / first if first else float("nan")
+
+
+def self_peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- modes ---------------------------------------------------------------------------------------------
+
+
+def store_reports(n: int, seeds: list[tuple[bytes, str, str]], raw_dir: Path) -> list[Any]:
+    """Write the n generated reports to the raw store; their ``PageFetched`` messages."""
+    from nianbao.shared.contracts import PageFetched
+    from nianbao.shared.rawstore import RawStore
+
+    store = RawStore(raw_dir)
+    messages = []
+    for i in range(n):
+        data, media_type = generate(i, seeds)
+        key = store.put(data)
+        url = f"http://bench.example.gov.cn/reports/{i:06d}.html"
+        messages.append(PageFetched(site_id="bench", url=url, final_url=url, raw_key=key, content_sha256=key,
+                                    media_type=media_type, title_hint=None))  # fmt: skip
+    return messages
+
+
+def run_inprocess(n: int, seeds: list[tuple[bytes, str, str]], admin_url: str) -> dict[str, Any]:
+    from nianbao.parser.handlers import handle_page_fetched
+    from nianbao.parser.settings import ParserSettings
+    from nianbao.shared.bus import CollectingPublisher
+    from nianbao.shared.rawstore import RawStore
+    from nianbao.validator.handlers import handle_report_parsed
+    from nianbao.validator.settings import ValidatorSettings
+
+    with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp, fresh_database(admin_url, "inproc") as url:
+        messages = store_reports(n, seeds, Path(tmp) / "raw")
+        parser_settings = ParserSettings(data_dir=Path(tmp), database_url=url)
+        validator_settings = ValidatorSettings(data_dir=Path(tmp), database_url=url)
+        store = RawStore(Path(tmp) / "raw")
+        publisher = CollectingPublisher()
+        parse_ms: list[float] = []
+        store_ms: list[float] = []
+        failures = 0
+        started = time.perf_counter()
+        for message in messages:
+            t0 = time.perf_counter()
+            try:
+                parsed = handle_page_fetched(message, store, publisher, parser_settings)
+            except Exception as exc:
+                failures += 1
+                print(f"  parse failed: {message.url}: {exc}", file=sys.stderr)
+                continue
+            t1 = time.perf_counter()
+            handle_report_parsed(parsed, validator_settings)
+            t2 = time.perf_counter()
+            parse_ms.append((t1 - t0) * 1000)
+            store_ms.append((t2 - t1) * 1000)
+        elapsed = time.perf_counter() - started
+    total = [p + s for p, s in zip(parse_ms, store_ms, strict=True)]
+    first, last, ratio = tenths(total)
+    s_first, s_last, s_ratio = tenths(store_ms)
+    return {
+        "reports": len(total),
+        "failures": failures,
+        "parse_per_s": 1000 / statistics.mean(parse_ms),
+        "validate_store_per_s": 1000 / statistics.mean(store_ms),
+        "end_to_end_per_s": len(total) / elapsed,
+        "parse_ms_median": statistics.median(parse_ms),
+        "validate_store_ms_median": statistics.median(store_ms),
+        "validate_store_ms_p90": statistics.quantiles(store_ms, n=10)[-1] if len(store_ms) > 1 else store_ms[0],
+        "first10_ms": first,
+        "last10_ms": last,
+        "flatness": ratio,
+        "store_first10_ms": s_first,
+        "store_last10_ms": s_last,
+        "store_flatness": s_ratio,
+        "peak_rss_mb": self_peak_rss_mb(),
+        "load": load(),
+    }
+
+
+def run_reparse(n: int, seeds: list[tuple[bytes, str, str]], admin_url: str) -> dict[str, Any]:
+    """Store n reports (in process), then time ``reparse`` over them (every one is parsed and validated
+    again; none changes)."""
+    from nianbao.app.embedded import InProcessBus
+    from nianbao.app.maintenance import reparse
+    from nianbao.parser.handlers import handle_page_fetched
+    from nianbao.parser.settings import ParserSettings
+    from nianbao.shared.contracts import PageFetched, ReportParsed
+    from nianbao.shared.rawstore import RawStore
+    from nianbao.validator.handlers import handle_report_parsed
+    from nianbao.validator.settings import ValidatorSettings
+
+    with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp, fresh_database(admin_url, "reparse") as url:
+        messages = store_reports(n, seeds, Path(tmp) / "raw")
+        with environment({"NIANBAO_DATA_DIR": tmp, "NIANBAO_DATABASE_URL": url}):
+            parser_settings, validator_settings = ParserSettings(), ValidatorSettings()
+            store = RawStore(Path(tmp) / "raw")
+            bus = InProcessBus(validator_settings)
+            bus.register(PageFetched, lambda m: handle_page_fetched(m, store, bus, parser_settings))
+            bus.register(ReportParsed, lambda m: handle_report_parsed(m, validator_settings))
+            for message in messages:
+                bus.publish(message)
+            bus.drain()
+            lines: list[str] = []
+            started = time.perf_counter()
+            stats = reparse(progress=lines.append)
+            elapsed = time.perf_counter() - started
+    done = stats.handled.get(ReportParsed.TASK, 0)
+    return {
+        "reports": n,
+        "reparsed": done,
+        "failures": len(stats.failures),
+        "seconds": elapsed,
+        "reports_per_s": done / elapsed if elapsed else float("nan"),
+        "load": load(),
+    }
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        match = re.match(r"^([^{\s]+)(\{(.*)\})?\s+(\S+)$", line)
+        if not match or match.group(1) != name:
+            continue
+        found = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', match.group(3) or ""))
+        if all(found.get(k) == v for k, v in labels.items()):
+            total += float(match.group(4))
+    return total
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _tree_peak_rss_mb(pid: int) -> dict[int, float]:
+    """VmHWM (peak resident set) of ``pid`` and its descendants, in MB."""
+    out: dict[int, float] = {}
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        match = re.search(r"VmHWM:\s+(\d+) kB", status)
+        if match:
+            out[current] = int(match.group(1)) / 1024
+        pending.extend(int(c) for c in children)
+    return out
+
+
+def run_workers(
+    n: int,
+    seeds: list[tuple[bytes, str, str]],
+    admin_url: str,
+    redis_url: str,
+    parser_concurrency: int,
+    validator_concurrency: int,
+    timeout_s: float,
+) -> dict[str, Any]:
+    import httpx
+    import redis
+
+    from nianbao.shared.bus import CeleryPublisher
+    from nianbao.shared.celery_app import make_celery
+
+    redis.Redis.from_url(redis_url).flushdb()
+    with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp, fresh_database(admin_url, "workers") as url:
+        data_dir = Path(tmp)
+        messages = store_reports(n, seeds, data_dir / "raw")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
+        env.update({"NIANBAO_BROKER_URL": redis_url, "NIANBAO_DATABASE_URL": url, "NIANBAO_DATA_DIR": tmp})
+        procs: dict[str, subprocess.Popen[bytes]] = {}
+        ports: dict[str, int] = {}
+        logs: dict[str, Path] = {}
+        try:
+            for service, concurrency in (("parser", parser_concurrency), ("validator", validator_concurrency)):
+                ports[service] = _free_port()
+                logs[service] = data_dir / f"{service}.log"
+                procs[service] = subprocess.Popen(
+                    [NIANBAO, "worker", service, "--concurrency", str(concurrency),
+                     "--metrics-port", str(ports[service]), "--loglevel", "WARNING"],
+                    env=env, stdout=logs[service].open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+                )  # fmt: skip
+            _wait_ready(procs, ports)
+
+            def count(service: str) -> float:
+                text = httpx.get(f"http://127.0.0.1:{ports[service]}/metrics", timeout=10).text
+                return _metric(text, f"nianbao_{service}_tasks_total", outcome="ok")
+
+            publisher = CeleryPublisher(make_celery("nianbao-bench", redis_url))
+            started = time.perf_counter()
+            for message in messages:
+                publisher.publish(message)
+            published = time.perf_counter() - started
+            timeline: list[tuple[float, float, float]] = []  # (seconds, parsed, stored)
+            deadline = time.monotonic() + timeout_s
+            while True:
+                now = time.perf_counter() - started
+                parsed, stored = count("parser"), count("validator")
+                timeline.append((now, parsed, stored))
+                if stored >= n:
+                    break
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"workers: {stored:.0f} of {n} stored after {timeout_s}s; see {logs}")
+                for service, proc in procs.items():
+                    if proc.poll() is not None:
+                        raise SystemExit(f"worker {service} exited {proc.returncode}: {logs[service].read_text()}")
+                time.sleep(0.1)
+            rss = {service: _tree_peak_rss_mb(proc.pid) for service, proc in procs.items()}
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGTERM)
+            for proc in procs.values():
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(10)
+    elapsed = timeline[-1][0]
+    parse_done = next(t for t, p, _ in timeline if p >= n)
+    first, last = _tenth_times(timeline, n)
+    return {
+        "reports": n,
+        "publish_s": published,
+        "parse_per_s": n / parse_done,
+        "end_to_end_per_s": n / elapsed,
+        "first10_ms": first,
+        "last10_ms": last,
+        "flatness": last / first if first else float("nan"),
+        "peak_rss_mb": {s: sorted(round(v, 1) for v in r.values()) for s, r in rss.items()},
+        "max_child_rss_mb": max(max(r.values()) for r in rss.values()),
+        "load": load(),
+    }
+
+
+def _tenth_times(timeline: list[tuple[float, float, float]], n: int) -> tuple[float, float]:
+    """ms per stored report over the first and the last 10 % of reports (from the completion timeline)."""
+
+    def when(count: float) -> float:
+        return next(t for t, _, s in timeline if s >= count)
+
+    tenth = max(1, n // 10)
+    first = (when(tenth) - when(1)) / max(1, tenth - 1) * 1000
+    last = (when(n) - when(n - tenth)) / tenth * 1000
+    return first, last
+
+
+def _wait_ready(procs: dict[str, subprocess.Popen[bytes]], ports: dict[str, int], timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    for service, proc in procs.items():
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"worker {service} exited {proc.returncode}")
+            try:
+                httpx.get(f"http://127.0.0.1:{ports[service]}/metrics", timeout=2)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"worker {service} not ready in {timeout}s") from None
+                time.sleep(0.3)
+    time.sleep(3)  # the prefork children connect to the broker after the metrics server is up
+
+
+# --- report --------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reports", type=int, default=1000)
+    parser.add_argument("--modes", default="inprocess,reparse,workers")
+    parser.add_argument("--reparse", type=int, default=600, help="stored reports for the reparse figure")
+    parser.add_argument("--parser-concurrency", type=int, default=1)
+    parser.add_argument("--validator-concurrency", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds the workers mode may take")
+    parser.add_argument(
+        "--postgres-admin-url",
+        default=os.environ.get("NIANBAO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    if args.reports < 10:
+        parser.error("--reports must be at least 10 (first and last 10 %)")
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    seeds = load_seeds()
+    results: dict[str, Any] = {"reports": args.reports, "seeds": len(seeds), "date": time.strftime("%Y-%m-%d")}
+    print(f"{args.reports} reports from {len(seeds)} seeds, one site; {load()}")
+    runners: dict[str, Callable[[], dict[str, Any]]] = {
+        "inprocess": lambda: run_inprocess(args.reports, seeds, args.postgres_admin_url),
+        "reparse": lambda: run_reparse(args.reparse, seeds, args.postgres_admin_url),
+        "workers": lambda: run_workers(args.reports, seeds, args.postgres_admin_url, args.redis_url,
+                                       args.parser_concurrency, args.validator_concurrency, args.timeout),
+    }  # fmt: skip
+    for mode in modes:
+        if mode not in runners:
+            parser.error(f"unknown mode {mode!r}; expected {', '.join(runners)}")
+        result = runners[mode]()
+        results[mode] = result
+        print(f"\n[{mode}]")
+        for key, value in result.items():
+            shown = f"{value:.2f}" if isinstance(value, float) else value
+            print(f"  {key:26} {shown}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
