@@ -191,14 +191,21 @@ def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> F
             session.execute(text("SELECT 1"))
         return {"status": "ok"}
 
+    def current_sites() -> Any:
+        # ``registry`` is a RegistrySource (follows the file) or a fixed SiteRegistry (tests, embedded)
+        return registry.current() if hasattr(registry, "current") else registry
+
     @api.get("/sites", dependencies=authed)
     def sites() -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "sites": [
                 {"id": s.id, "name": s.name, "family": s.family, "start_urls": list(s.start_urls)}
-                for s in registry.sites
+                for s in current_sites().sites
             ]
         }
+        if hasattr(registry, "status"):  # the file, whether its last load worked, and why not
+            out["registry"] = registry.status().as_dict()
+        return out
 
     @api.post("/sites/{site_id}/recrawl", status_code=202, dependencies=authed)
     def recrawl(site_id: str) -> dict[str, Any]:
@@ -206,7 +213,7 @@ def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> F
         from nianbao.shared.contracts import CrawlRequested
 
         try:
-            registry.get(site_id)
+            current_sites().get(site_id)
         except UnknownSite:
             raise HTTPException(404, ("unknown_site", f"no site {site_id!r} in the registry")) from None
         if publisher is None:
@@ -273,17 +280,16 @@ def _add_issue13_routes(api: FastAPI, settings: AppSettings, registry: Any, publ
         site: Annotated[str | None, Query()] = None,
         reason: Annotated[str | None, Query()] = None,
         task: Annotated[str | None, Query()] = None,
-        limit: Annotated[int, Query(ge=1, le=tf.MAX_LIMIT)] = 100,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,  # failures.MAX_LIMIT
         offset: Annotated[int, Query(ge=0)] = 0,
         after_id: Annotated[int | None, Query(ge=1)] = None,
     ) -> dict[str, Any]:
         with session_scope(db_url) as session:
             if site is not None and site not in known_site_ids(session, (s.id for s in registry.sites)):
                 raise HTTPException(400, ("bad_filter", f"unknown site {site[:80]!r}"))
-            after = min(after_id, _MAX_ID + 1) if after_id else None
             try:
                 page = tf.list_failures(session, queue=queue, site_id=site, reason=reason, task=task, limit=limit,
-                                        offset=offset, after_id=after)  # fmt: skip
+                                        offset=offset, after_id=after_id)  # fmt: skip
             except tf.FilterError as exc:
                 raise HTTPException(400, ("bad_filter", str(exc))) from None
         rows = [asdict(f) for f in page.failures]
@@ -292,7 +298,7 @@ def _add_issue13_routes(api: FastAPI, settings: AppSettings, registry: Any, publ
     @api.get("/task-failures/{failure_id}", dependencies=authed)
     def task_failure(failure_id: int) -> dict[str, Any]:
         with session_scope(db_url) as session:
-            detail = tf.get_failure(session, failure_id) if 1 <= failure_id <= _MAX_ID else None
+            detail = tf.get_failure(session, failure_id)
         if detail is None:
             raise HTTPException(404, ("unknown_failure", f"no task failure {failure_id}"))
         return asdict(detail)
@@ -300,8 +306,6 @@ def _add_issue13_routes(api: FastAPI, settings: AppSettings, registry: Any, publ
     @api.post("/task-failures/{failure_id}/retry", dependencies=authed)
     def retry_task_failure(failure_id: int) -> dict[str, Any]:
         unknown = HTTPException(404, ("unknown_failure", f"no task failure {failure_id}"))
-        if not 1 <= failure_id <= _MAX_ID:
-            raise unknown
         with session_scope(db_url) as session:
             if tf.get_failure(session, failure_id) is None:
                 raise unknown
