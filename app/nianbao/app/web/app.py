@@ -185,7 +185,7 @@ def create_web_app(settings: AppSettings, registry: Any) -> FastAPI:
 
     @web.get("/login", response_class=HTMLResponse)
     def login_link(request: Request) -> Response:
-        params = single(request.query_params.multi_items(), {"token", "next"})
+        params = single(request.query_params.multi_items(), {"token", "next"}, longest=MAX_FORM_BYTES)
         if "token" in params:
             return _login(request, params["token"], params.get("next"))
         base = _base(request)
@@ -202,7 +202,9 @@ def create_web_app(settings: AppSettings, registry: Any) -> FastAPI:
             if len(body) > MAX_FORM_BYTES:
                 raise BadRequest(f"the login form is larger than {MAX_FORM_BYTES} bytes")
         try:
-            fields = single(parse_qsl(body.decode("utf-8"), keep_blank_values=True), {"token", "next"})
+            fields = single(
+                parse_qsl(body.decode("utf-8"), keep_blank_values=True), {"token", "next"}, longest=MAX_FORM_BYTES
+            )
         except UnicodeDecodeError:
             raise BadRequest("the login form is not UTF-8") from None
         return _login(request, fields.get("token", ""), fields.get("next"))

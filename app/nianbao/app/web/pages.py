@@ -3,6 +3,7 @@ database, no request. ``base`` is the path the view is mounted at (``/ui``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -179,7 +180,10 @@ def report_page(base: str, view: ReportView, site_name: str | None, grids: Seque
         (bilingual("Findings", "校验结果"), h(", ".join(f"{k} {n}" for k, n in view.findings.items()) or "none")),
         ("Parser / rules", h(f"{view.parser_version} / {view.rules_version}")),
     ]
-    facts += [(h(k), h(v)) for k, v in view.metadata.items()]
+    facts += [
+        (h(k), h(json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v))
+        for k, v in view.metadata.items()
+    ]
     attachments = ""
     if view.attachments:
         items = []

@@ -15,8 +15,8 @@ class BadRequest(Exception):
     """A query parameter the page cannot use; the message names it."""
 
 
-def single(items: Sequence[tuple[str, str]], allowed: Collection[str]) -> dict[str, str]:
-    """The parameters as a dict, after refusing unknown, repeated and oversized ones."""
+def single(items: Sequence[tuple[str, str]], allowed: Collection[str], *, longest: int = MAX_VALUE) -> dict[str, str]:
+    """The parameters as a dict, after refusing unknown, repeated and oversized (``longest``) ones."""
     out: dict[str, str] = {}
     for name, value in items:
         if name not in allowed:
@@ -24,8 +24,8 @@ def single(items: Sequence[tuple[str, str]], allowed: Collection[str]) -> dict[s
             raise BadRequest(f"unknown parameter {name[:50]!r} (this page takes: {known})")
         if name in out:
             raise BadRequest(f"parameter {name!r} given more than once")
-        if len(value) > MAX_VALUE:
-            raise BadRequest(f"parameter {name!r} is longer than {MAX_VALUE} characters")
+        if len(value) > longest:
+            raise BadRequest(f"parameter {name!r} is longer than {longest} characters")
         out[name] = value
     return out
 
