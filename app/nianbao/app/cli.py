@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from nianbao.app.ops_cli import failures_app, sites_summary
 from nianbao.app.settings import AppSettings
 
 app = typer.Typer(
@@ -32,6 +33,8 @@ db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 sites_app = typer.Typer(help="The site registry (sites.yaml).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(sites_app, name="sites")
+app.add_typer(failures_app, name="failures")
+sites_app.command("summary")(sites_summary)
 
 # Soft wrap: never hard-wrap output (a path longer than the width must stay one line when piped).
 console = Console(soft_wrap=True)
@@ -102,6 +105,21 @@ def _registry(sites_file: Path | None) -> Any:
         raise _fail(f"site registry {path} not found (set NIANBAO_SITES_FILE or pass --sites-file)") from None
     except SiteConfigError as exc:
         raise _fail(f"invalid site registry {path}:\n{exc}") from None
+
+
+def _registry_or_warn(path: Path) -> None:
+    """Warn (the worker still starts: the registry is read again at each crawl) when ``path`` does not load."""
+    from nianbao.crawler.sites import SiteConfigError, load_sites
+
+    try:
+        registry = load_sites(path)
+    except FileNotFoundError:
+        _warn(f"site registry {path} not found: crawls fail until it exists (set NIANBAO_SITES_FILE or "
+              "pass --sites-file)")  # fmt: skip
+    except SiteConfigError as exc:
+        _warn(f"invalid site registry {path}: crawls use it once it is fixed:\n{exc}")
+    else:
+        _say(f"site registry {path.absolute()}: {len(registry.sites)} site(s) (reloaded when the file changes)")
 
 
 def _session() -> Any:
@@ -179,7 +197,7 @@ def run(
         _check_site(registry, site_id)
     settings = AppSettings()
     if settings.broker_url:
-        _enqueue(site_ids, force=force, reason="cli")
+        _enqueue(site_ids, force=force, reason="cli", sites_file=sites_file or settings.sites_file)
         return
     from nianbao.app.embedded import run_embedded
 
@@ -196,7 +214,7 @@ def recrawl(site_id: str, sites_file: SitesFile = None) -> None:
     registry = _registry(sites_file)
     _check_site(registry, site_id)
     if AppSettings().broker_url:
-        _enqueue([site_id], force=True, reason="cli")
+        _enqueue([site_id], force=True, reason="cli", sites_file=sites_file or AppSettings().sites_file)
         return
     from nianbao.app.embedded import run_embedded
 
@@ -214,7 +232,7 @@ def _check_site(registry: Any, site_id: str) -> None:
         raise _fail(f"unknown site {_quote(site_id)}; configured sites: {known}") from None
 
 
-def _enqueue(site_ids: list[str], *, force: bool, reason: Literal["cli", "api"]) -> None:
+def _enqueue(site_ids: list[str], *, force: bool, reason: Literal["cli", "api"], sites_file: Path) -> None:
     from nianbao.shared.bus import CeleryPublisher
     from nianbao.shared.celery_app import make_celery
     from nianbao.shared.contracts import CrawlRequested
@@ -227,6 +245,11 @@ def _enqueue(site_ids: list[str], *, force: bool, reason: Literal["cli", "api"])
     for site_id in site_ids:
         publisher.publish(CrawlRequested(site_id=site_id, force=force, reason=reason))
         _say(f"enqueued crawl of {site_id} (force={force}) on queue {CrawlRequested.QUEUE}")
+    _warn(
+        f"the crawler workers look the site(s) up in their own registry: they must read the same file "
+        f"({sites_file.absolute()}), through NIANBAO_SITES_FILE or `nianbao worker crawler --sites-file`; "
+        "a site they do not know fails its crawl (recorded in task_failure)"
+    )
     if not _queue_has_consumer(celery_app, CrawlRequested.QUEUE):
         _warn(
             f"no worker consumes queue {CrawlRequested.QUEUE!r} (none answered `celery inspect` within "
@@ -272,11 +295,25 @@ def worker(
         int | None, typer.Option(help="Serve /metrics here (default NIANBAO_METRICS_PORT).")
     ] = None,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+    sites_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--sites-file",
+            help="Site registry the crawler worker reads (sets NIANBAO_SITES_FILE for this worker; default: "
+            "NIANBAO_SITES_FILE or sites.yaml). Reloaded when the file changes or on SIGHUP.",
+        ),
+    ] = None,
 ) -> None:
     """Start one service's Celery worker (consumes the queue named after the service)."""
+    import os
+
     from nianbao.app.worker import WorkerConfigError, run_worker
 
+    if sites_file is not None:
+        os.environ["NIANBAO_SITES_FILE"] = str(sites_file.absolute())  # the worker's settings read it
     settings = AppSettings()
+    if service == "crawler":
+        _registry_or_warn(settings.sites_file)
     try:
         default = settings.crawler_threads if service == "crawler" else settings.worker_concurrency
         run_worker(service, concurrency=concurrency or default, metrics_port=metrics_port, loglevel=loglevel)
@@ -292,9 +329,9 @@ def beat(
     """Run the crawl scheduler (Celery beat): each site crawled often January–April, rarely otherwise."""
     from nianbao.app.worker import WorkerConfigError, run_beat
 
-    registry = _registry(sites_file)
+    _registry(sites_file)  # refuse to start on a registry that does not load
     try:
-        run_beat(registry, loglevel=loglevel)
+        run_beat(sites_file or AppSettings().sites_file, loglevel=loglevel)
     except WorkerConfigError as exc:
         raise _fail(str(exc)) from None
 
@@ -309,12 +346,15 @@ def admin(
     import uvicorn
 
     from nianbao.app.admin_api import AdminConfigError, create_app
+    from nianbao.crawler.registry import install_sighup, shared_source
     from nianbao.shared.bus import CeleryPublisher
     from nianbao.shared.celery_app import make_celery
     from nianbao.shared.db import upgrade
 
     settings = AppSettings()
-    registry = _registry(sites_file)
+    _registry(sites_file)  # refuse to start on a registry that does not load
+    registry = shared_source(sites_file or settings.sites_file)  # then follow its changes (and SIGHUP)
+    install_sighup()
     publisher = CeleryPublisher(make_celery("nianbao-admin", settings.broker_url)) if settings.broker_url else None
     try:
         api = create_app(settings, registry, publisher)
@@ -648,15 +688,22 @@ def sites_list(sites_file: SitesFile = None) -> None:
 
 
 @sites_app.command("check")
-def sites_check(site_id: str, sites_file: SitesFile = None) -> None:
+def sites_check(
+    site_id: str,
+    sites_file: SitesFile = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Walk every listing page (up to the site's page cap), not a sample of 2.")
+    ] = False,
+) -> None:
     """Dry run of one site: family sniffed, page-1/page-2 samples, pagination offset, titles kept and
-    rejected with the reason, charset decisions, challenges seen. Stores nothing."""
+    rejected with the reason, charset decisions, challenges seen, and the completeness verdict (complete,
+    incomplete, blocked, empty, unknown). Stores nothing. Exit 0 when it looks crawlable, else 1."""
     from nianbao.crawler.settings import CrawlerSettings
     from nianbao.crawler.sitecheck import check_site
 
     registry = _registry(sites_file)
     _check_site(registry, site_id)
-    report = check_site(registry.get(site_id), CrawlerSettings())
+    report = check_site(registry.get(site_id), CrawlerSettings(), full=full)
     sys.stdout.write(report.render() + "\n")
     raise typer.Exit(0 if report.ok else 1)
 

@@ -103,6 +103,15 @@ def run_worker(service: str, *, concurrency: int, metrics_port: int | None, logl
                            error=f"killed after {settings.task_time_limit_s:g}s (task_time_limit_s)",
                            payload=(args or [None])[0])  # fmt: skip
 
+    def _reload_registry_on_hup(**_: Any) -> None:
+        # Celery makes SIGHUP restart a detached worker; the crawler reloads its site registry instead
+        # (installed once the worker is ready, after Celery's own handlers).
+        from nianbao.crawler.registry import install_sighup
+
+        install_sighup()
+
+    if service == "crawler":
+        signals.worker_ready.connect(_reload_registry_on_hup, weak=False)
     signals.worker_process_init.connect(_child_init, weak=False)
     signals.worker_process_shutdown.connect(_child_exit, weak=False)
     signals.task_failure.connect(_hard_time_limit, weak=False)
@@ -122,16 +131,19 @@ def run_worker(service: str, *, concurrency: int, metrics_port: int | None, logl
     )
 
 
-def run_beat(registry: Any, *, loglevel: str) -> None:
-    """Run Celery beat with one crawl schedule per site (dense in the publication season)."""
-    from nianbao.crawler.schedule import beat_schedule
+def run_beat(sites_file: Any, *, loglevel: str) -> None:
+    """Run Celery beat with one crawl schedule per site (dense in the publication season). The schedule
+    follows the registry file: reloaded when it changes or on SIGHUP, without restarting beat."""
+    from nianbao.crawler.registry import install_sighup, shared_source
+    from nianbao.crawler.schedule import registry_scheduler
     from nianbao.shared.settings import CommonSettings
 
     settings = CommonSettings()
     if not settings.broker_url:
         raise WorkerConfigError("NIANBAO_BROKER_URL is not set: beat enqueues crawls on a broker")
+    source = shared_source(sites_file)
     app = make_celery("nianbao-beat", settings.broker_url, settings)
-    app.conf.beat_schedule = beat_schedule(registry)
     state = (settings.data_dir / "celerybeat-schedule").resolve()
     state.parent.mkdir(parents=True, exist_ok=True)
-    app.Beat(loglevel=loglevel, schedule=str(state)).run()
+    install_sighup()
+    app.Beat(loglevel=loglevel, schedule=str(state), scheduler=registry_scheduler(source)).run()

@@ -83,6 +83,8 @@ class RegistrySource:
         self._wake = threading.Event()
         self._watcher: threading.Thread | None = None
         self.loads = 0  # contents parsed (successfully or not): tests count reparses with it
+        for outcome in metrics.REGISTRY_RELOAD_OUTCOMES:  # the series exist at 0 before the first failure
+            metrics.REGISTRY_RELOADS.labels(outcome)
 
     # --- reading ------------------------------------------------------------------------------------------
 

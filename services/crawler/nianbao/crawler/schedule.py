@@ -11,13 +11,18 @@ the portals.
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
+from celery.beat import PersistentScheduler
 from celery.schedules import crontab
 
-from nianbao.crawler.sites import SiteRegistry
+from nianbao.crawler.registry import RegistrySource
+from nianbao.crawler.sites import SiteConfigError, SiteRegistry
 from nianbao.crawler.siteschema import SiteConfig
 from nianbao.shared.contracts import CrawlRequested
+
+log = logging.getLogger(__name__)
 
 FIRST_HOUR_UTC = 16
 HOURS = 6
@@ -69,3 +74,48 @@ def beat_schedule(registry: SiteRegistry) -> dict[str, dict[str, Any]]:
     for site in registry.sites:
         schedule.update(site_entries(site))
     return schedule
+
+
+
+REGISTRY_CHECK_S = 5.0  # beat wakes at least this often to look at the registry (a stat: cheap)
+
+
+def registry_scheduler(source: RegistrySource) -> type[PersistentScheduler]:
+    """A Celery beat scheduler class whose entries follow ``source``: when the registry changes (file edit
+    or SIGHUP), sites added get their entries, removed ones lose them and changed schedules are rebuilt,
+    without restarting beat. Entries that did not change keep their last run time. A registry that fails
+    to load leaves the schedule as it was (the source logs and counts the failure)."""
+
+    class RegistryScheduler(PersistentScheduler):  # type: ignore[misc]
+        registry_source = source
+        registry_seen: SiteRegistry | None = None
+
+        def setup_schedule(self) -> None:
+            self.registry_seen = self.registry_source.current()
+            self.app.conf.beat_schedule = beat_schedule(self.registry_seen)
+            super().setup_schedule()
+
+        def tick(self, *args: Any, **kwargs: Any) -> float:
+            self.sync_registry()
+            return min(float(super().tick(*args, **kwargs)), REGISTRY_CHECK_S)
+
+        def sync_registry(self) -> bool:
+            """Rebuild the entries when the registry in use changed; True when it did."""
+            try:
+                registry = self.registry_source.current()
+            except (OSError, SiteConfigError):  # never loaded: nothing to schedule yet, said by the source
+                return False
+            if registry is self.registry_seen:
+                return False
+            wanted = beat_schedule(registry)
+            self.app.conf.beat_schedule = wanted
+            self.merge_inplace(wanted)
+            self.install_default_entries(self.schedule)
+            self._heap = None  # entries changed in place: rebuild the heap
+            self.sync()
+            self.registry_seen = registry
+            log.info("beat schedule follows the site registry: %d site(s), %d entries", len(registry.sites),
+                     len(wanted))  # fmt: skip
+            return True
+
+    return RegistryScheduler
