@@ -177,3 +177,18 @@ def test_postgresql_run_row(portal: Portal, postgres_url: str, tmp_path: Path) -
     [row] = _rows(crawler)
     assert (row.announced, row.found, row.fetched, row.handed_on, row.verdict) == (13, 9, 9, 9, "incomplete")
     assert row.finished_at is not None and row.shortfalls[0]["expected"] == 13
+
+
+def test_an_absurd_announced_total_is_stored_clamped_on_postgresql(portal: Portal, postgres_url: str,
+                                                                    tmp_path: Path) -> None:  # fmt: skip
+    """A column claiming 99,999,999,999 records: an SQL INTEGER cannot hold it, the crawl must not fail."""
+    upgrade(postgres_url)
+    settings = CrawlerSettings(_env_file=None, data_dir=tmp_path, database_url=postgres_url, broker_url=None,  # type: ignore[call-arg]
+                               limiter="local", min_delay_s=0.0, jitter_s=0.0, max_pages_per_run=3)  # fmt: skip
+    robots = RobotsCache(ttl_s=3600, retry_s=600)
+    crawler = Crawler(settings, RawStore(settings.resolved_raw_store_dir()), LocalLimiter(), robots)
+    entry = _column(portal, 3, script="new jpage({totalRecord:99999999999, perpage:3})")
+    _crawl(crawler, entry, run_id="absurd")
+    [row] = _rows(crawler)
+    assert (row.announced, row.found, row.verdict) == (2**31 - 1, 3, "incomplete")
+    assert _gauge("announced") == 99_999_999_999  # the gauge is a float: it keeps the portal's number

@@ -38,7 +38,7 @@ def test_check_reports_samples_offset_titles_and_saves_nothing(portal: Portal, c
     assert "fingerprint 4/4" in (report.sample_report or "")
     assert crawler.fetch_rows() == []  # dry run: no database rows
     text = report.render()
-    assert "verdict: looks crawlable" in text and "charset utf-8 (http)" in text
+    assert text.endswith("; looks crawlable") and "charset utf-8 (http)" in text
 
 
 def test_check_flags_challenges_and_wrong_family(portal: Portal, crawler: Crawler) -> None:

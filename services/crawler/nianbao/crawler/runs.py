@@ -24,6 +24,7 @@ from nianbao.shared.models import CrawlCheckpoint, CrawlRun
 if TYPE_CHECKING:  # completeness imports discovery, which imports the fetcher, which imports state and so this
     from nianbao.crawler.completeness import Verdict
 
+INT32_MAX = 2**31 - 1  # the columns are SQL INTEGER: a portal announcing 10^11 records must not fail the crawl
 DISCOVERY_COLUMNS = ("site_id", "family", "announced", "found", "kept", "verdict", "shortfalls", "finished_at")
 
 
@@ -64,9 +65,9 @@ def record_discovery(
         "run_id": run_id[:100],
         "site_id": site_id,
         "family": family[:30],
-        "announced": verdict.announced,
-        "found": verdict.found,
-        "kept": verdict.kept,
+        "announced": None if verdict.announced is None else _int32(verdict.announced),
+        "found": _int32(verdict.found),
+        "kept": _int32(verdict.kept),
         "verdict": verdict.kind,
         "shortfalls": list(verdict.shortfalls),
         "started_at": started_at,
@@ -74,6 +75,10 @@ def record_discovery(
     }
     with session_scope(database_url) as session:
         upsert(session, CrawlRun, [row], conflict=["run_id"], update=list(DISCOVERY_COLUMNS))
+
+
+def _int32(value: int) -> int:
+    return max(0, min(value, INT32_MAX))
 
 
 def counts(session: Session, run_id: str) -> Progress:

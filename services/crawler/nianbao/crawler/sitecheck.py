@@ -4,6 +4,13 @@ It fetches the first listing pages under the same politeness, robots and safety 
 reports the sniffed family, page-1/page-2 samples and the page-2 numbering it detected, every title it
 kept or rejected (with the rule), charset decisions, challenges, and one sample report page with its
 content-fingerprint hits. No database row is written and raw bytes go to a throwaway store.
+
+Its last line is the completeness verdict (:mod:`nianbao.crawler.completeness`) and whether the site looks
+crawlable: ``complete``, ``incomplete (found X of Y announced; …)``, ``blocked (reason)``, ``empty`` or
+``unknown (…)``. A sample (the default, :data:`SAMPLE_PAGES` listing pages per walk) that stops at its
+page cap before the announced total is ``unknown``, not incomplete; ``full`` walks every listing page up
+to the site's page cap, as a crawl does, and so can say ``complete``. The site looks crawlable only when
+the verdict is ``complete`` or ``unknown`` and nothing else is wrong (family, challenge, no title kept).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from nianbao.crawler.client import build_client, shared_limiter, shared_robots
+from nianbao.crawler.completeness import Verdict, judge
 from nianbao.crawler.discovery import DiscoveryContext, discover
 from nianbao.crawler.discovery.base import ListingVisit, html_links
 from nianbao.crawler.fetching import Page, SiteFetcher
@@ -44,10 +52,11 @@ class SiteCheckReport:
     sample_report: str | None = None  # URL, outcome, charset and fingerprint of one kept report
     problems: list[str] = field(default_factory=list)
     incomplete: list[tuple[str, int, int, str]] = field(default_factory=list)  # (listing, found, announced, why)
+    verdict: Verdict | None = None  # completeness of what the check walked
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and self.verdict is not None and self.verdict.ok
 
     def render(self) -> str:
         lines = [
@@ -72,7 +81,13 @@ class SiteCheckReport:
         if self.sample_report:
             lines.append(f"sample report: {self.sample_report}")
         lines.extend(f"PROBLEM: {p}" for p in self.problems)
-        lines.append("verdict: " + ("looks crawlable" if self.ok else "needs attention"))
+        if self.verdict is not None:
+            v = self.verdict
+            announced = "nothing" if v.announced is None else v.announced_text.removesuffix(" announced")
+            lines.append(f"discovery: announced {announced}, found {v.found}, kept {v.kept}")
+        lines.append(
+            f"verdict: {self.verdict or 'not judged'}; " + ("looks crawlable" if self.ok else "needs attention")
+        )
         return "\n".join(lines)
 
 
@@ -83,8 +98,12 @@ def check_site(
     client: httpx.Client | None = None,
     limiter: HostLimiter | None = None,
     robots: RobotsCache | None = None,
+    full: bool = False,
 ) -> SiteCheckReport:
+    """Dry-run ``site``: a sample of :data:`SAMPLE_PAGES` listing pages per walk, or with ``full`` every
+    listing page up to the site's page cap (``politeness.max_pages_per_run``, else the setting)."""
     report = SiteCheckReport(site.id, site.family)
+    max_pages = (site.politeness.max_pages_per_run or settings.max_pages_per_run) if full else SAMPLE_PAGES
     http = client if client is not None else build_client(site, settings)
     with tempfile.TemporaryDirectory(prefix="nianbao-check-") as scratch:
         fetcher = SiteFetcher(
@@ -98,13 +117,16 @@ def check_site(
         )
         try:
             ctx = DiscoveryContext(
-                site, lambda url, kind: _sampled(fetcher, url, kind, report), fetcher.host_ok, max_pages=SAMPLE_PAGES
+                site, lambda url, kind: _sampled(fetcher, url, kind, report), fetcher.host_ok, max_pages=max_pages
             )
             kept = discover(ctx)
             log = ctx.log
+            report.verdict = judge(log, found=ctx.found, columns=len(site.start_urls), sampled=not full)
             report.visits, report.notes, report.challenges = log.visits, log.notes, log.challenges
-            # A dry run reads SAMPLE_PAGES listing pages: stopping at that cap is the sample, not a fault.
-            report.incomplete = [(i.start_url, i.found, i.expected, i.reason) for i in log.incomplete if not i.capped]
+            # A sample reads SAMPLE_PAGES listing pages: stopping at that cap is the sample, not a fault.
+            report.incomplete = [
+                (i.start_url, i.found, i.expected, i.reason) for i in log.incomplete if full or not i.capped
+            ]
             report.kept = [(c.title, c.year, c.url) for c in kept]
             report.rejected = list(log.rejected)
             if kept:
