@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from nianbao.app import cli
 from nianbao.app.admin_api import create_app
@@ -76,7 +76,7 @@ class Demo:
 
     def reports(self) -> list[Report]:
         with session_scope(self.db) as s:
-            return list(s.exec(select(Report).order_by(Report.id)))  # type: ignore[arg-type]
+            return list(s.exec(select(Report).order_by(col(Report.id))))
 
 
 @pytest.fixture(scope="module")
