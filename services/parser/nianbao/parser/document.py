@@ -76,25 +76,44 @@ def token_kind(text: str) -> int:
     return VALUE if looks_like_value(text) else TEXT
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One table cell in reading order, with where it came from: an HTML grid position
-    (``table_index``, ``grid_row``, ``col``) or a text ``line`` (and ``col``, the cell's index on a piped
-    line). ``group`` identifies the source row (None: unknown, as in one-cell-per-line text)."""
-
+class _TokenFields(NamedTuple):
     text: str
     line: int | None = None
     col: int | None = None
     table_index: int | None = None
     grid_row: int | None = None
     group: tuple[int, int] | None = None
-    kind: int = -1  # EMPTY, VALUE or TEXT; computed from ``text`` when not given
+    kind: int = -1
     page: int | None = None
     bbox: Box | None = None
 
-    def __post_init__(self) -> None:
-        if self.kind < 0:
-            object.__setattr__(self, "kind", token_kind(self.text))
+
+class Token(_TokenFields):
+    """One table cell in reading order, with where it came from: an HTML grid position
+    (``table_index``, ``grid_row``, ``col``) or a text ``line`` (and ``col``, the cell's index on a piped
+    line). ``group`` identifies the source row (None: unknown, as in one-cell-per-line text). ``kind`` is
+    EMPTY, VALUE or TEXT, computed from ``text`` when not given.
+
+    A named tuple, not a frozen dataclass: a page has hundreds of tokens, and a frozen dataclass sets each
+    field through ``object.__setattr__`` (about five times the cost of building the tuple)."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        text: str,
+        line: int | None = None,
+        col: int | None = None,
+        table_index: int | None = None,
+        grid_row: int | None = None,
+        group: tuple[int, int] | None = None,
+        kind: int = -1,
+        page: int | None = None,
+        bbox: Box | None = None,
+    ) -> Token:
+        if kind < 0:
+            kind = token_kind(text)
+        return super().__new__(cls, text, line, col, table_index, grid_row, group, kind, page, bbox)
 
     @property
     def empty(self) -> bool:

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from nianbao.parser.document import Grid, GridCell
+from nianbao.parser.normalize import SPACES as _SPACES
 from nianbao.parser.normalize import clean_line, fold
 from nianbao.parser.settings import ParserSettings
 
@@ -42,12 +43,13 @@ def read_rows(table: Any) -> list[list[tuple[str, int, int]]]:
         colspan = attrs.get("colspan")
         rows[-1].append(("", span(rowspan) if rowspan is not None else 1, span(colspan) if colspan else 1))
         texts.append(node.text(deep=True))
-    # Folding is done once for the whole table, not once per cell.
-    clean = fold(_CELL_SEP.join(texts)).split(_CELL_SEP)
+    # Folding and space runs are done once for the whole table, not once per cell (a run of spaces never
+    # crosses the separator, which is not a space); each cell is then only stripped.
+    clean = _SPACES.sub(" ", fold(_CELL_SEP.join(texts))).split(_CELL_SEP)
     if len(clean) != len(texts):  # pragma: no cover - the separator is removed from input pages
-        clean = [fold(t) for t in texts]
+        clean = [clean_line(fold(t)) for t in texts]
     it = iter(clean)
-    return [[(clean_line(next(it)), rs, cs) for _, rs, cs in cells] for cells in rows]
+    return [[(next(it).strip(), rs, cs) for _, rs, cs in cells] for cells in rows]
 
 
 def build_grid(
@@ -69,6 +71,15 @@ def build_grid(
                 c += 1
             if c >= max_cols:
                 return Grid(index, [], 0, in_body, skipped=f"more than {max_cols} columns")
+            if rowspan == 1 and colspan == 1:  # most cells: no clamping, one column covered
+                placed.append(GridCell(text, r, c, 1, 1))
+                if c < len(covered_to):
+                    covered_to[c] = r
+                else:
+                    covered_to.extend([-1] * (c - len(covered_to)))
+                    covered_to.append(r)
+                c += 1
+                continue
             rs = n_rows - r if rowspan == 0 else min(max(rowspan, 1), max_rowspan, n_rows - r)
             cs = min(max(colspan, 1), max_cols - c)
             placed.append(GridCell(text, r, c, rs, cs))

@@ -32,7 +32,7 @@ _COMMON_FOLDS = tuple((chr(cp), _FOLD_TABLE[cp]) for cp in (
     0xFF0C, 0xFF1A, 0xFF1B, 0xFF08, 0xFF09, 0xFF01, 0xFF1F, 0x3000, 0xA0, 0xFF0F, *range(0xFF10, 0xFF1A)))
 _HAS_INVISIBLE = re.compile(f"[{_INVISIBLE}]")
 _FOLD_RUNS = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_FOLD_TABLE)) + "]+")
-_SPACES = re.compile(r"[\s\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
+SPACES = re.compile(r"[\s\u00a0\u3000\u2000-\u200a\u202f\u205f]+")  # what clean_line folds to one space
 _LABEL_DROP = re.compile(r"[\s\u00a0\u3000\u2000-\u200a\u202f\u205f\"'“”‘’「」『』]+")
 _LABEL_COMMA = re.compile(r"[,、;]")
 _ORDINAL = re.compile(
@@ -62,7 +62,7 @@ def fold(text: str) -> str:
 
 def clean_line(text: str) -> str:
     """Prose form: runs of any whitespace (NBSP, U+3000, tabs) become one space; ends stripped."""
-    return _SPACES.sub(" ", text).strip()
+    return SPACES.sub(" ", text).strip()
 
 
 @lru_cache(maxsize=16_384)
