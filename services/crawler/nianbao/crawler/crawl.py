@@ -28,18 +28,19 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from nianbao.crawler import metrics, runs
+from nianbao.crawler import metrics, reportness, runs
 from nianbao.crawler.attachments import attachment_links, document_media_type, is_document_url
 from nianbao.crawler.completeness import Verdict, judge
 from nianbao.crawler.discovery import Candidate, DiscoveryContext, discover
 from nianbao.crawler.fetching import Page, SiteFetcher
 from nianbao.crawler.outbox import hand_on, publish_pending
 from nianbao.crawler.settings import CrawlerSettings
-from nianbao.crawler.state import CrawlState, RunItem
+from nianbao.crawler.state import SUCCESS_OUTCOMES, CrawlState, RunItem
 from nianbao.crawler.titles import fingerprint_hits
 from nianbao.shared.bus import Publisher
 from nianbao.shared.contracts import CrawlContinued, FetchedDocument, PageFetched
 from nianbao.shared.errors import PermanentError, TransientError
+from nianbao.shared.models import Fetch
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class CrawlSummary:
     challenges: int = 0  # anti-bot challenge pages met
     without_fingerprint: int = 0  # report pages lacking the template markers (kept; listed for review)
     incomplete: list[str] = field(default_factory=list)  # listings short of their announced total, and why
+    # fetched pages judged not to be reports (reportness.py): (url, title, reason), not handed on
+    not_a_report: list[tuple[str, str, str]] = field(default_factory=list)
     announced: int | None = None  # records the columns announce (sum of sure minimums); None: none states one
     found: int = 0  # distinct article links discovery found (report-titled or not)
     verdict: str = ""  # the run's completeness verdict with its numbers ("" when unknown to this delivery)
@@ -78,6 +81,14 @@ class CrawlSummary:
             return ""
         announced = "nothing" if self.announced is None else str(self.announced)
         return f"announced {announced}, found {self.found}, kept {self.reports_found}: {self.verdict}"
+
+    def not_a_report_line(self, examples: int = 3) -> str:
+        """``; N not a report (e.g. URL 「title」: reason; …)``, or '' when every page was a report."""
+        if not self.not_a_report:
+            return ""
+        shown = "; ".join(f"{url} 「{title}」: {reason}" for url, title, reason in self.not_a_report[:examples])
+        more = ", …" if len(self.not_a_report) > examples else ""
+        return f"; {len(self.not_a_report)} not a report (e.g. {shown}{more})"
 
     def __str__(self) -> str:
         return (
@@ -92,6 +103,7 @@ class CrawlSummary:
             + (f"; {self.remaining} left to a continuation" if self.remaining else "")
             + (f"; {self.republished} earlier hand-off(s) published" if self.republished else "")
             + "".join(f"; INCOMPLETE {line}" for line in self.incomplete)
+            + self.not_a_report_line()
             + (f"; discovery {self.discovery_line()}" if self.verdict else "")
         )
 
@@ -229,12 +241,44 @@ def _handle_item(
     candidate = Candidate(item.url, item.original_url, item.title, None, None, "")
     with fetcher.held_back() as rows:
         outcome, message = _crawl_report(candidate, fetcher=fetcher, force=force, settings=settings, summary=summary)
+    if outcome == "not_a_report":
+        _mark_not_a_report(rows, reason=summary.not_a_report[-1][2])
     outbox_id = state.commit_candidate(
         site_id=site_id, url=item.url, item_id=item.id, outcome=outcome, fetches=rows, handoff=message
     )
     if message is not None and outbox_id is not None:
         hand_on(state, publisher, outbox_id=outbox_id, message=message, site_id=site_id)
         summary.published += 1
+
+
+def _mark_not_a_report(rows: list[Fetch], *, reason: str) -> None:
+    """The candidate's fetch rows that hold its bytes say ``not_a_report`` and why (in ``error``). They
+    then give no conditional-GET state (only ok/unchanged/not_modified rows do), so the page is fetched
+    and judged again at the next crawl: a page that becomes a report is handed on then."""
+    for row in rows:
+        if row.parent_url is None and row.outcome in SUCCESS_OUTCOMES:
+            row.outcome = "not_a_report"
+            row.error = reason[:1000]
+
+
+def _judge(page: Page, candidate: Candidate, fetcher: SiteFetcher, settings: CrawlerSettings) -> reportness.Verdict:
+    """Whether the fetched ``page`` is a report (see :mod:`nianbao.crawler.reportness`)."""
+    site = fetcher.site
+    media_type = (page.media_type or "text/html").lower()
+    if not any(kind in media_type for kind in ("html", "xml", "text")):  # a document served for a page URL
+        return reportness.judge_document(listing_title=candidate.title)
+    text = page.text(site.http.encoding)
+    limit = settings.max_attachments_per_page
+    links = attachment_links(text, page.final_url or page.url, site.attachments, limit=limit)
+    names = [link.title or link.url.rsplit("/", 1)[-1] for link in links]
+    return reportness.judge_page(text, listing_title=candidate.title, attachment_names=names)
+
+
+def _not_a_report(page: Page, verdict: reportness.Verdict, summary: CrawlSummary, *, site_id: str) -> Handled:
+    summary.not_a_report.append((page.url, verdict.title, verdict.reason))
+    metrics.NOT_A_REPORT.labels(site_id).inc()
+    log.info("%s: %s is not a report: %s", site_id, page.url, verdict.reason)
+    return "not_a_report", None
 
 
 def _fetch_candidate(fetcher: SiteFetcher, candidate: Candidate, kind: str) -> Page:
@@ -245,10 +289,9 @@ def _fetch_candidate(fetcher: SiteFetcher, candidate: Candidate, kind: str) -> P
     return page
 
 
-def _held(page: Page, summary: CrawlSummary, *, family: str) -> bool:
+def _held(page: Page, summary: CrawlSummary) -> bool:
     """Count the answer for a report URL; True when its bytes are held (fetched now, or stored before
-    and confirmed by a 304)."""
-    site_id = summary.site_id
+    and confirmed by a 304). New or changed reports are counted once judged (:func:`_count_report`)."""
     if page.outcome == "not_modified":
         summary.not_modified += 1
         return page.raw_key is not None and page.content_sha256 is not None
@@ -261,8 +304,13 @@ def _held(page: Page, summary: CrawlSummary, *, family: str) -> bool:
         summary.unchanged += 1
     else:
         summary.fetched += 1
-        metrics.REPORTS.labels(site_id, family, "new" if page.is_new else "changed").inc()
     return True
+
+
+def _count_report(page: Page, *, site_id: str, family: str) -> None:
+    """``nianbao_crawler_reports_total{state=new|changed}`` for a page judged a report, fetched now."""
+    if page.outcome == "ok":
+        metrics.REPORTS.labels(site_id, family, "new" if page.is_new else "changed").inc()
 
 
 Handled = tuple[str, PageFetched | None]  # (outcome for the checkpoint, the hand-off if any)
@@ -280,7 +328,13 @@ def _crawl_document(candidate: Candidate, *, fetcher: SiteFetcher, force: bool, 
     """A document listed directly: a report of its own, unless a report page already holds its bytes."""
     site = fetcher.site
     page = _fetch_candidate(fetcher, candidate, "attachment")
-    if not _held(page, summary, family=site.family) or not (page.outcome == "ok" or force):
+    if not _held(page, summary):
+        return page.outcome, None
+    verdict = reportness.judge_document(listing_title=candidate.title)
+    if not verdict.is_report:
+        return _not_a_report(page, verdict, summary, site_id=site.id)
+    _count_report(page, site_id=site.id, family=site.family)
+    if not (page.outcome == "ok" or force):
         return page.outcome, None
     assert page.content_sha256 is not None  # checked by _held
     if fetcher.state is not None:
@@ -298,9 +352,18 @@ def _crawl_page(
     """A report page: fetched, then its attachments, then handed on with them when anything changed."""
     site = fetcher.site
     page = _fetch_candidate(fetcher, candidate, "page")
-    if not _held(page, summary, family=site.family):
+    if not _held(page, summary):
         return page.outcome, None
     assert page.content_sha256 is not None  # checked by _held
+    title = candidate.title
+    if page.has_body:  # a 304 whose bytes left the raw store cannot be judged (and is not handed on)
+        verdict = _judge(page, candidate, fetcher, settings)
+        if not verdict.is_report:
+            return _not_a_report(page, verdict, summary, site_id=site.id)
+        title = verdict.title  # as listed, else the page's own: a report is never handed on untitled
+        if not title:
+            log.warning("%s: %s has no title in the listing or on the page", site.id, page.url)
+    _count_report(page, site_id=site.id, family=site.family)
     if page.outcome != "not_modified":
         fp = site.filters.content_fingerprint
         if fingerprint_hits(page.text(site.http.encoding), fp.any_of) < fp.min_hits:
@@ -321,7 +384,7 @@ def _crawl_page(
             # The page is the same, the report is not: it is handed on again as a changed report.
             summary.attachment_updates += 1
             metrics.REPORTS.labels(site.id, site.family, "changed").inc()
-        return "handed_on", _handoff(page, candidate.title, site_id=site.id, attachments=documents)
+        return "handed_on", _handoff(page, title or None, site_id=site.id, attachments=documents)
     return page.outcome, None
 
 
