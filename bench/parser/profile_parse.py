@@ -22,11 +22,9 @@ from types import ModuleType, SimpleNamespace
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))  # for tests.parser.builders
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for bench_parse
+sys.path.insert(0, str(REPO))  # for tests.parser.builders and the bench's pages
 
-from bench_parse import PAGES  # noqa: E402
-
+from bench.parser.bench_parse import PAGES  # noqa: E402
 from nianbao.parser import analyze, extract, htmlflow  # noqa: E402
 from nianbao.parser.extract import parse_bytes  # noqa: E402
 from nianbao.parser.settings import ParserSettings  # noqa: E402
