@@ -221,3 +221,17 @@ class CrawlRun(SQLModel, table=True):
     shortfalls: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     started_at: datetime = Field(default_factory=_now, index=True)
     finished_at: datetime | None = None
+
+
+class SiteGauge(SQLModel, table=True):
+    """Per-site figures behind the validator's gauges, kept by delta in the transaction that stores a
+    report (so no aggregate over the whole site per report): stored reports, reports with at least one
+    failing error-severity rule, newest covered year. Identity site_id; rebuilt from ``report`` by
+    migration 0006 and by ``nianbao.validator.store.recount_site_gauges``."""
+
+    __tablename__ = "site_gauge"
+
+    site_id: str = Field(primary_key=True, max_length=100)
+    reports: int = 0
+    reports_with_errors: int = 0
+    newest_year: int | None = None

@@ -5,46 +5,63 @@ from __future__ import annotations
 import time
 
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from nianbao.shared.contracts import ReportParsed
 from nianbao.shared.db import session_scope
 from nianbao.shared.errors import PermanentError
-from nianbao.shared.record import Record
+from nianbao.shared.record import Finding, Record
 from nianbao.validator import metrics
 from nianbao.validator.rules import evaluate
 from nianbao.validator.settings import ValidatorSettings
-from nianbao.validator.store import StoreResult, previous_record, site_summary, store_validated
+from nianbao.validator.store import StoreResult, previous_record, store_validated
 
 
-def handle_report_parsed(message: ReportParsed, settings: ValidatorSettings) -> StoreResult:
-    """Validate ``message.record`` and upsert report, values and findings. Idempotent."""
+def handle_report_parsed(
+    message: ReportParsed, settings: ValidatorSettings, session: Session | None = None
+) -> StoreResult:
+    """Validate ``message.record`` and upsert report, values and findings. Idempotent.
+
+    In its own transaction, or in ``session`` when given (a caller batching several reports per commit,
+    e.g. ``nianbao reparse``; the caller commits, and the metrics count the report already then)."""
     try:
         record = Record.model_validate(message.record)
     except ValidationError as exc:
         raise PermanentError(f"record of {message.url} does not match the canonical record: {exc}") from exc
     started = time.perf_counter()
-    with session_scope(settings.resolved_database_url()) as session:
-        previous = previous_record(session, agency=record.agency.name, year=record.year.value, exclude_url=message.url)
-        evaluation = evaluate(
-            record, previous=previous, extra_hosts=settings.extra_allowed_hosts, thresholds=settings.rule_thresholds()
-        )
-        result = store_validated(
-            session,
-            site_id=message.site_id,
-            url=message.url,
-            raw_key=message.raw_key,
-            record=record,
-            findings=evaluation.findings,
-            rules_version=evaluation.rules_version,
-            blank_policy=evaluation.blank_policy,
-        )
-        with_errors, newest_year = site_summary(session, message.site_id)
+    if session is None:
+        with session_scope(settings.resolved_database_url()) as own:
+            result, findings = _validate_and_store(own, message, record, settings)
+    else:
+        result, findings = _validate_and_store(session, message, record, settings)
     metrics.VALIDATION_SECONDS.observe(time.perf_counter() - started)
     generation = record.generation.value or "unknown"
     metrics.REPORTS_VALIDATED.labels(generation, "failing" if result.failing_errors else "clean").inc()
-    for finding in evaluation.findings:
+    for finding in findings:
         metrics.FINDINGS.labels(finding.rule, finding.severity, finding.status).inc()
-    metrics.REPORTS_WITH_ERRORS.labels(message.site_id).set(with_errors)
-    if newest_year is not None:
-        metrics.NEWEST_YEAR.labels(message.site_id).set(newest_year)
+    # From the site's gauge row (kept by delta in the store's transaction): no aggregate over the site.
+    metrics.REPORTS_WITH_ERRORS.labels(message.site_id).set(result.site_reports_with_errors)
+    if result.site_newest_year is not None:
+        metrics.NEWEST_YEAR.labels(message.site_id).set(result.site_newest_year)
     return result
+
+
+def _validate_and_store(
+    session: Session, message: ReportParsed, record: Record, settings: ValidatorSettings
+) -> tuple[StoreResult, list[Finding]]:
+    previous = previous_record(session, agency=record.agency.name, year=record.year.value, exclude_url=message.url)
+    evaluation = evaluate(
+        record, previous=previous, extra_hosts=settings.extra_allowed_hosts, thresholds=settings.rule_thresholds()
+    )
+    result = store_validated(
+        session,
+        site_id=message.site_id,
+        url=message.url,
+        raw_key=message.raw_key,
+        record=record,
+        findings=evaluation.findings,
+        rules_version=evaluation.rules_version,
+        blank_policy=evaluation.blank_policy,
+        record_json=message.record,
+    )
+    return result, list(evaluation.findings)

@@ -2,9 +2,18 @@
 
 Writes are idempotent and minimal: rows are matched on their natural identity (report: site + url;
 value: report + table + key; finding: report + rule + where) and only rows whose content differs are
-written, so re-validating an unchanged record changes nothing (not even ``updated_at``). Concurrent
-writers are kept honest by the unique constraints; the loser of a race gets an IntegrityError, which the
-task retries.
+written, so re-validating an unchanged record changes nothing (not even ``updated_at``).
+
+The write path is SQLAlchemy Core, in bulk, with a bounded number of round trips per report whatever its
+size: one SELECT of the report row (locked ``FOR UPDATE`` on PostgreSQL, so two writers of one report take
+turns), one SELECT each of its stored values and findings as plain tuples (skipped for a new report), then
+at most one ``executemany`` INSERT, one UPDATE and one DELETE per table, one history row and one update of
+the site's gauge row. No ORM object is built per value. Concurrent first writers of one report are kept
+honest by the unique constraints: the loser gets an IntegrityError, which the task retries.
+
+The site's gauges (reports with a failing error rule, newest covered year) live in ``site_gauge`` and are
+kept by delta in the same transaction, so storing report #100 000 of a site costs what report #10 costs;
+:func:`recount_site_gauges` recomputes them from the reports (after a migration, or to repair).
 """
 
 from __future__ import annotations
@@ -14,10 +23,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlalchemy import bindparam, case, delete, exists, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col
+from sqlmodel import select as sqlmodel_select
 
-from nianbao.shared.models import FindingRow, Report, ReportValue, ReportVersion
+from nianbao.shared.models import FindingRow, Report, ReportValue, ReportVersion, SiteGauge
 from nianbao.shared.record import Finding, Record
+
+REPORT = Report.__table__  # type: ignore[attr-defined]
+VALUE = ReportValue.__table__  # type: ignore[attr-defined]
+FINDING = FindingRow.__table__  # type: ignore[attr-defined]
+VERSION = ReportVersion.__table__  # type: ignore[attr-defined]
+GAUGE = SiteGauge.__table__  # type: ignore[attr-defined]
+
+# Columns of the report row a record determines, compared one by one with the stored row.
+REPORT_FIELDS = (
+    "raw_key", "content_sha256", "title", "agency", "year", "generation", "index_no", "publish_date",
+    "parser_version", "rules_version", "blank_policy", "record", "failing_errors", "failing_warnings",
+)  # fmt: skip
+VALUE_FIELDS = ("value", "status", "raw", "unit")
+FINDING_FIELDS = ("severity", "status", "lhs", "rhs", "delta", "cells", "message", "rule_version")
 
 
 @dataclass(frozen=True)
@@ -27,6 +54,9 @@ class StoreResult:
     changed: bool
     failing_errors: int
     failing_warnings: int
+    # The site's gauges after this write (from ``site_gauge``, read in the same transaction).
+    site_reports_with_errors: int = 0
+    site_newest_year: int | None = None
 
 
 def _now() -> datetime:
@@ -44,8 +74,10 @@ def report_fields(
     findings: Sequence[Finding],
     rules_version: str,
     blank_policy: dict[str, str],
+    record_json: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The report row's columns derived from a record and its findings."""
+    """The report row's columns derived from a record and its findings (``record_json``: the record as
+    JSON when the caller has it already, e.g. the message it came in; dumped from ``record`` otherwise)."""
     failing = [f for f in findings if f.status == "fail"]
     return {
         "raw_key": raw_key,
@@ -59,7 +91,7 @@ def report_fields(
         "parser_version": record.parser_version,
         "rules_version": rules_version,
         "blank_policy": blank_policy,
-        "record": record.model_dump(mode="json"),
+        "record": record_json if record_json is not None else record.model_dump(mode="json"),
         "failing_errors": sum(1 for f in failing if f.severity == "error"),
         "failing_warnings": sum(1 for f in failing if f.severity != "error"),
     }
@@ -75,117 +107,175 @@ def store_validated(
     findings: Sequence[Finding],
     rules_version: str,
     blank_policy: dict[str, str],
+    record_json: dict[str, Any] | None = None,
 ) -> StoreResult:
+    """Upsert the report, its values and its findings; append a history row for a new (content, parser
+    version, rules version); keep the site's gauges. Writes nothing when nothing differs."""
     fields = report_fields(
-        record, raw_key=raw_key, findings=findings, rules_version=rules_version, blank_policy=blank_policy
+        record,
+        raw_key=raw_key,
+        findings=findings,
+        rules_version=rules_version,
+        blank_policy=blank_policy,
+        record_json=record_json,
     )
-    report = session.exec(select(Report).where(Report.site_id == site_id, Report.url == url)).first()
-    created = report is None
-    changed = created
-    if report is None:
-        report = Report(site_id=site_id, url=url, **fields)
-        session.add(report)
-        session.flush()
-    else:
-        for name, value in fields.items():
-            if getattr(report, name) != value:
-                setattr(report, name, value)
-                changed = True
-        if changed:
-            report.updated_at = _now()
-    assert report.id is not None
-    changed |= _sync_values(session, report.id, record)
-    changed |= _sync_findings(session, report.id, findings, rules_version)
-    _record_version(session, report, findings)
-    session.flush()
-    return StoreResult(report.id, created, changed, fields["failing_errors"], fields["failing_warnings"])
-
-
-def _record_version(session: Session, report: Report, findings: Sequence[Finding]) -> None:
-    """Append a history row the first time a (content, parser version, rules version) is stored."""
-    seen = session.exec(
-        select(ReportVersion).where(
-            ReportVersion.report_id == report.id,
-            ReportVersion.content_sha256 == report.content_sha256,
-            ReportVersion.parser_version == report.parser_version,
-            ReportVersion.rules_version == report.rules_version,
+    postgres = session.get_bind().dialect.name == "postgresql"
+    version_seen = (
+        exists()
+        .where(
+            VERSION.c.report_id == REPORT.c.id,
+            VERSION.c.content_sha256 == fields["content_sha256"],
+            VERSION.c.parser_version == fields["parser_version"],
+            VERSION.c.rules_version == fields["rules_version"],
         )
-    ).first()
-    if seen is not None:
-        return
-    assert report.id is not None
+        .label("version_seen")
+    )
+    query = select(REPORT.c.id, *(REPORT.c[name] for name in REPORT_FIELDS), version_seen).where(
+        REPORT.c.site_id == site_id, REPORT.c.url == url
+    )
+    if postgres:
+        query = query.with_for_update(of=REPORT)
+    stored = session.execute(query).first()
+    now = _now()
+    if stored is None:
+        report_id = session.execute(
+            insert(REPORT)
+            .values(site_id=site_id, url=url, created_at=now, updated_at=now, **fields)
+            .returning(REPORT.c.id)
+        ).scalar_one()
+        created = changed = True
+        old_errors, old_year = None, None
+        version_seen_before = False
+    else:
+        report_id = stored.id
+        created = False
+        diff = {name: value for name, value in fields.items() if stored._mapping[name] != value}
+        changed = bool(diff)
+        if diff:
+            session.execute(update(REPORT).where(REPORT.c.id == report_id).values(updated_at=now, **diff))
+        old_errors, old_year = stored.failing_errors, stored.year
+        version_seen_before = bool(stored.version_seen)
+    changed |= _sync_values(session, report_id, _value_rows(record), new=created)
+    changed |= _sync_findings(session, report_id, findings, rules_version, new=created, now=now)
+    if not version_seen_before:
+        _record_version(session, report_id, fields, findings, postgres=postgres)
+    with_errors, newest = _update_site_gauge(
+        session,
+        site_id,
+        created=created,
+        old=(old_errors, old_year),
+        new=(fields["failing_errors"], fields["year"]),
+        postgres=postgres,
+    )
+    return StoreResult(
+        report_id, created, changed, fields["failing_errors"], fields["failing_warnings"], with_errors, newest
+    )
+
+
+def _dialect_insert(postgres: bool) -> Any:
+    return pg_insert if postgres else sqlite_insert
+
+
+def _record_version(
+    session: Session, report_id: int, fields: dict[str, Any], findings: Sequence[Finding], *, postgres: bool
+) -> None:
+    """Append a history row the first time a (content, parser version, rules version) is stored."""
     failing = [
         {"rule": f.rule, "where": f.where, "severity": f.severity, "lhs": f.lhs, "rhs": f.rhs}
         for f in findings
         if f.status == "fail"
     ]
-    session.add(
-        ReportVersion(
-            report_id=report.id,
-            content_sha256=report.content_sha256,
-            raw_key=report.raw_key,
-            parser_version=report.parser_version,
-            rules_version=report.rules_version,
-            failing=failing,
-        )
+    stmt = _dialect_insert(postgres)(VERSION).values(
+        report_id=report_id,
+        content_sha256=fields["content_sha256"],
+        raw_key=fields["raw_key"],
+        parser_version=fields["parser_version"],
+        rules_version=fields["rules_version"],
+        failing=failing,
+        created_at=_now(),
+    )
+    # A concurrent writer may have added the same history row meanwhile: one is enough.
+    session.execute(
+        stmt.on_conflict_do_nothing(index_elements=["report_id", "content_sha256", "parser_version", "rules_version"])
     )
 
 
-def _value_rows(record: Record) -> dict[tuple[str, str], dict[str, Any]]:
+def _value_rows(record: Record) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """(table, key) → (value, status, raw, unit), in the order of ``VALUE_FIELDS``."""
     by_cell = {(c.table, c.key): c for c in record.cells}
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    rows: dict[tuple[str, str], tuple[Any, ...]] = {}
     for table, values in record.tables.items():
         for key, value in values.items():
             cell = by_cell.get((table, key))
-            rows[(table, key)] = {
-                "value": None if value is None else float(value),
-                "status": cell.status if cell else ("number" if value is not None else "missing"),
-                "raw": cell.raw if cell else None,
-                "unit": cell.unit if cell else None,
-            }
+            rows[(table, key)] = (
+                None if value is None else float(value),
+                cell.status if cell else ("number" if value is not None else "missing"),
+                cell.raw if cell else None,
+                cell.unit if cell else None,
+            )
     return rows
 
 
-def _sync_values(session: Session, report_id: int, record: Record) -> bool:
-    wanted = _value_rows(record)
-    existing = {
-        (v.table_name, v.key): v for v in session.exec(select(ReportValue).where(ReportValue.report_id == report_id))
-    }
-    changed = False
+def _sync_values(
+    session: Session, report_id: int, wanted: dict[tuple[str, str], tuple[Any, ...]], *, new: bool
+) -> bool:
+    existing: dict[tuple[str, str], tuple[int, tuple[Any, ...]]] = {}
+    if not new:
+        query = select(VALUE.c.id, VALUE.c.table_name, VALUE.c.key, *(VALUE.c[f] for f in VALUE_FIELDS)).where(
+            VALUE.c.report_id == report_id
+        )
+        existing = {(row[1], row[2]): (row[0], tuple(row[3:])) for row in session.execute(query)}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for ident, data in wanted.items():
-        row = existing.pop(ident, None)
-        if row is None:
-            session.add(ReportValue(report_id=report_id, table_name=ident[0], key=ident[1], **data))
-            changed = True
-            continue
-        for name, value in data.items():
-            if getattr(row, name) != value:
-                setattr(row, name, value)
-                changed = True
-    for stale in existing.values():
-        session.delete(stale)
-        changed = True
-    return changed
+        found = existing.pop(ident, None)
+        if found is None:
+            inserts.append(
+                {
+                    "report_id": report_id,
+                    "table_name": ident[0],
+                    "key": ident[1],
+                    **dict(zip(VALUE_FIELDS, data, strict=True)),
+                }
+            )
+        elif found[1] != data:
+            updates.append({"_id": found[0], **dict(zip(VALUE_FIELDS, data, strict=True))})
+    stale = [row_id for row_id, _data in existing.values()]
+    _write(session, VALUE, inserts, updates, stale, VALUE_FIELDS)
+    return bool(inserts or updates or stale)
 
 
-def _finding_data(f: Finding, rules_version: str) -> dict[str, Any]:
-    return {
-        "severity": f.severity,
-        "status": f.status,
-        "lhs": None if f.lhs is None else float(f.lhs),
-        "rhs": None if f.rhs is None else float(f.rhs),
-        "delta": None if f.delta is None else float(f.delta),
-        "cells": list(f.cells),
-        "message": f.message,
-        "rule_version": rules_version,
-    }
+def _finding_data(f: Finding, rules_version: str) -> tuple[Any, ...]:
+    """The finding's stored columns, in the order of ``FINDING_FIELDS``."""
+    return (
+        f.severity,
+        f.status,
+        None if f.lhs is None else float(f.lhs),
+        None if f.rhs is None else float(f.rhs),
+        None if f.delta is None else float(f.delta),
+        list(f.cells),
+        f.message,
+        rules_version,
+    )
 
 
-def _sync_findings(session: Session, report_id: int, findings: Sequence[Finding], rules_version: str) -> bool:
-    existing = {
-        (r.rule, r.location): r for r in session.exec(select(FindingRow).where(FindingRow.report_id == report_id))
-    }
-    changed = False
+def _sync_findings(
+    session: Session,
+    report_id: int,
+    findings: Sequence[Finding],
+    rules_version: str,
+    *,
+    new: bool,
+    now: datetime,
+) -> bool:
+    existing: dict[tuple[str, str], tuple[int, tuple[Any, ...]]] = {}
+    if not new:
+        query = select(FINDING.c.id, FINDING.c.rule, FINDING.c.location, *(FINDING.c[f] for f in FINDING_FIELDS)).where(
+            FINDING.c.report_id == report_id
+        )
+        existing = {(row[1], row[2]): (row[0], tuple(row[3:])) for row in session.execute(query)}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     for f in findings:
         ident = (f.rule, _location(f.where))
@@ -193,41 +283,141 @@ def _sync_findings(session: Session, report_id: int, findings: Sequence[Finding]
             continue
         seen.add(ident)
         data = _finding_data(f, rules_version)
-        row = existing.pop(ident, None)
-        if row is None:
-            session.add(FindingRow(report_id=report_id, rule=ident[0], location=ident[1], **data))
-            changed = True
-            continue
-        if any(getattr(row, k) != v for k, v in data.items()):
-            for k, v in data.items():
-                setattr(row, k, v)
-            row.updated_at = _now()
-            changed = True
-    for stale in existing.values():
-        session.delete(stale)
-        changed = True
-    return changed
+        found = existing.pop(ident, None)
+        if found is None:
+            inserts.append({"report_id": report_id, "rule": ident[0], "location": ident[1], "created_at": now,
+                            "updated_at": now, **dict(zip(FINDING_FIELDS, data, strict=True))})  # fmt: skip
+        elif found[1] != data:
+            updates.append({"_id": found[0], "updated_at": now, **dict(zip(FINDING_FIELDS, data, strict=True))})
+    stale = [row_id for row_id, _data in existing.values()]
+    _write(session, FINDING, inserts, updates, stale, (*FINDING_FIELDS, "updated_at"))
+    return bool(inserts or updates or stale)
+
+
+def _write(
+    session: Session,
+    table: Any,
+    inserts: list[dict[str, Any]],
+    updates: list[dict[str, Any]],
+    stale: list[int],
+    update_fields: Sequence[str],
+) -> None:
+    """One executemany INSERT, one executemany UPDATE (by id), one DELETE; each only when needed."""
+    if inserts:
+        session.execute(insert(table), inserts)
+    if updates:
+        stmt = update(table).where(table.c.id == bindparam("_id")).values({f: bindparam(f) for f in update_fields})
+        session.connection().execute(stmt, updates)
+    if stale:
+        session.execute(delete(table).where(table.c.id.in_(stale)))
+
+
+def _update_site_gauge(
+    session: Session,
+    site_id: str,
+    *,
+    created: bool,
+    old: tuple[int | None, int | None],
+    new: tuple[int, int | None],
+    postgres: bool,
+) -> tuple[int, int | None]:
+    """Apply this report's change to the site's gauge row; (reports with errors, newest year) after it.
+
+    Only a change is written: a report that keeps its error status and year reads the row instead."""
+    old_errors, old_year = old
+    new_errors, new_year = new
+    delta_reports = 1 if created else 0
+    delta_errors = int(new_errors > 0) - int((old_errors or 0) > 0)
+    year_moved = created or new_year != old_year
+    if not (delta_reports or delta_errors or year_moved):
+        row = session.execute(
+            select(GAUGE.c.reports_with_errors, GAUGE.c.newest_year).where(GAUGE.c.site_id == site_id)
+        ).first()
+        if row is not None:
+            return int(row[0]), row[1]
+        return recount_site_gauges(session, site_id).get(site_id, (0, None))  # a row lost: rebuild it
+    stmt = _dialect_insert(postgres)(GAUGE).values(
+        site_id=site_id, reports=delta_reports, reports_with_errors=max(0, delta_errors), newest_year=new_year
+    )
+    newest = case(
+        (
+            (GAUGE.c.newest_year.is_(None)) | (stmt.excluded.newest_year > GAUGE.c.newest_year),
+            stmt.excluded.newest_year,
+        ),
+        else_=GAUGE.c.newest_year,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["site_id"],
+        set_={
+            "reports": GAUGE.c.reports + delta_reports,
+            "reports_with_errors": GAUGE.c.reports_with_errors + delta_errors,
+            "newest_year": newest,
+        },
+    ).returning(GAUGE.c.reports_with_errors, GAUGE.c.newest_year)
+    with_errors, newest_year = session.execute(stmt).one()
+    if not created and old_year is not None and old_year == newest_year and new_year != old_year:
+        # This report held the newest year and moved away from it: the maximum may have dropped.
+        newest_year = session.execute(
+            update(GAUGE)
+            .where(GAUGE.c.site_id == site_id)
+            .values(newest_year=select(func.max(REPORT.c.year)).where(REPORT.c.site_id == site_id).scalar_subquery())
+            .returning(GAUGE.c.newest_year)
+        ).scalar_one()
+    return int(with_errors), newest_year
+
+
+def recount_site_gauges(session: Session, site_id: str | None = None) -> dict[str, tuple[int, int | None]]:
+    """Recompute ``site_gauge`` from the stored reports (one site, or all); what it holds afterwards."""
+    errors = func.sum(case((REPORT.c.failing_errors > 0, 1), else_=0))
+    query = select(REPORT.c.site_id, func.count(), errors, func.max(REPORT.c.year)).group_by(REPORT.c.site_id)
+    if site_id is not None:
+        query = query.where(REPORT.c.site_id == site_id)
+    counts = {row[0]: (int(row[1]), int(row[2] or 0), row[3]) for row in session.execute(query)}
+    if site_id is not None:
+        counts.setdefault(site_id, (0, 0, None))
+    stale = delete(GAUGE) if site_id is None else delete(GAUGE).where(GAUGE.c.site_id == site_id)
+    session.execute(stale)
+    if counts:
+        session.execute(
+            insert(GAUGE),
+            [
+                {"site_id": s, "reports": n, "reports_with_errors": e, "newest_year": y}
+                for s, (n, e, y) in counts.items()
+            ],
+        )
+    return {s: (e, y) for s, (_n, e, y) in counts.items()}
 
 
 def previous_record(session: Session, *, agency: str | None, year: int | None, exclude_url: str) -> Record | None:
     """The same agency's report for the year before, for the cross-year rules."""
     if not agency or year is None:
         return None
-    row = session.exec(
-        select(Report)
-        .where(Report.agency == agency, Report.year == year - 1, Report.url != exclude_url)
-        .order_by(col(Report.updated_at).desc())
-    ).first()
-    return Record.model_validate(row.record) if row else None
+    stored = session.execute(
+        select(REPORT.c.record)
+        .where(REPORT.c.agency == agency, REPORT.c.year == year - 1, REPORT.c.url != exclude_url)
+        .order_by(REPORT.c.updated_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return Record.model_validate(stored) if stored is not None else None
 
 
 def site_summary(session: Session, site_id: str) -> tuple[int, int | None]:
-    """(reports with a failing error rule, newest covered year) for one site, for the gauges."""
-    # Aggregated in the database: this runs after every validation, and rows carry the whole record.
+    """(reports with a failing error rule, newest covered year) for one site, aggregated over all its
+    reports: O(site). The validator reads ``site_gauge`` instead; this is the reference it must match."""
     with_errors, newest = session.exec(
-        select(
+        sqlmodel_select(
             func.count(col(Report.id)).filter(col(Report.failing_errors) > 0),
             func.max(col(Report.year)),
         ).where(Report.site_id == site_id)
     ).one()
     return int(with_errors or 0), newest
+
+
+__all__ = [
+    "StoreResult",
+    "previous_record",
+    "recount_site_gauges",
+    "report_fields",
+    "site_summary",
+    "store_validated",
+]
