@@ -166,10 +166,10 @@ class Document:
 def grid_tokens(grid: Grid) -> list[Token]:
     """The token stream of an HTML table."""
     index = grid.index
+    new = tuple.__new__  # every field is given (kind too): Token.__new__ would only pass them on
     return [
-        Token(
-            cell.text, None, cell.col, index, cell.row, (index, cell.row), token_kind(cell.text), cell.page, cell.bbox
-        )
+        new(Token, (cell.text, None, cell.col, index, cell.row, (index, cell.row), token_kind(cell.text), cell.page,
+                    cell.bbox))
         for row in grid.rows
         for cell in row
     ]

@@ -61,15 +61,22 @@ _META_NAMES = {"articletitle", "pubdate", "contentsource", "columnname", "sitena
 
 
 def _meta(tree: Any) -> dict[str, str]:
+    """``<meta name>`` contents, and the text of the first ``<title>`` and ``<h1>``: one walk of the tree
+    (a selector list matches in document order) instead of one per selector."""
     meta: dict[str, str] = {}
-    for node in tree.css("meta[name]"):
+    first: dict[str, Any] = {}
+    for node in tree.css("meta[name], title, h1"):
+        tag = node.tag
+        if tag != "meta":
+            first.setdefault(tag, node)
+            continue
         attrs = node.attrs
         name = (attrs.get("name") or "").strip().lower()
         content = attrs.get("content")
         if name in _META_NAMES and content and name not in meta:
             meta[name] = clean_line(fold(content))
     for tag in ("title", "h1"):
-        node = tree.css_first(tag)
+        node = first.get(tag)
         if node is not None:
             text = clean_line(fold(node.text(deep=True)))
             if text:

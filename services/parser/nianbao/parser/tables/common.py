@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nianbao.parser.document import Token
+from nianbao.parser.document import TEXT, Token
 from nianbao.parser.normalize import label_key, split_ordinal, strip_remarks
 from nianbao.parser.values import CellValue, parse_cell
 from nianbao.shared.record import Number, ParseWarning
@@ -42,12 +42,11 @@ def _ordinal_only(token: Token) -> bool:
 
 def split_rows(tokens: Sequence[Token], *, is_label: Callable[[Token], bool] | None = None) -> list[Row]:
     """Each label token starts a row; values before the first label form a row with ``label=None``."""
-    label_test = is_label or (lambda t: t.is_text)
     rows: list[Row] = []
     current = Row(None, "", [])
     pending: Token | None = None
     for token in tokens:
-        if label_test(token):
+        if (token.kind == TEXT) if is_label is None else is_label(token):
             if pending is not None:  # "(三)" then "不予公开": one label split over two cells
                 rows.append(current)
                 current = Row(pending, pending.text + token.text, [])
