@@ -31,6 +31,12 @@ GAUGES_NOT_ZEROED = {
     "nianbao_crawler_last_success_timestamp_seconds",
     "nianbao_validator_reports_with_errors",
     "nianbao_validator_newest_report_year",
+    # a site's last discovery: 0 would claim a crawl that never ran (and complete 0 fires NianbaoDiscoveryIncomplete)
+    "nianbao_crawler_discovery_announced",
+    "nianbao_crawler_discovery_found",
+    "nianbao_crawler_discovery_kept",
+    "nianbao_crawler_discovery_complete",
+    "nianbao_crawler_discovery_timestamp_seconds",
 }
 _SUFFIXES = ("_bucket", "_count", "_sum")
 

@@ -13,8 +13,9 @@ a metric with no series at all says "No data" instead of 0. So each worker creat
 
 Gauges are not zeroed: 0 is a lie for them (``nianbao_crawler_last_success_timestamp_seconds`` at 0 would
 fire NianbaoSiteStale; ``nianbao_validator_reports_with_errors`` is ``mostrecent`` across processes, so
-a 0 written at start would hide a real count until the next validation). They are exempted, by name, in
-``tests/app/test_metric_zeros.py``.
+a 0 written at start would hide a real count until the next validation; the ``nianbao_crawler_discovery_*``
+gauges describe a site's last crawl, and ``..._complete`` at 0 would fire NianbaoDiscoveryIncomplete). They
+are exempted, by name, in ``tests/app/test_metric_zeros.py``.
 """
 
 from __future__ import annotations

@@ -82,9 +82,9 @@ class SiteCheckReport:
             lines.append(f"sample report: {self.sample_report}")
         lines.extend(f"PROBLEM: {p}" for p in self.problems)
         if self.verdict is not None:
-            v = self.verdict
-            announced = "nothing" if v.announced is None else v.announced_text.removesuffix(" announced")
-            lines.append(f"discovery: announced {announced}, found {v.found}, kept {v.kept}")
+            verdict = self.verdict
+            announced = "nothing" if verdict.announced is None else verdict.announced_text.removesuffix(" announced")
+            lines.append(f"discovery: announced {announced}, found {verdict.found}, kept {verdict.kept}")
         lines.append(
             f"verdict: {self.verdict or 'not judged'}; " + ("looks crawlable" if self.ok else "needs attention")
         )
