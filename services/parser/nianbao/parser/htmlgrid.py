@@ -61,34 +61,36 @@ def build_grid(
     covered_to: list[int] = []  # per column: the last row a span from above covers (-1: none)
     out: list[list[GridCell]] = []
     total = 0
+    width = 0  # len(covered_to); c never exceeds it
     for r, cells in enumerate(rows):
         if len(cells) > max_cols:
             return Grid(index, [], 0, in_body, skipped=f"a row has {len(cells)} cells (limit {max_cols})")
         c = 0
         placed: list[GridCell] = []
         for text, rowspan, colspan in cells:
-            while c < len(covered_to) and covered_to[c] >= r:
+            while c < width and covered_to[c] >= r:
                 c += 1
             if c >= max_cols:
                 return Grid(index, [], 0, in_body, skipped=f"more than {max_cols} columns")
             if rowspan == 1 and colspan == 1:  # most cells: no clamping, one column covered
                 placed.append(GridCell(text, r, c, 1, 1))
-                if c < len(covered_to):
+                if c < width:
                     covered_to[c] = r
                 else:
-                    covered_to.extend([-1] * (c - len(covered_to)))
                     covered_to.append(r)
+                    width += 1
                 c += 1
                 continue
             rs = n_rows - r if rowspan == 0 else min(max(rowspan, 1), max_rowspan, n_rows - r)
             cs = min(max(colspan, 1), max_cols - c)
             placed.append(GridCell(text, r, c, rs, cs))
             end = c + cs
-            if end > len(covered_to):
-                covered_to.extend([-1] * (end - len(covered_to)))
+            if end > width:
+                covered_to.extend([-1] * (end - width))
+                width = end
             covered_to[c:end] = [r + rs - 1] * cs
             c = end
-        total += len(covered_to)
+        total += width
         if total > settings.max_table_cells:
             return Grid(index, [], 0, in_body, skipped=f"more than {settings.max_table_cells} cells")
         out.append(placed)

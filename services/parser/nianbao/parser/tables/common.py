@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nianbao.parser.document import TEXT, Token
-from nianbao.parser.normalize import label_key, split_ordinal, strip_remarks
+from nianbao.parser.normalize import bare_label, label_key, split_ordinal
 from nianbao.parser.values import CellValue, parse_cell
 from nianbao.shared.record import Number, ParseWarning
 
@@ -28,7 +28,8 @@ class Row:
 
     @property
     def bare(self) -> str:
-        return strip_remarks(split_ordinal(label_key(self.text))[1])
+        """The label without ordinal and remarks (cached per text: readers ask for it several times)."""
+        return bare_label(self.text)
 
     @property
     def numbers(self) -> list[Token]:
