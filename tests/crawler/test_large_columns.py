@@ -6,7 +6,9 @@ a recorded shortfall, never a silent "done"."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,9 @@ import pytest
 from nianbao.crawler.client import build_client
 from nianbao.crawler.discovery import DiscoveryContext, discover
 from nianbao.crawler.fetching import SiteFetcher
+from nianbao.crawler.settings import CrawlerSettings
 from nianbao.crawler.sites import SiteRegistry
+from nianbao.shared.db import upgrade
 from nianbao.shared.rawstore import RawStore
 
 from . import columns
@@ -41,6 +45,28 @@ SHAPES: dict[str, tuple[Build, bool]] = {
     "vsb": (columns.vsb, True),
     "vsb-pages": (lambda portal, n, **kw: columns.vsb(portal, n, state_records=False, **kw), False),
 }
+
+
+# Shapes crawled for real (one per family, 25+ pages each); the other shapes of a family are checked
+# through discovery, which is where they differ.
+CRAWLED = {"trs", "hanweb", "gkmlpt", "ucap", "govcn-pager", "vsb"}
+
+
+@pytest.fixture
+def settings(settings: CrawlerSettings) -> Iterator[CrawlerSettings]:
+    """The crawler settings of conftest, with the database and raw store in memory-backed /dev/shm when the
+    machine has it: a crawl commits once per report, and 500 fsyncs per test are slow on a shared disk."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir():
+        yield settings
+        return
+    where = Path(tempfile.mkdtemp(prefix="nianbao-large-", dir=shm))
+    url = f"sqlite:///{where / 'crawler.db'}"
+    upgrade(url)
+    try:
+        yield settings.model_copy(update={"data_dir": where, "database_url": url})
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
 
 
 def _entry(portal: Portal, column: Column, **politeness: Any) -> dict[str, Any]:
@@ -87,6 +113,8 @@ def test_long_column_is_announced_found_and_stored_completely(
     if shape != "govcn-feed":
         assert len(column.listing) >= 25
         assert len(read) >= PAGES  # every listing/API page of the column was read
+    if shape not in CRAWLED:
+        return
 
     summary, published = crawler.run(entry)
     assert summary.reports_found == N and summary.errors == 0 and summary.incomplete == []
