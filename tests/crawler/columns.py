@@ -130,11 +130,16 @@ def gkmlpt(
     paths = [f"/gkmlpt/content/0/1/post_{300000 + k}.html" for k in range(n)]
     items = _reports(portal, paths, articles=articles)
     tree = [{"id": 700, "name": "政策文件", "children": [{"id": 721, "name": "政府信息公开年报"}]}]
-    portal.add("/gkmlpt/index", f"<script>window._CONFIG = {{SID: '662021', TREE: {json.dumps(tree, ensure_ascii=False)}}};</script>")
+    portal.add(
+        "/gkmlpt/index",
+        f"<script>window._CONFIG = {{SID: '662021', TREE: {json.dumps(tree, ensure_ascii=False)}}};</script>",
+    )
 
     def page(number: int, size: int) -> Any:
         chunk = items[(number - 1) * size : number * size]
-        articles_ = [{"id": k, "title": t, "url": portal.url(p), "created_at": 1705300000} for k, (p, t) in enumerate(chunk)]
+        articles_ = [
+            {"id": k, "title": t, "url": portal.url(p), "created_at": 1705300000} for k, (p, t) in enumerate(chunk)
+        ]
         return {"classify": {"id": 721, "post_count": claim if claim is not None else n}, "articles": articles_}
 
     portal.handle("/gkmlpt/api/all/721", _json_handler(page, size_key=None, per=per, fail=fail))
@@ -168,7 +173,7 @@ def govcn_feed(portal: Portal, n: int, *, articles: bool = True) -> Column:
     portal.add(
         "/zhengce/xxgk/nb/index.htm",
         "<html><body><ul id='list'></ul><script src='/js/jquery.js'></script>"
-        "<script>$.getJSON(\"./NIANBAO.json\", function (rows) { render(rows); });</script></body></html>",
+        '<script>$.getJSON("./NIANBAO.json", function (rows) { render(rows); });</script></body></html>',
     )
     feed = [{"TITLE": t, "URL": portal.url(p), "DOCRELPUBTIME": "2024-01-15"} for p, t in items]
     portal.add("/zhengce/xxgk/nb/NIANBAO.json", json.dumps(feed, ensure_ascii=False), content_type="application/json")

@@ -85,7 +85,9 @@ def _discover(crawler: Crawler, entry: dict[str, Any], tmp_path: Path, *, max_pa
     with build_client(site, crawler.settings) as client:
         fetcher = SiteFetcher(site=site, settings=crawler.settings, client=client, store=RawStore(tmp_path / "raw"),
                               state=None, limiter=crawler.limiter, robots=crawler.robots)  # fmt: skip
-        ctx = DiscoveryContext(site, lambda url, kind: fetcher.get(url, kind=kind), fetcher.host_ok, max_pages=max_pages)
+        ctx = DiscoveryContext(
+            site, lambda url, kind: fetcher.get(url, kind=kind), fetcher.host_ok, max_pages=max_pages
+        )
         discover(ctx)
     return ctx
 
