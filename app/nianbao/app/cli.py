@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from nianbao.app.ops_cli import failures_app, sites_summary
+from nianbao.app.pages_cli import pages
 from nianbao.app.settings import AppSettings
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(sites_app, name="sites")
 app.add_typer(failures_app, name="failures")
 sites_app.command("summary")(sites_summary)
+app.command("pages")(pages)
 
 # Soft wrap: never hard-wrap output (a path longer than the width must stay one line when piped).
 console = Console(soft_wrap=True)
@@ -200,8 +202,10 @@ def run(
         _enqueue(site_ids, force=force, reason="cli", sites_file=sites_file or settings.sites_file)
         return
     from nianbao.app.embedded import run_embedded
+    from nianbao.app.progress import ProgressReporter
 
-    stats = run_embedded(registry, site_ids, force=force, progress=_progress)
+    with ProgressReporter("run") as progress:
+        stats = run_embedded(registry, site_ids, force=force, progress=progress)
     console.print(f"done: {stats.handled}; failures: {len(stats.failures)}")
     if stats.failures:
         raise typer.Exit(1)
@@ -217,8 +221,10 @@ def recrawl(site_id: str, sites_file: SitesFile = None) -> None:
         _enqueue([site_id], force=True, reason="cli", sites_file=sites_file or AppSettings().sites_file)
         return
     from nianbao.app.embedded import run_embedded
+    from nianbao.app.progress import ProgressReporter
 
-    stats = run_embedded(registry, [site_id], force=True, progress=_progress)
+    with ProgressReporter("recrawl") as progress:
+        stats = run_embedded(registry, [site_id], force=True, progress=progress)
     console.print(f"done: {stats.handled}; failures: {len(stats.failures)}")
 
 
@@ -241,10 +247,13 @@ def _enqueue(site_ids: list[str], *, force: bool, reason: Literal["cli", "api"],
     assert settings.broker_url
     _ping_broker(settings.broker_url)
     celery_app = make_celery("nianbao-cli", settings.broker_url)
-    publisher = CeleryPublisher(celery_app)
+    from nianbao.app.failures import sender
+
+    send = sender(CeleryPublisher(celery_app))
     for site_id in site_ids:
-        publisher.publish(CrawlRequested(site_id=site_id, force=force, reason=reason))
-        _say(f"enqueued crawl of {site_id} (force={force}) on queue {CrawlRequested.QUEUE}")
+        task_id = send(CrawlRequested(site_id=site_id, force=force, reason=reason))
+        _say(f"enqueued crawl of {site_id} (force={force}) on queue {CrawlRequested.QUEUE} as task {task_id}")
+    _say(FOLLOW_HINT)
     _warn(
         f"the crawler workers look the site(s) up in their own registry: they must read the same file "
         f"({sites_file.absolute()}), through NIANBAO_SITES_FILE or `nianbao worker crawler --sites-file`; "
@@ -257,6 +266,10 @@ def _enqueue(site_ids: list[str], *, force: bool, reason: Literal["cli", "api"],
         )
 
 
+FOLLOW_HINT = (
+    "follow it: the crawler worker's log lines name the task id, and the crawl run it records has that id "
+    "(`nianbao sites summary SITE_ID` shows the last crawl's run id, found and announced)"
+)
 CONSUMER_TIMEOUT_S = 1.5  # how long `run`/`recrawl` wait for workers to say which queues they consume
 
 
@@ -585,7 +598,10 @@ def revalidate(
 
     settings = ValidatorSettings()
     upgrade(settings.resolved_database_url())
-    stats = run_revalidate(settings, site_id=site, only_stale=not all_reports, progress=_progress)
+    from nianbao.app.progress import ProgressReporter
+
+    with ProgressReporter("revalidate") as progress:
+        stats = run_revalidate(settings, site_id=site, only_stale=not all_reports, progress=progress)
     console.print(
         f"{stats.considered} stored report(s), {stats.revalidated} revalidated, {stats.changed} changed, "
         f"{len(stats.errors)} error(s)"
@@ -598,8 +614,10 @@ def revalidate(
 def reparse(site: Annotated[str | None, typer.Option(help="Only this site.")] = None) -> None:
     """Re-parse stored raw pages with the current parser and re-validate them (no refetch)."""
     from nianbao.app.maintenance import reparse as run_reparse
+    from nianbao.app.progress import ProgressReporter
 
-    stats = run_reparse(site, progress=_progress)
+    with ProgressReporter("reparse") as progress:
+        stats = run_reparse(site, progress=progress)
     console.print(f"done: {stats.handled}; failures: {len(stats.failures)}")
     if stats.failures:
         raise typer.Exit(1)
@@ -635,7 +653,10 @@ def export(
         raise _fail("--bom applies to --format csv only")
     with _session() as session:
         _check_stored_site(session, site)
-        result = run_export(session, out, fmt, site, bom=bom)  # type: ignore[arg-type]
+        from nianbao.app.progress import ProgressReporter
+
+        with ProgressReporter("export") as progress:
+            result = run_export(session, out, fmt, site, bom=bom, progress=progress)  # type: ignore[arg-type]
     for name, path in result.files.items():
         _say(f"{path}\t{result.rows[name]} row(s)")
 

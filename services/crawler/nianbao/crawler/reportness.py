@@ -44,7 +44,7 @@ INTERPRETATION = re.compile(
 NOTICE = re.compile(r"通知(?!公告)|印发|转发|的公告|的通告")
 # A page title names a report (or one of its derivatives) when it says so; a column name in <h1> or
 # <title> ("政策解读", "通知公告") does not.
-_REPORTISH = re.compile(r"报告|年报|解读|图解")
+_REPORTISH = re.compile(r"报告|年报")
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|｜|\||——|—|\s-\s)\s*")
 
 
