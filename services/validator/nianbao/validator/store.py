@@ -5,11 +5,12 @@ value: report + table + key; finding: report + rule + where) and only rows whose
 written, so re-validating an unchanged record changes nothing (not even ``updated_at``).
 
 The write path is SQLAlchemy Core, in bulk, with a bounded number of round trips per report whatever its
-size: one SELECT of the report row (locked ``FOR UPDATE`` on PostgreSQL, so two writers of one report take
-turns), one SELECT each of its stored values and findings as plain tuples (skipped for a new report), then
-at most one ``executemany`` INSERT, one UPDATE and one DELETE per table, one history row and one update of
-the site's gauge row. No ORM object is built per value. Concurrent first writers of one report are kept
-honest by the unique constraints: the loser gets an IntegrityError, which the task retries.
+size: one SELECT of the report row, one SELECT each of its stored values and findings as plain tuples
+(skipped for a new report), then at most one ``executemany`` INSERT, one UPDATE and one DELETE per table,
+one history row and one read or update of the site's gauge row. A changed report row is locked
+(``FOR UPDATE`` on PostgreSQL) before it is updated, so two writers of one report take turns.
+No ORM object is built per value. Concurrent first writers of one report are kept honest by the unique
+constraints: the loser gets an IntegrityError, which the task retries.
 
 The site's gauges (reports with a failing error rule, newest covered year) live in ``site_gauge`` and are
 kept by delta in the same transaction, so storing report #100 000 of a site costs what report #10 costs;
@@ -133,9 +134,7 @@ def store_validated(
     query = select(REPORT.c.id, *(REPORT.c[name] for name in REPORT_FIELDS), version_seen).where(
         REPORT.c.site_id == site_id, REPORT.c.url == url
     )
-    if postgres:
-        query = query.with_for_update(of=REPORT)
-    stored = session.execute(query).first()
+    stored = session.execute(query).first()  # not locked: an unchanged report must not write, not even a lock
     now = _now()
     if stored is None:
         report_id = session.execute(
@@ -151,9 +150,13 @@ def store_validated(
         created = False
         diff = {name: value for name, value in fields.items() if stored._mapping[name] != value}
         changed = bool(diff)
-        if diff:
-            session.execute(update(REPORT).where(REPORT.c.id == report_id).values(updated_at=now, **diff))
         old_errors, old_year = stored.failing_errors, stored.year
+        if diff:
+            # Lock the row, and take the gauge's "before" from its latest committed state: a concurrent
+            # writer of this report has then committed (or rolled back) and the deltas cannot be doubled.
+            locked = select(REPORT.c.failing_errors, REPORT.c.year).where(REPORT.c.id == report_id)
+            old_errors, old_year = session.execute(locked.with_for_update() if postgres else locked).one()
+            session.execute(update(REPORT).where(REPORT.c.id == report_id).values(updated_at=now, **diff))
         version_seen_before = bool(stored.version_seen)
     changed |= _sync_values(session, report_id, _value_rows(record), new=created)
     changed |= _sync_findings(session, report_id, findings, rules_version, new=created, now=now)

@@ -1,0 +1,189 @@
+"""The bulk write path: a bounded number of statements per report whatever its size, no write at all for
+an unchanged report, and site gauges kept by delta that always equal the aggregate over the site's
+reports (checked against ``site_summary``, the O(site) reference, on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, event, text
+from sqlmodel import select
+
+from nianbao.shared.db import get_engine, session_scope, upgrade
+from nianbao.shared.models import ReportValue, SiteGauge
+from nianbao.shared.record import Cell, Finding, Record, request_keys
+from nianbao.validator.store import StoreResult, recount_site_gauges, site_summary, store_validated
+
+
+def _record(*, year: int = 2020, extra_tables: int = 0, natural: int = 5) -> Record:
+    values: dict[str, int | float | None] = dict.fromkeys(request_keys("gen2019"), 0)
+    values["new.natural"] = natural
+    tables: dict[str, dict[str, int | float | None]] = {"requests": values}
+    for n in range(extra_tables):  # more values per report: the statement count must not follow
+        tables[f"extra{n}"] = {f"k{i}": i for i in range(200)}
+    return Record(
+        title=f"示例县人民政府{year}年政府信息公开工作年度报告",
+        agency={"name": "示例县人民政府"},
+        year={"value": year},
+        generation={"value": "gen2019"},
+        tables=tables,
+        cells=[Cell(table="requests", key="new.natural", value=natural, status="number", raw=str(natural))],
+        parser_version="test",
+    )
+
+
+def _findings(*, failing: bool, many: int = 0) -> list[Finding]:
+    out = [Finding(rule="requests.balance", severity="error", status="fail" if failing else "pass", where="natural")]
+    out += [Finding(rule="meta.demo", severity="info", status="pass", where=f"w{i}") for i in range(many)]
+    return out
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    url: str = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+    upgrade(url)
+    return url
+
+
+def _store(url: str, record: Record, findings: list[Finding], *, page: str = "a", site: str = "s1") -> StoreResult:
+    with session_scope(url) as session:
+        return store_validated(
+            session,
+            site_id=site,
+            url=f"http://x.gov.cn/{page}.html",
+            raw_key="a" * 64,
+            record=record,
+            findings=findings,
+            rules_version="r1",
+            blank_policy={},
+        )
+
+
+@contextmanager
+def _statements(url: str) -> Iterator[list[tuple[str, bool]]]:
+    """Every statement sent to the database meanwhile: (SQL, executemany)."""
+    seen: list[tuple[str, bool]] = []
+    engine = get_engine(url)
+
+    def listener(_conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, executemany: bool) -> None:
+        seen.append((statement.strip().split()[0].upper() + " " + statement, executemany))
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+
+def _writes(statements: list[tuple[str, bool]]) -> list[str]:
+    verbs = ("INSERT", "UPDATE", "DELETE")
+    return [s for s, _many in statements if s.startswith(verbs) or "FOR UPDATE" in s.upper()]
+
+
+def test_statements_per_report_do_not_grow_with_its_values(db_url: str) -> None:
+    small, big = _record(), _record(extra_tables=5)  # 161 values vs 1161 values
+    with _statements(db_url) as first:
+        _store(db_url, small, _findings(failing=True), page="small")
+    with _statements(db_url) as second:
+        _store(db_url, big, _findings(failing=True, many=300), page="big")
+    assert len(first) == len(second) <= 8, [s[:60] for s, _ in second]
+    inserts = [(s, many) for s, many in second if s.startswith("INSERT") and "report_value" in s]
+    assert len(inserts) == 1 and inserts[0][1]  # the 1161 values: one executemany
+    with session_scope(db_url) as session:
+        assert len(session.exec(select(ReportValue)).all()) == 161 + 161 + 5 * 200
+
+
+def test_unchanged_report_sends_no_write_and_no_lock(db_url: str) -> None:
+    _store(db_url, _record(), _findings(failing=True))
+    with _statements(db_url) as seen:
+        result = _store(db_url, _record(), _findings(failing=True))
+    assert not result.changed
+    assert _writes(seen) == []
+    assert result.site_reports_with_errors == 1 and result.site_newest_year == 2020
+
+
+def test_changed_value_is_one_update_of_one_row(db_url: str) -> None:
+    _store(db_url, _record(natural=5), _findings(failing=True))
+    with _statements(db_url) as seen:
+        result = _store(db_url, _record(natural=6), _findings(failing=True))
+    assert result.changed and not result.created
+    updates = [s for s in _writes(seen) if s.startswith("UPDATE") and "report_value" in s]
+    assert len(updates) == 1
+    assert not [s for s in _writes(seen) if s.startswith(("INSERT", "DELETE")) and "report_value" in s]
+    with session_scope(db_url) as session:
+        assert session.exec(select(ReportValue.value).where(ReportValue.key == "new.natural")).one() == 6
+
+
+def _gauge(url: str, site: str) -> tuple[int, int | None]:
+    with session_scope(url) as session:
+        row = session.get(SiteGauge, site)
+        assert row is not None
+        return row.reports_with_errors, row.newest_year
+
+
+def _reference(url: str, site: str) -> tuple[int, int | None]:
+    with session_scope(url) as session:
+        return site_summary(session, site)
+
+
+def test_site_gauge_follows_every_change_like_the_aggregate(db_url: str) -> None:
+    # (page, year, failing) in order; expected gauges computed by hand after each step.
+    steps: list[tuple[str, int, bool, tuple[int, int | None]]] = [
+        ("a", 2019, True, (1, 2019)),
+        ("b", 2021, False, (1, 2021)),
+        ("c", 2020, True, (2, 2021)),
+        ("a", 2019, False, (1, 2021)),  # a clears its error
+        ("b", 2018, False, (1, 2020)),  # b held the newest year and moves below it: newest drops to c's
+        ("c", 2020, True, (1, 2020)),  # unchanged
+        ("c", 2022, True, (1, 2022)),
+        ("a", 2019, True, (2, 2022)),
+    ]
+    for page, year, failing, expected in steps:
+        result = _store(db_url, _record(year=year), _findings(failing=failing), page=page)
+        assert (result.site_reports_with_errors, result.site_newest_year) == expected, (page, year, failing)
+        assert _gauge(db_url, "s1") == expected == _reference(db_url, "s1")
+    _store(db_url, _record(year=2030), _findings(failing=True), page="other", site="s2")
+    assert _gauge(db_url, "s2") == (1, 2030) and _gauge(db_url, "s1") == (2, 2022)  # sites apart
+    with session_scope(db_url) as session:
+        assert session.get(SiteGauge, "s1").reports == 3  # type: ignore[union-attr]
+
+
+def test_recount_repairs_a_tampered_gauge(db_url: str) -> None:
+    _store(db_url, _record(year=2019), _findings(failing=True), page="a")
+    _store(db_url, _record(year=2020), _findings(failing=False), page="b")
+    with session_scope(db_url) as session:
+        session.execute(text("UPDATE site_gauge SET reports_with_errors = 40, newest_year = 1990"))
+    with session_scope(db_url) as session:
+        assert recount_site_gauges(session) == {"s1": (1, 2020)}
+    assert _gauge(db_url, "s1") == (1, 2020)
+    with session_scope(db_url) as session:
+        session.execute(text("DELETE FROM site_gauge"))
+    # A lost row is rebuilt the next time the site is read, not left at zero.
+    result = _store(db_url, _record(year=2020), _findings(failing=False), page="b")
+    assert (result.site_reports_with_errors, result.site_newest_year) == (1, 2020)
+
+
+@pytest.mark.parametrize("backend", ["sqlite_url", "postgres_url"])
+def test_migration_0006_fills_the_gauges_of_stored_reports(backend: str, request: pytest.FixtureRequest) -> None:
+    url: str = request.getfixturevalue(backend)
+    upgrade(url, "0005")
+    rows = [("s1", "u1", 2019, 2), ("s1", "u2", 2021, 0), ("s1", "u3", None, 1), ("s2", "u4", 2018, 0)]
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for site, page, year, errors in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO report (site_id, url, raw_key, content_sha256, year, parser_version, rules_version,"
+                    " blank_policy, record, failing_errors, failing_warnings, created_at, updated_at) VALUES"
+                    " (:s, :u, 'k', 'k', :y, '', '', '{}', '{}', :e, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"s": site, "u": page, "y": year, "e": errors},
+            )
+    engine.dispose()
+    upgrade(url)
+    with session_scope(url) as session:
+        gauges = {g.site_id: (g.reports, g.reports_with_errors, g.newest_year) for g in session.exec(select(SiteGauge))}
+    assert gauges == {"s1": (3, 2, 2021), "s2": (1, 0, 2018)}
