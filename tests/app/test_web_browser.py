@@ -91,6 +91,18 @@ def served() -> Iterator[tuple[str, AppSettings]]:
         thread.join(10)
 
 
+def _click_and_wait(driver: Any, element: Any) -> None:
+    """Click something that loads another page, and wait until that page replaced this one (the login form
+    answers at the URL it was shown at, so the URL alone does not tell)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element("tag name", "html")
+    element.click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def _screenshot(driver: Any, path: Path) -> None:
     driver.save_screenshot(str(path))
     with Image.open(path) as image:
@@ -120,8 +132,8 @@ def test_every_page_in_a_real_browser(browser: Any, served: tuple[str, AppSettin
     assert browser.find_elements(By.NAME, "token") and "demo" not in browser.find_element(By.TAG_NAME, "main").text
     _screenshot(browser, tmp_path / "login.png")
     browser.find_element(By.NAME, "token").send_keys(TOKEN)
-    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
-    assert browser.current_url == f"{base}/ui/"
+    _click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.login button"))
+    assert browser.current_url == f"{base}/ui/" and not browser.find_elements(By.NAME, "token")
     cookie = next(c for c in browser.get_cookies() if c["name"] == "nianbao_ui")
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict" and TOKEN not in cookie["value"]
 
@@ -131,7 +143,7 @@ def test_every_page_in_a_real_browser(browser: Any, served: tuple[str, AppSettin
     _screenshot(browser, tmp_path / "overview.png")
 
     # 3. the site page: links to every report
-    browser.find_element(By.LINK_TEXT, "demo").click()
+    _click_and_wait(browser, browser.find_element(By.LINK_TEXT, "demo"))
     assert browser.current_url == f"{base}/ui/sites/demo"
     hrefs = {a.get_attribute("href") for a in browser.find_elements(By.TAG_NAME, "a")}
     assert {f"{base}/ui/reports/{i}" for i in reports} <= hrefs
@@ -167,7 +179,7 @@ def test_every_page_in_a_real_browser(browser: Any, served: tuple[str, AppSettin
     browser.get(f"{base}/ui/findings")
     Select(browser.find_element(By.NAME, "rule")).select_by_value("requests.balance")
     Select(browser.find_element(By.NAME, "status")).select_by_value("fail")
-    browser.find_element(By.CSS_SELECTOR, "form.filter button").click()
+    _click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.filter button"))
     assert "rule=requests.balance" in browser.current_url
     rows = browser.find_elements(By.CSS_SELECTOR, "table.list tbody tr")
     assert len(rows) == balance_total and all("requests.balance" in r.text for r in rows)
@@ -177,6 +189,6 @@ def test_every_page_in_a_real_browser(browser: Any, served: tuple[str, AppSettin
 
     # 6. logging out ends the session
     browser.get(f"{base}/ui/")
-    browser.find_element(By.CSS_SELECTOR, "form.logout button").click()
+    _click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.logout button"))
     browser.get(f"{base}/ui/sites/demo")
     assert browser.find_elements(By.NAME, "token")

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from nianbao.app import summaries
 from nianbao.app.settings import AppSettings
 from nianbao.app.show import RawCopy, build_view
 from nianbao.app.web import auth, data, pages
@@ -221,23 +222,21 @@ def create_web_app(settings: AppSettings, registry: Any) -> FastAPI:
         _require_login(request)
         number = page_number(single(request.query_params.multi_items(), {"page"}))
         with session_scope(db_url) as session:
-            sites = data.site_overview(session, names)
-        page = data.Page(number, len(sites))
-        return _html(pages.overview(_base(request), sites[page.offset : page.offset + page.size], page))
+            ids = sorted(summaries.known_site_ids(session, names))
+            page = data.Page(number, len(ids))
+            sites = summaries.sites_overview(session, ids[page.offset : page.offset + page.size])
+        return _html(pages.overview(_base(request), sites, names, page))
 
     @web.get("/sites/{site_id}", response_class=HTMLResponse)
     def site(request: Request, site_id: str) -> Response:
         _require_login(request)
         number = page_number(single(request.query_params.multi_items(), {"page"}))
         with session_scope(db_url) as session:
-            if site_id not in names and not data.has_reports(session, site_id):
+            if site_id not in summaries.known_site_ids(session, names):
                 raise _NotFound(f"no site {site_id!r} in the registry or the database")
-            crawl = data.last_crawl(session, site_id)
-            years = data.reports_by_year(session, site_id)
-            rules = data.failing_by_rule(session, site_id)
+            summary = summaries.site_summary(session, site_id)
             page, reports = data.reports_page(session, site_id, number)
-        html = pages.site_page(_base(request), site_id, names.get(site_id), crawl, years, rules, page, reports)
-        return _html(html)
+        return _html(pages.site_page(_base(request), summary, names.get(site_id), page, reports))
 
     def _report(session: Any, report_id: str) -> Report:
         report = session.get(Report, int(report_id)) if report_id.isascii() and report_id.isdigit() and len(

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from nianbao.app.show import ReportView, ShownValue
-from nianbao.app.web.data import FindingFilter, FindingLine, LastCrawl, Page, ReportLine, SiteRow, YearRow
+from nianbao.app.summaries import LastCrawl, SiteOverview, SiteSummary
+from nianbao.app.web.data import FindingFilter, FindingLine, Page, ReportLine
 from nianbao.app.web.grid import Grid, Header
 from nianbao.app.web.markup import bilingual, h, layout, link, number, pager, query, table
 
@@ -34,19 +35,22 @@ def _crawl(run: LastCrawl | None) -> str:
     announced = "nothing announced" if run.announced is None else f"{run.announced} announced"
     when = run.started_at.strftime("%Y-%m-%d %H:%M")
     finished = "" if run.finished_at else " (not finished)"
+    short = f" · {len(run.shortfalls)} listing(s) short" if run.shortfalls else ""
     return (
         f'<span class="verdict {h(run.verdict)}">{h(run.verdict)}</span> found {run.found} · {h(announced)} · '
-        f"kept {run.kept} · handed on {run.handed_on} · started {h(when)}{h(finished)}"
+        f"kept {run.kept} · handed on {run.handed_on}{h(short)} · started {h(when)}{h(finished)}"
     )
 
 
-def overview(base: str, sites: Sequence[SiteRow], page: Page) -> str:
+def overview(base: str, sites: Sequence[SiteOverview], names: dict[str, str], page: Page) -> str:
     rows = [
         [
-            link(f"{base}/sites/{site.id}", site.id),
-            h(site.name) if site.name is not None else '<span class="muted">not in the registry · 不在站点表</span>',
+            link(f"{base}/sites/{site.site_id}", site.site_id),
+            h(names[site.site_id])
+            if site.site_id in names
+            else '<span class="muted">not in the registry · 不在站点表</span>',
             str(site.reports),
-            link(query(f"{base}/findings", site=site.id), site.failing) if site.failing else "0",
+            link(query(f"{base}/findings", site=site.site_id), site.failing_findings) if site.failing_findings else "0",
             _crawl(site.last_crawl),
         ]
         for site in sites
@@ -68,45 +72,82 @@ def overview(base: str, sites: Sequence[SiteRow], page: Page) -> str:
     return layout(base, "Sites", body)
 
 
-def site_page(
-    base: str,
-    site_id: str,
-    name: str | None,
-    crawl: LastCrawl | None,
-    years: Sequence[YearRow],
-    rules: Sequence[tuple[str, int]],
-    page: Page,
-    reports: Sequence[ReportLine],
-) -> str:
+def site_page(base: str, summary: SiteSummary, name: str | None, page: Page, reports: Sequence[ReportLine]) -> str:
+    site_id = summary.site_id
     described = rule_descriptions()
-    year_rows = [[h(y.year if y.year is not None else "?"), str(y.reports), str(y.failing_reports)] for y in years]
+    year_rows = [
+        [h(y.year if y.year is not None else "?"), str(y.reports), str(y.failing_reports)]
+        for y in sorted(summary.reports_per_year, key=lambda y: (y.year is None, -(y.year or 0)))  # newest first
+    ]
     rule_rows = [
-        [link(query(f"{base}/findings", site=site_id, rule=rule), rule), str(n), h(described.get(rule, ""))]
-        for rule, n in rules
+        [
+            link(query(f"{base}/findings", site=site_id, rule=r.rule), r.rule),
+            h(r.severity),
+            str(r.failing),
+            str(r.reports),
+            h(described.get(r.rule, "")),
+        ]
+        for r in summary.failing_by_rule
     ]
     report_rows = [
-        [link(f"{base}/reports/{r.id}", r.id), h(r.year if r.year is not None else "?"), h(r.agency or ""),
-         link(f"{base}/reports/{r.id}", r.title or r.url), h(r.generation or ""),
-         f'<span class="{"fail" if r.failing_errors else ""}">{r.failing_errors}</span> / {r.failing_warnings}']
+        [
+            link(f"{base}/reports/{r.id}", r.id),
+            h(r.year if r.year is not None else "?"),
+            h(r.agency or ""),
+            link(f"{base}/reports/{r.id}", r.title or r.url),
+            h(r.generation or ""),
+            f'<span class="{"fail" if r.failing_errors else ""}">{r.failing_errors}</span> / {r.failing_warnings}',
+        ]
         for r in reports
-    ]  # fmt: skip
+    ]
     body = (
-        f"<h1>{h(site_id)} <span class=\"zh\">{h(name or '')}</span></h1>"
-        f"<p>{bilingual('Last crawl', '最近抓取')}: {_crawl(crawl)}</p>"
+        f'<h1>{h(site_id)} <span class="zh">{h(name or "")}</span></h1>'
+        f"<p>{bilingual('Last crawl', '最近抓取')}: {_crawl(summary.last_crawl)}</p>"
+        f"<p>{bilingual('Task failures recorded', '任务失败记录')}: {summary.task_failures}"
+        " (<code>nianbao failures list --site …</code>)</p>"
         f"<section><h2>{bilingual('Reports by year', '各年度年报')}</h2>"
-        + (table([bilingual("Year", "年度"), bilingual("Reports", "年报数"), bilingual("With failing findings",
-                                                                                   "有未通过校验")], year_rows)
-           if year_rows else '<p class="muted">no stored report · 无年报</p>')
+        + (
+            table(
+                [
+                    bilingual("Year", "年度"),
+                    bilingual("Reports", "年报数"),
+                    bilingual("With failing findings", "有未通过校验"),
+                ],
+                year_rows,
+            )
+            if year_rows
+            else '<p class="muted">no stored report · 无年报</p>'
+        )
         + f"</section><section><h2>{bilingual('Failing findings by rule', '按规则统计未通过校验')}</h2>"
-        + (table([bilingual("Rule", "规则"), bilingual("Failing", "未通过"), bilingual("What it checks", "说明")],
-                 rule_rows) if rule_rows else '<p class="muted">no failing finding · 全部通过</p>')
+        + (
+            table(
+                [
+                    bilingual("Rule", "规则"),
+                    bilingual("Severity", "级别"),
+                    bilingual("Failing", "未通过"),
+                    bilingual("Reports", "年报数"),
+                    bilingual("What it checks", "说明"),
+                ],
+                rule_rows,
+            )
+            if rule_rows
+            else '<p class="muted">no failing finding · 全部通过</p>'
+        )
         + f"</section><section><h2>{bilingual('Reports', '年报')}</h2>"
-        + table([bilingual("Id", "编号"), bilingual("Year", "年度"), bilingual("Agency", "机关"),
-                 bilingual("Title", "标题"), bilingual("Template", "模板"),
-                 bilingual("Failing errors / warnings", "错误 / 警告")], report_rows)
+        + table(
+            [
+                bilingual("Id", "编号"),
+                bilingual("Year", "年度"),
+                bilingual("Agency", "机关"),
+                bilingual("Title", "标题"),
+                bilingual("Template", "模板"),
+                bilingual("Failing errors / warnings", "错误 / 警告"),
+            ],
+            report_rows,
+        )
         + pager(page, f"{base}/sites/{site_id}")
         + "</section>"
-    )  # fmt: skip
+    )
     return layout(base, site_id, body)
 
 
