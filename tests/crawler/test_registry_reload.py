@@ -180,3 +180,60 @@ def test_the_watcher_sees_a_broken_edit_without_any_task(sites: Path) -> None:
     while _ok_gauge() != 1.0 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [s.id for s in source.current().sites] == ["alpha", "delta"]
+
+
+# --- beat and the admin API follow the same file ----------------------------------------------------------
+
+
+def test_beat_schedule_follows_the_registry(sites: Path, tmp_path: Path) -> None:
+    from celery import Celery
+
+    from nianbao.crawler.schedule import beat_schedule, registry_scheduler
+
+    source = RegistrySource(sites, check_interval_s=0.0)
+    app = Celery("beat-test", broker="memory://")
+    scheduler = registry_scheduler(source)(app=app, schedule_filename=str(tmp_path / "beat-state"), lazy=False)
+    try:
+        def crawl_entries() -> set[str]:
+            return {name for name in scheduler.schedule if name.startswith("crawl:")}
+
+        assert crawl_entries() == {"crawl:alpha:peak", "crawl:alpha:off-peak"}
+        assert scheduler.sync_registry() is False  # nothing changed
+        sites.write_text(_yaml("beta", "gamma"), encoding="utf-8")
+        assert scheduler.sync_registry() is True
+        registry = source.current()
+        assert crawl_entries() == set(beat_schedule(registry))  # alpha gone, beta and gamma scheduled
+        assert "crawl:alpha:peak" not in crawl_entries()
+        assert scheduler.schedule["crawl:beta:peak"].args == [
+            {"site_id": "beta", "force": False, "reason": "schedule", "schema_version": 1}]
+        sites.write_text("version: 1\nsites: [\n", encoding="utf-8")  # broken: the schedule stays
+        assert scheduler.sync_registry() is False
+        assert crawl_entries() == set(beat_schedule(registry))
+        assert scheduler.tick() <= 5.0  # beat wakes often enough to see the next edit
+    finally:
+        scheduler.close()
+
+
+def test_admin_api_lists_the_reloaded_registry_and_its_status(sites: Path, sqlite_url: str) -> None:
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from nianbao.app.admin_api import create_app
+    from nianbao.app.settings import AppSettings
+    from nianbao.shared.db import upgrade
+
+    upgrade(sqlite_url)
+    settings = AppSettings(admin_token=SecretStr("tok"), database_url=sqlite_url)  # type: ignore[call-arg]
+    source = RegistrySource(sites, check_interval_s=0.0)
+    auth = {"Authorization": "Bearer tok"}
+    with TestClient(create_app(settings, source, None), raise_server_exceptions=False) as client:
+        body = client.get("/sites", headers=auth).json()
+        assert [s["id"] for s in body["sites"]] == ["alpha"] and body["registry"]["ok"] is True
+        sites.write_text(_yaml("alpha", "beta"), encoding="utf-8")
+        assert [s["id"] for s in client.get("/sites", headers=auth).json()["sites"]] == ["alpha", "beta"]
+        assert client.post("/sites/beta/recrawl", headers=auth).status_code == 503  # known now; no broker here
+        sites.write_text("version: 1\nsites: [\n", encoding="utf-8")
+        body = client.get("/sites", headers=auth).json()
+        assert [s["id"] for s in body["sites"]] == ["alpha", "beta"]  # the last good registry
+        assert body["registry"]["ok"] is False and "not valid YAML" in body["registry"]["error"]
+        assert client.post("/sites/nosuch/recrawl", headers=auth).status_code == 404

@@ -29,6 +29,7 @@ from types import FrameType
 
 from nianbao.crawler import metrics
 from nianbao.crawler.sites import SiteConfigError, SiteRegistry, clip, parse_sites, read_registry_bytes
+from nianbao.crawler.siteschema import SiteConfig
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,17 @@ class RegistrySource:
                 return self._registry
             assert self._error is not None
             raise self._error.with_traceback(None)
+
+    # A source reads like the SiteRegistry in use, so code written for a fixed registry follows the file.
+    @property
+    def sites(self) -> list[SiteConfig]:
+        return self.current().sites
+
+    def get(self, site_id: str) -> SiteConfig:
+        return self.current().get(site_id)
+
+    def __contains__(self, site_id: object) -> bool:
+        return site_id in self.current()
 
     def status(self) -> RegistryStatus:
         self.refresh()
