@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -251,7 +251,13 @@ def _value_row(r: Report, v: ReportValue, cells: dict[tuple[str, str], dict[str,
     }  # fmt: skip
 
 
-def collect(session: Session, site_id: str | None = None) -> dict[str, tuple[Sequence[str], list[dict[str, Any]]]]:
+PROGRESS_EVERY = 10_000  # values read between two progress steps
+
+
+def collect(
+    session: Session, site_id: str | None = None, progress: Callable[[str], None] | None = None
+) -> dict[str, tuple[Sequence[str], list[dict[str, Any]]]]:
+    """Every file's columns and rows; ``progress`` is told each ``PROGRESS_EVERY`` values read."""
     query = select(Report).order_by(col(Report.site_id), col(Report.year), col(Report.id))
     if site_id:
         query = query.where(Report.site_id == site_id)
@@ -276,6 +282,8 @@ def collect(session: Session, site_id: str | None = None) -> dict[str, tuple[Seq
     for v in values:
         r = by_id[v.report_id]
         stored.setdefault(v.report_id, {})[f"{v.table_name}.{v.key}"] = v
+        if progress is not None and len(value_rows) % PROGRESS_EVERY == PROGRESS_EVERY - 1:
+            progress(f"read {len(value_rows) + 1} values")
         value_rows.append(_value_row(r, v, cells.get(v.report_id, {})))
         row = wide.setdefault(v.report_id, {c: getattr(r, c, None) for c in WIDE_ID_COLUMNS[1:]})
         row[f"{v.table_name}.{v.key}"] = v.value
@@ -353,12 +361,19 @@ def _write_parquet(path: Path, name: str, columns: Sequence[str], rows: list[dic
 
 
 def export(
-    session: Session, out_dir: Path, fmt: Format, site_id: str | None = None, *, bom: bool = False
+    session: Session,
+    out_dir: Path,
+    fmt: Format,
+    site_id: str | None = None,
+    *,
+    bom: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> ExportResult:
+    """Write the four files into ``out_dir``; ``progress`` (optional) hears of values read and files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     counts: dict[str, int] = {}
-    for name, (columns, rows) in collect(session, site_id).items():
+    for name, (columns, rows) in collect(session, site_id, progress).items():
         path = out_dir / f"{name}.{fmt}"
         if fmt == "csv":
             _write_csv(path, columns, rows, bom=bom)
@@ -366,4 +381,6 @@ def export(
             _write_parquet(path, name, columns, rows)
         files[name] = path
         counts[name] = len(rows)
+        if progress is not None:
+            progress(f"wrote {path} ({len(rows)} rows)")
     return ExportResult(files, counts)
