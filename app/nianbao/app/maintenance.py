@@ -9,35 +9,106 @@ holds without fetching anything again.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from nianbao.app.embedded import InProcessBus, RunStats
+from nianbao.app.embedded import Progress, RunStats
 from nianbao.parser.handlers import handle_page_fetched
 from nianbao.parser.settings import ParserSettings
-from nianbao.shared.contracts import FetchedDocument, PageFetched, ReportParsed
+from nianbao.shared.contracts import FetchedDocument, Message, PageFetched, ReportParsed
 from nianbao.shared.db import session_scope, upgrade
+from nianbao.shared.errors import PermanentError
 from nianbao.shared.models import Fetch, Report
 from nianbao.shared.rawstore import RawStore
+from nianbao.shared.taskrunner import record_failure
 from nianbao.validator.handlers import handle_report_parsed
 from nianbao.validator.settings import ValidatorSettings
 
+# Reports validated and stored per transaction: one commit (one WAL flush) for this many reports.
+BATCH_SIZE = 50
 
-def reparse(site_id: str | None = None, progress: Callable[[str], None] | None = None) -> RunStats:
+
+def reparse(
+    site_id: str | None = None, progress: Callable[[str], None] | None = None, *, batch_size: int = BATCH_SIZE
+) -> RunStats:
+    """Parse every stored report again and validate and store it, ``batch_size`` reports per transaction.
+
+    The stored rows are streamed (not loaded at once). A report whose parse fails is recorded in
+    ``task_failure`` and skipped; if storing one report of a batch fails, the batch is rolled back and
+    stored again one report per transaction, so only the failing report is recorded and the others
+    are kept. Progress: one ``parsed``/``validated and stored``/``failed`` line per step."""
     parser_settings = ParserSettings()
     validator_settings = ValidatorSettings()
     url = validator_settings.resolved_database_url()
     upgrade(url)
     store = RawStore(parser_settings.resolved_raw_store_dir())
-    bus = InProcessBus(validator_settings, progress)
-    bus.register(PageFetched, lambda m: handle_page_fetched(m, store, bus, parser_settings))
-    bus.register(ReportParsed, lambda m: handle_report_parsed(m, validator_settings))
-    with session_scope(url) as session:
-        for message in stored_messages(session, site_id):
-            bus.publish(message)
-    return bus.drain()
+    say = progress or (lambda _line: None)
+    stats = RunStats()
+    batch: list[ReportParsed] = []
+    with session_scope(url) as reading:
+        for message in stored_messages(reading, site_id):
+            try:
+                parsed = handle_page_fetched(message, store, _Discard(), parser_settings)
+            except Exception as exc:
+                _failed(stats, validator_settings, message, exc, say)
+                continue
+            _count(stats, message)
+            say(f"parsed {message.url}")
+            batch.append(parsed)
+            if len(batch) >= batch_size:
+                _store_batch(batch, validator_settings, stats, say)
+                batch = []
+    if batch:
+        _store_batch(batch, validator_settings, stats, say)
+    return stats
+
+
+class _Discard:
+    """The parser's publisher during a reparse: the parsed record is taken from the handler's return."""
+
+    def publish(self, message: Message) -> None:
+        return None
+
+
+def _store_batch(batch: list[ReportParsed], settings: ValidatorSettings, stats: RunStats, say: Progress) -> None:
+    url = settings.resolved_database_url()
+    try:
+        with session_scope(url) as session:
+            for message in batch:
+                handle_report_parsed(message, settings, session=session)
+    except Exception:  # one report broke the batch: store them one by one, so only that one is lost
+        for message in batch:
+            try:
+                handle_report_parsed(message, settings)
+            except Exception as exc:
+                _failed(stats, settings, message, exc, say)
+                continue
+            _stored(stats, message, say)
+        return
+    for message in batch:
+        _stored(stats, message, say)
+
+
+def _count(stats: RunStats, message: Message) -> None:
+    stats.handled[message.TASK] = stats.handled.get(message.TASK, 0) + 1
+
+
+def _stored(stats: RunStats, message: ReportParsed, say: Progress) -> None:
+    _count(stats, message)
+    say(f"validated and stored {message.url}")
+
+
+def _failed(stats: RunStats, settings: ValidatorSettings, message: Message, exc: Exception, say: Progress) -> None:
+    """Record the message in ``task_failure`` (as a worker would after its retries) and go on."""
+    reason = "permanent" if isinstance(exc, PermanentError) else "embedded_error"
+    record_failure(settings, task=message.TASK, queue=message.QUEUE, reason=reason,
+                   error="".join(traceback.format_exception(exc)), payload=message.to_payload())  # fmt: skip
+    line = f"failed {message.TASK} ({type(exc).__name__}: {exc})"
+    stats.failures.append(line)
+    say(line)
 
 
 def stored_messages(session: Session, site_id: str | None = None) -> Iterable[PageFetched]:
@@ -49,7 +120,8 @@ def stored_messages(session: Session, site_id: str | None = None) -> Iterable[Pa
     if site_id:
         query = query.where(Report.site_id == site_id)
     report_urls: set[tuple[str, str]] = set()
-    for report in session.exec(query):
+    # Streamed: a million stored reports are not held in memory at once.
+    for report in session.exec(query.execution_options(yield_per=200)):
         report_urls.add((report.site_id, report.url))
         site = attachments.get(report.site_id, {})
         listed = [a.get("url") for a in report.record.get("attachments") or [] if isinstance(a, dict)]
