@@ -3,6 +3,7 @@ and is visible (log line, gauge, counter, status)."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import signal
@@ -237,3 +238,65 @@ def test_admin_api_lists_the_reloaded_registry_and_its_status(sites: Path, sqlit
         assert [s["id"] for s in body["sites"]] == ["alpha", "beta"]  # the last good registry
         assert body["registry"]["ok"] is False and "not valid YAML" in body["registry"]["error"]
         assert client.post("/sites/nosuch/recrawl", headers=auth).status_code == 404
+
+
+# --- a real crawler worker ----------------------------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_running_crawler_worker_follows_the_file_and_sighup(redis_url: str, postgres_url: str, tmp_path: Path) -> None:
+    """A site added after the worker started is crawled; SIGHUP reloads instead of restarting the worker; a
+    broken edit is counted on /metrics and the last good registry keeps crawling."""
+    import yaml
+    from sqlmodel import col, select
+
+    from nianbao.app.cli import demo_registry
+    from nianbao.devportal.server import DevPortal
+    from nianbao.shared.db import session_scope
+    from nianbao.shared.models import Fetch, TaskFailure
+
+    from integration_support import Stack, metric_value, wait_until
+
+    def fetched(site_id: str) -> int:
+        with session_scope(postgres_url) as session:
+            return len(session.exec(select(Fetch.id).where(col(Fetch.site_id) == site_id)).all())
+
+    with DevPortal() as portal:
+        registry = demo_registry(portal.column_url)
+        one = dict(registry["sites"][0], id="one")  # type: ignore[index]
+        two = copy.deepcopy(dict(one, id="two"))  # shared sub-objects would be dumped as anchors (refused)
+        sites_file = tmp_path / "sites.yaml"
+        sites_file.write_text(yaml.safe_dump({"version": 1, "sites": [one]}, allow_unicode=True), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
+        env.update({"NIANBAO_BROKER_URL": redis_url, "NIANBAO_DATABASE_URL": postgres_url,
+                    "NIANBAO_DATA_DIR": str(tmp_path / "data"), "NIANBAO_SITES_FILE": str(sites_file)})  # fmt: skip
+        stack = Stack(env=env, data_dir=tmp_path)
+        try:
+            stack.cli("db", "upgrade")
+            stack.start_worker("crawler")
+            stack.wait_ready()
+            pid = stack.procs["crawler"].pid
+            # added while the worker runs, then a SIGHUP: reloaded at once, the worker is not restarted
+            sites_file.write_text(yaml.safe_dump({"version": 1, "sites": [one, two]}, allow_unicode=True), "utf-8")
+            os.kill(pid, signal.SIGHUP)
+            time.sleep(1.0)
+            assert stack.procs["crawler"].poll() is None
+            assert "Restarting celery worker" not in stack.log_tail("crawler", 400)
+            stack.cli("recrawl", "two", "--sites-file", str(sites_file))
+            wait_until(lambda: fetched("two") > 0, 60, lambda: stack.log_tail("crawler"))
+            # a broken edit: counted at once by the watcher; the last good registry still crawls "two"
+            before = metric_value(stack.metrics("crawler"), "nianbao_crawler_sites_registry_reloads_total",
+                                  outcome="error")  # fmt: skip
+            sites_file.write_text("version: 1\nsites: [\n", encoding="utf-8")
+            wait_until(
+                lambda: metric_value(stack.metrics("crawler"), "nianbao_crawler_sites_registry_ok") == 0.0,
+                15, lambda: stack.metrics("crawler"),
+            )  # fmt: skip
+            assert metric_value(stack.metrics("crawler"), "nianbao_crawler_sites_registry_reloads_total",
+                                outcome="error") == before + 1  # fmt: skip
+            assert "could not be loaded, keeping the last good registry (2 sites" in stack.log_tail("crawler", 400)
+            with session_scope(postgres_url) as session:
+                assert session.exec(select(TaskFailure)).all() == []
+            assert stack.procs["crawler"].pid == pid and stack.procs["crawler"].poll() is None
+        finally:
+            stack.stop()
