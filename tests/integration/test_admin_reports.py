@@ -97,6 +97,7 @@ def test_report_is_what_show_json_prints(
         ("requests.carried_out.natural", 1),
     ]
     assert all(o["source"].startswith("table 2 row ") for o in natural["operands"])
+    assert [(o["at"]["table_index"], o["at"]["col"]) for o in natural["operands"]] == [(2, 3)] * 4
     requests = next(t for t in view["tables"] if t["name"] == "requests")
     new = next(v for v in requests["values"] if v["key"] == "new.natural")
     assert (new["at"]["table_index"], new["at"]["row"], new["at"]["col"]) == (2, 3, 3)

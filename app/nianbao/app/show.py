@@ -52,6 +52,7 @@ class Operand:
     value: float | None
     text_as_written: str | None
     source: str
+    at: dict[str, Any] = field(default_factory=dict)  # the cell's position, as ShownValue.at (API, web view)
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ def build_view(session: Session, report: Report, *, raw_root: Path) -> ReportVie
                     value=value.value if value else None,
                     text_as_written=value.raw if value else None,
                     source=_describe(at) if at else "?",
+                    at=at,
                 )
             )
         failing.append(
