@@ -110,7 +110,8 @@ def test_changed_page_is_published_again(portal: Portal, crawler: Crawler) -> No
     build_trs(portal, "/zfxxgknb/", ARTICLES[:2], per_page=2)
     entry = site_entry(portal, "/zfxxgknb/index.html")
     crawler.run(entry)
-    portal.add("/zfxxgknb/" + ARTICLES[0].trs_path, "<html><body>更正后的报告 <table><tr><td>第二十条第（一）项</td></tr></table></body></html>")
+    corrected = "<html><body>更正后的报告 <table><tr><td>第二十条第（一）项</td></tr></table></body></html>"
+    portal.add("/zfxxgknb/" + ARTICLES[0].trs_path, corrected)
     summary, published = crawler.run(entry)
     assert (summary.fetched, summary.unchanged, summary.published) == (1, 1, 1)
     assert published[0].url.endswith(ARTICLES[0].trs_path)
