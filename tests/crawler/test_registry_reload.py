@@ -300,3 +300,57 @@ def test_running_crawler_worker_follows_the_file_and_sighup(redis_url: str, post
             assert stack.procs["crawler"].pid == pid and stack.procs["crawler"].poll() is None
         finally:
             stack.stop()
+
+
+# --- the CLI: --sites-file, unknown sites, the broker warning -----------------------------------------------
+
+
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from nianbao.app.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    out, err = capsys.readouterr()
+    return int(exit_info.value.code or 0), out, " ".join(err.split())
+
+
+@pytest.mark.parametrize("command", [["recrawl", "nosuch"], ["run", "--site", "nosuch"]])
+def test_run_and_recrawl_refuse_a_site_the_registry_does_not_have(
+    command: list[str], sites: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _cli([*command, "--sites-file", str(sites)], capsys)
+    assert code == 2
+    assert "unknown site 'nosuch'; configured sites: alpha" in err
+
+
+def test_recrawl_with_a_broker_warns_that_workers_need_the_same_registry(
+    sites: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NIANBAO_BROKER_URL", redis_url)
+    code, out, err = _cli(["recrawl", "alpha", "--sites-file", str(sites)], capsys)
+    assert code == 0 and "enqueued crawl of alpha" in out
+    assert f"they must read the same file ({sites.absolute()})" in err
+    assert "NIANBAO_SITES_FILE or `nianbao worker crawler --sites-file`" in err
+
+
+def test_worker_sites_file_option_sets_the_registry_of_the_worker(
+    sites: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import nianbao.app.worker as worker
+
+    seen: dict[str, object] = {}
+    monkeypatch.setenv("NIANBAO_SITES_FILE", "elsewhere.yaml")  # the option wins; restored after the test
+
+    def fake_run_worker(service: str, **_: object) -> None:  # records what the real one would read
+        seen["service"] = service
+        seen["sites_file"] = CrawlerSettings(_env_file=None).sites_file  # type: ignore[call-arg]
+
+    monkeypatch.setattr(worker, "run_worker", fake_run_worker)
+    code, out, _ = _cli(["worker", "crawler", "--sites-file", str(sites)], capsys)
+    assert code == 0 and seen == {"service": "crawler", "sites_file": sites.absolute()}
+    assert f"site registry {sites.absolute()}: 1 site(s)" in out
+    monkeypatch.delenv("NIANBAO_SITES_FILE")
+    # a registry that does not load is a warning: the worker starts and reads the file again at each crawl
+    code, _, err = _cli(["worker", "crawler", "--sites-file", str(sites.parent / "missing.yaml")], capsys)
+    assert code == 0 and "missing.yaml not found" in err
+    monkeypatch.delenv("NIANBAO_SITES_FILE")
