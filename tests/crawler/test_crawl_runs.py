@@ -28,7 +28,7 @@ from nianbao.shared.models import CrawlRun
 from nianbao.shared.rawstore import RawStore
 
 from .conftest import Crawler, site_entry
-from .portal import Article, Portal, add_article, hanweb_jpage_column
+from .portal import Article, Portal, add_article, build_trs, hanweb_jpage_column
 
 TITLE = "某单位{}年度政府信息公开工作年度报告"
 PROXY = "/zwgk/module/web/jpage/dataproxy.jsp"
@@ -192,3 +192,13 @@ def test_an_absurd_announced_total_is_stored_clamped_on_postgresql(portal: Porta
     [row] = _rows(crawler)
     assert (row.announced, row.found, row.verdict) == (2**31 - 1, 3, "incomplete")
     assert _gauge("announced") == 99_999_999_999  # the gauge is a float: it keeps the portal's number
+
+
+def test_a_page_count_announcement_shows_its_range_in_the_summary(portal: Portal, crawler: Crawler) -> None:
+    """TRS states 3 pages of 2: 5 to 6 records; the row stores the sure minimum."""
+    articles = [Article("20240115", n, TITLE.format(2015 + n)) for n in range(6)]
+    build_trs(portal, "/nb/", articles, per_page=2, page2=1)
+    summary = _crawl(crawler, site_entry(portal, "/nb/index.html"), run_id="trs")
+    assert "discovery announced 5–6, found 6, kept 6: complete (found 6 of 5–6 announced)" in str(summary)
+    [row] = _rows(crawler)
+    assert (row.announced, row.found, row.handed_on, row.verdict) == (5, 6, 6, "complete")

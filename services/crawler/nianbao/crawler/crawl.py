@@ -72,6 +72,7 @@ class CrawlSummary:
     # fetched pages judged not to be reports (reportness.py): (url, title, reason), not handed on
     not_a_report: list[tuple[str, str, str]] = field(default_factory=list)
     announced: int | None = None  # records the columns announce (sum of sure minimums); None: none states one
+    announced_max: int | None = None  # sum of the stated counts (above ``announced`` for page-count statements)
     found: int = 0  # distinct article links discovery found (report-titled or not)
     verdict: str = ""  # the run's completeness verdict with its numbers ("" when unknown to this delivery)
 
@@ -80,6 +81,8 @@ class CrawlSummary:
         if not self.verdict:
             return ""
         announced = "nothing" if self.announced is None else str(self.announced)
+        if self.announced_max is not None and self.announced_max != self.announced:
+            announced += f"–{self.announced_max}"
         return f"announced {announced}, found {self.found}, kept {self.reports_found}: {self.verdict}"
 
     def not_a_report_line(self, examples: int = 3) -> str:
@@ -213,6 +216,7 @@ def _record_verdict(
     """The discovery's verdict into the summary, the ``crawl_run`` row and the discovery gauges."""
     site = fetcher.site
     summary.announced, summary.found, summary.verdict = verdict.announced, verdict.found, str(verdict)
+    summary.announced_max = verdict.announced_max
     if fetcher.state is not None:
         runs.record_discovery(fetcher.state.database_url, run_id=run_id, site_id=site.id, family=site.family,
                               verdict=verdict, started_at=started_at, finished=verdict.kind == "blocked")  # fmt: skip
