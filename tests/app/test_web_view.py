@@ -391,3 +391,29 @@ def test_an_unreachable_database_is_a_503_page() -> None:
         assert response.status_code == 503 and "database cannot be reached" in response.text
         assert response.headers["content-type"].startswith("text/html")
         assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_the_view_follows_a_reloaded_registry_file(tmp_path: Path) -> None:
+    from nianbao.crawler.registry import RegistrySource
+
+    settings = AppSettings(admin_token=SecretStr(TOKEN), database_url=f"sqlite:///{tmp_path}/r.db")
+    upgrade(settings.resolved_database_url())
+    path = tmp_path / "sites.yaml"
+
+    def write(site_id: str, name: str) -> None:
+        path.write_text(
+            f"version: 1\nsites:\n  - id: {site_id}\n    name: {name}\n    family: trs\n"
+            "    start_urls: ['http://www.example.gov.cn/']\n",
+            encoding="utf-8",
+        )
+
+    write("first", "第一")
+    source = RegistrySource(path, check_interval_s=0)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with TestClient(create_app(settings, source, None)) as c:
+        assert "第一" in c.get("/ui/", headers=headers).text
+        write("second", "第二个站点")
+        overview = c.get("/ui/", headers=headers).text
+        assert "第二个站点" in overview and "/ui/sites/first" not in overview
+        assert c.get("/ui/sites/second", headers=headers).status_code == 200
+        assert c.get("/ui/sites/first", headers=headers).status_code == 404

@@ -98,7 +98,11 @@ def create_web_app(settings: AppSettings, registry: Any) -> FastAPI:
     token = settings.admin_token.get_secret_value().strip().encode()
     db_url = settings.resolved_database_url()
     raw_root = settings.resolved_raw_store_dir()
-    names = {site.id: site.name for site in registry.sites}
+
+    def _names() -> dict[str, str]:
+        """Site id -> name of the registry in use (a RegistrySource follows its file: read per request)."""
+        return {site.id: site.name for site in registry.sites}
+
     web = FastAPI(title="nianbao web view", docs_url=None, redoc_url=None, openapi_url=None)
 
     @web.middleware("http")
@@ -221,6 +225,7 @@ def create_web_app(settings: AppSettings, registry: Any) -> FastAPI:
     def overview(request: Request) -> Response:
         _require_login(request)
         number = page_number(single(request.query_params.multi_items(), {"page"}))
+        names = _names()
         with session_scope(db_url) as session:
             ids = sorted(summaries.known_site_ids(session, names))
             page = data.Page(number, len(ids))
@@ -231,6 +236,7 @@ def create_web_app(settings: AppSettings, registry: Any) -> FastAPI:
     def site(request: Request, site_id: str) -> Response:
         _require_login(request)
         number = page_number(single(request.query_params.multi_items(), {"page"}))
+        names = _names()
         with session_scope(db_url) as session:
             if site_id not in summaries.known_site_ids(session, names):
                 raise _NotFound(f"no site {site_id!r} in the registry or the database")
@@ -252,7 +258,7 @@ def create_web_app(settings: AppSettings, registry: Any) -> FastAPI:
         with session_scope(db_url) as session:
             view = build_view(session, _report(session, report_id), raw_root=raw_root)
         grids = [build_grid(t) for t in view.tables]
-        return _html(pages.report_page(_base(request), view, names.get(view.site_id), grids))
+        return _html(pages.report_page(_base(request), view, _names().get(view.site_id), grids))
 
     @web.get("/reports/{report_id}/raw")
     def raw(request: Request, report_id: str) -> Response:
@@ -278,7 +284,7 @@ def create_web_app(settings: AppSettings, registry: Any) -> FastAPI:
         number = page_number(params)
         with session_scope(db_url) as session:
             rules = sorted(set(pages.rule_descriptions()) | data.stored_rules(session))
-            sites = sorted(set(names) | data.stored_sites(session))
+            sites = sorted(set(_names()) | data.stored_sites(session))
             where = finding_filter(params, rules, sites)
             page, rows = data.findings_page(session, where, number)
         return _html(pages.findings_page(_base(request), where, rules, sites, page, rows))
