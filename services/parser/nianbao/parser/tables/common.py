@@ -108,7 +108,7 @@ def place_by_column(values: list[Token], columns: dict[int, int], width: int) ->
             continue
         if slots[index] is None:
             slots[index] = token
-    return Placement(slots, overflow, None if all(s is not None for s in slots) else "short_row")
+    return Placement(slots, overflow, None if None not in slots else "short_row")
 
 
 def from_grid(tokens: Sequence[Token]) -> bool:

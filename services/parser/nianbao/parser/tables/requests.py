@@ -125,7 +125,9 @@ def _read_row(result: TableResult, row: Row, key: str, columns: dict[int, dict[i
     if columns is not None and table in columns:
         named = columns[table]
         kept = {col: i for col, i in named.items() if i is not None}
-        values = [t for t in row.values if t.col is None or t.col not in named or named[t.col] is not None]
+        values = row.values
+        if len(kept) < len(named):  # a 小计 column: its cells are dropped, not surplus
+            values = [t for t in values if t.col is None or t.col not in named or named[t.col] is not None]
         placement: Placement = place_by_column(values, kept, width)
     else:
         placement = place_positional(row.values, width)
