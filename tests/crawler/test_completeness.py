@@ -227,3 +227,10 @@ def test_verdict_offered_links_through_a_real_context() -> None:
     ctx.offer_all(links, COLUMN)
     verdict = judge(ctx.log, found=ctx.found, columns=1)
     assert (verdict.kind, verdict.found, verdict.kept) == ("complete", 3, 2)
+
+
+def test_a_huge_shortfall_reason_is_bounded() -> None:
+    long_url = COLUMN + "?q=" + "x" * 50_000
+    log = _log(visits=[_ok()], incomplete=[Shortfall(long_url, 1, 2, "failed: " + "y" * 50_000)])
+    [short] = judge(log, found=1, columns=1).shortfalls
+    assert len(short["start_url"]) == 1000 and len(short["reason"]) == 1000

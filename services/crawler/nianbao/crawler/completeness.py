@@ -33,6 +33,7 @@ VERDICTS: tuple[Kind, ...] = ("complete", "incomplete", "unknown", "blocked", "e
 GOOD: frozenset[str] = frozenset({"complete", "unknown"})  # verdicts that make a crawl or a check pass
 END_STATUSES = (404, 410)  # a missing page: a fault only while the announced total is not reached
 PAGE_CAP_NOTE = "page cap"  # listing.py notes "stopped at the page cap (N)"
+TEXT_LIMIT = 1000  # a stored shortfall's URL and reason: a portal's odd URL must not bloat crawl_run
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,13 @@ def judge(log: DiscoveryLog, *, found: int, columns: int, sampled: bool = False)
     announced = sum(a.minimum for a in log.announced) if log.announced else None
     announced_max = sum(a.count for a in log.announced) if log.announced else None
     shortfalls = tuple(
-        {"start_url": s.start_url, "found": s.found, "expected": s.expected, "reason": s.reason, "capped": s.capped}
+        {
+            "start_url": s.start_url[:TEXT_LIMIT],
+            "found": s.found,
+            "expected": s.expected,
+            "reason": s.reason[:TEXT_LIMIT],
+            "capped": s.capped,
+        }
         for s in log.incomplete
     )
     numbers: dict[str, Any] = {
