@@ -64,7 +64,7 @@ def compare(
 ) -> Verdict:
     """``Σleft <relation> Σright``; ``lhs``/``rhs`` are the two sums, ``text`` states the expected relation."""
     operands = [*left, *right]
-    if any(op.value is None for op in operands):
+    if None in [op.value for op in operands]:  # (a number never equals None)
         return not_assessable(where, text, operands)
     lhs, rhs = _total(left), _total(right)
     ok = holds(lhs, rhs, relation, money=money)
