@@ -19,12 +19,13 @@ kept by delta in the same transaction, so storing report #100 000 of a site cost
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, exists, func, insert, select, update
+from sqlalchemy import JSON, Float, Integer, bindparam, case, delete, exists, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -305,14 +306,54 @@ def _write(
     stale: list[int],
     update_fields: Sequence[str],
 ) -> None:
-    """One executemany INSERT, one executemany UPDATE (by id), one DELETE; each only when needed."""
-    if inserts:
-        session.execute(insert(table), inserts)
+    """One INSERT of all new rows, one executemany UPDATE (by id), one DELETE; each only when needed."""
+    if inserts and session.get_bind().dialect.name == "postgresql":
+        _insert_unnest(session, table, inserts)
+    elif inserts:
+        session.execute(insert(table), inserts)  # SQLite: executemany, in process
     if updates:
         stmt = update(table).where(table.c.id == bindparam("_id")).values({f: bindparam(f) for f in update_fields})
         session.connection().execute(stmt, updates)
     if stale:
         session.execute(delete(table).where(table.c.id.in_(stale)))
+
+
+def _insert_unnest(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: all rows in one ``INSERT … SELECT … FROM unnest(array, …)`` with one array parameter per
+    column. The statement text is the same for 1 row or 10 000 (so it is prepared once, not converted
+    again per report as a multi-row VALUES list is), and the server inserts them in one execution instead
+    of one per row. Columns whose value is the same in every row (report_id, timestamps) are one scalar."""
+    names = list(rows[0])
+    scalars = [n for n in names if n in ("report_id", "created_at", "updated_at")]
+    arrays = [n for n in names if n not in scalars]
+    params: dict[str, Any] = {}
+    binds = []
+    select_list = []
+    for n in scalars:
+        params[f"s_{n}"] = rows[0][n]
+        binds.append(bindparam(f"s_{n}", type_=table.c[n].type))
+        select_list.append(f":s_{n}")
+    sources = []
+    for i, n in enumerate(arrays):
+        column_type = table.c[n].type
+        if isinstance(column_type, JSON):
+            params[f"a_{i}"] = [None if row[n] is None else json.dumps(row[n]) for row in rows]
+            sources.append(f"CAST(:a_{i} AS text[])")
+            select_list.append(f"CAST(c{i} AS json)")
+            continue
+        array_type = (
+            "float8" if isinstance(column_type, Float) else "bigint" if isinstance(column_type, Integer) else "text"
+        )
+        params[f"a_{i}"] = [row[n] for row in rows]
+        sources.append(f"CAST(:a_{i} AS {array_type}[])")
+        select_list.append(f"c{i}")
+    columns = ", ".join(f'"{n}"' for n in (*scalars, *arrays))
+    aliases = ", ".join(f"c{i}" for i in range(len(arrays)))
+    statement = text(
+        f"INSERT INTO {table.name} ({columns}) SELECT {', '.join(select_list)} "
+        f"FROM unnest({', '.join(sources)}) AS u({aliases})"
+    ).bindparams(*binds)
+    session.execute(statement, params)
 
 
 def _update_site_gauge(
