@@ -162,3 +162,32 @@ def test_a_feed_on_another_host_is_not_followed(portal: Portal, crawler: Crawler
     [announcement] = ctx.log.announced
     assert (announcement.count, announcement.at_least) == (2, None)  # one page of two: exact
     assert any("walking its pager" in note for note in ctx.log.notes)
+
+
+@pytest.mark.parametrize(
+    ("family", "start", "body"),
+    [
+        (
+            "trs",
+            "/nb/index.html",
+            "<html><body>" + "<a href='./202401/t20240115_1.html'>" * 20_000 + "共5条</body></html>",
+        ),
+        (
+            "hanweb_jpage",
+            "/col/col77/index.html",
+            "<datastore>" + "<record><![CDATA[<li>" * 20_000 + "<nextgroup>" * 20_000,
+        ),
+        ("vsb", "/nb.htm", "<ul>" + "<li><a href='/info/1/2.htm'>报告" * 20_000 + "<span>1/3</span>"),
+    ],
+)
+def test_unclosed_markup_is_read_in_linear_time(
+    portal: Portal, crawler: Crawler, tmp_path: Path, family: str, start: str, body: str
+) -> None:
+    """Column pages full of unclosed anchors, records or groups: a pattern spanning open to close tag would
+    take minutes on them (quadratic); discovery reads them in well under a few seconds."""
+    portal.add(start, body)
+    portal.add("/robots.txt", "", content_type="text/plain")
+    started = time.monotonic()
+    ctx = _discover(crawler, site_entry(portal, start, family=family), tmp_path)
+    assert time.monotonic() - started < 8
+    assert ctx.log.visits and ctx.log.visits[0].outcome == "ok"

@@ -238,14 +238,44 @@ def _row_date(anchor: LexborNode) -> str | None:
     for _ in range(3):
         if node is None:
             break
-        text = node.text(strip=False)
-        if len(text) > 600:
+        text = _short_text(node)
+        if text is None:
             break
         match = _DATE_TEXT.search(text)
         if match:
             return match.group(0)
         node = node.parent
     return None
+
+
+ROW_TEXT_CHARS = 600  # a listing row's text is short; a longer one is the whole list, not a row
+ROW_NODES = 60
+
+
+def _short_text(node: LexborNode) -> str | None:
+    """The text of ``node`` when it is a row's worth (at most ``ROW_TEXT_CHARS`` characters in at most
+    ``ROW_NODES`` nodes), else None. Stops reading as soon as it is more, so that asking it for every link of
+    a page whose links share one huge parent stays linear."""
+    parts: list[str] = []
+    size = visited = 0
+    stack = [node.iter(include_text=True)]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
+        visited += 1
+        if visited > ROW_NODES:
+            return None
+        if child.tag == "-text":
+            text = child.text_content or ""
+            size += len(text)
+            if size > ROW_TEXT_CHARS:
+                return None
+            parts.append(text)
+        elif child.tag not in ("-comment", "script", "style"):
+            stack.append(child.iter(include_text=True))
+    return "".join(parts)
 
 
 def shell_target(html: str, base_url: str) -> str | None:

@@ -29,11 +29,13 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from nianbao.crawler.discovery.base import DiscoveryContext, Link, Shortfall, html_links
 from nianbao.crawler.urls import dedupe_key
 
-_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL | re.IGNORECASE)
+# Blocks are cut by an opener and the next closer (never by one ``(.*?)`` pattern: over many unclosed
+# openers that takes quadratic time).
+_RECORD = (re.compile(r"<record>\s*<!\[CDATA\[", re.IGNORECASE), re.compile(r"\]\]>\s*</record>", re.IGNORECASE))
 _TOTAL_RECORD = re.compile(r"(?:<totalrecord>|\btotal_?records?['\"]?\s*[:=]\s*['\"]?)\s*(\d+)", re.IGNORECASE)
 _TOTAL_PAGE = re.compile(r"(?:<totalpage>|\btotal_?pages?['\"]?\s*[:=]\s*['\"]?)\s*(\d+)", re.IGNORECASE)
 _PERPAGE = re.compile(r"\bper_?page['\"]?\s*[:=]\s*['\"]?(\d+)", re.IGNORECASE)
-_NEXTGROUP = re.compile(r"<nextgroup>(.*?)</nextgroup>", re.DOTALL | re.IGNORECASE)
+_NEXTGROUP = (re.compile(r"<nextgroup>", re.IGNORECASE), re.compile(r"</nextgroup>", re.IGNORECASE))
 _HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 _PROXY_URL = re.compile(r"""\bproxyUrl['"]?\s*[:=]\s*["']([^"']+)["']""", re.IGNORECASE)
 _ID = {name: re.compile(rf"\b{name}\s*[=:]\s*['\"]?(\d+)", re.IGNORECASE) for name in ("webid", "unitid", "columnid")}
@@ -72,10 +74,43 @@ class Proxy:
         return self.endpoint + "?" + urlencode(ordered)
 
 
+Delimiters = tuple[re.Pattern[str], re.Pattern[str]]
+
+
+def _spans(text: str, delimiters: Delimiters) -> list[tuple[int, int, int, int]]:
+    """(block start, content start, content end, block end) of each block, in one pass: an opener
+    without a closer after it ends the scan."""
+    opener, closer = delimiters
+    spans: list[tuple[int, int, int, int]] = []
+    pos = 0
+    while (start := opener.search(text, pos)) is not None:
+        end = closer.search(text, start.end())
+        if end is None:
+            break
+        spans.append((start.start(), start.end(), end.start(), end.end()))
+        pos = end.end()
+    return spans
+
+
+def blocks(text: str, delimiters: Delimiters) -> list[str]:
+    """The contents of the blocks (``<record><![CDATA[…]]></record>``, ``<nextgroup>…</nextgroup>``)."""
+    return [text[inner:close] for _, inner, close, _ in _spans(text, delimiters)]
+
+
+def outside(text: str, delimiters: Delimiters) -> list[str]:
+    """The text between and around the blocks."""
+    parts, pos = [], 0
+    for start, _, _, end in _spans(text, delimiters):
+        parts.append(text[pos:start])
+        pos = end
+    parts.append(text[pos:])
+    return parts
+
+
 def records(text: str, base_url: str) -> list[Link]:
     """Links inside the datastore records of a column page or dataproxy response."""
     links: list[Link] = []
-    for fragment in _RECORD.findall(text):
+    for fragment in blocks(text, _RECORD):
         links.extend(html_links(fragment, base_url))
     return links
 
@@ -83,7 +118,7 @@ def records(text: str, base_url: str) -> list[Link]:
 def _record_keys(text: str, base_url: str) -> list[str]:
     """One key per record (its first link), to count records against the announced total."""
     keys: list[str] = []
-    for fragment in _RECORD.findall(text):
+    for fragment in blocks(text, _RECORD):
         links = html_links(fragment, base_url)
         keys.append(dedupe_key(links[0].url) if links else fragment.strip())
     return keys
@@ -207,7 +242,7 @@ def _proxy(ctx: DiscoveryContext, text: str, base: str) -> Proxy | None:
     else:
         form = "page"
     # the jpage script's perpage is what the page asks for; the <nextgroup> link's only when it has none
-    announced = _int(_PERPAGE, _NEXTGROUP.sub("", text)) or _int(_PERPAGE, text)
+    announced = _int(_PERPAGE, "".join(outside(text, _NEXTGROUP))) or _int(_PERPAGE, text)
     perpage = cfg.perpage or announced or DEFAULT_PERPAGE
     if cfg.perpage and announced and cfg.perpage != announced:
         ctx.log.notes.append(f"perpage {cfg.perpage} from sites.yaml (the page says {announced})")
@@ -216,7 +251,7 @@ def _proxy(ctx: DiscoveryContext, text: str, base: str) -> Proxy | None:
 
 def _proxy_link(text: str) -> str | None:
     """The data proxy URL the column page names: ``<nextgroup>`` href first, then jpage ``proxyUrl``."""
-    for block in _NEXTGROUP.findall(text):
+    for block in blocks(text, _NEXTGROUP):
         if match := _HREF.search(block):
             return html.unescape(match.group(1).strip())
     if match := _PROXY_URL.search(text):

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from selectolax.lexbor import LexborHTMLParser
+
 from nianbao.crawler.discovery.base import DiscoveryContext, Link, html_links, refreshes_to, shell_target
 from nianbao.crawler.fetching import Page
 from nianbao.crawler.urls import same_document
@@ -31,8 +33,6 @@ _CREATE_PAGE = re.compile(
     r"""(?:,\s*["'](\w+)["']\s*,\s*["'](\w+)["'](?:\s*,\s*["']?(\d+))?)?"""
 )
 _TOTAL = re.compile(r"(?:totalPage|pageCount|countPage)\s*[=:]\s*['\"]?(\d+)")
-_ANCHOR = re.compile(r"<a\b[^>]*>.*?</a\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
 _RECORDS_TEXT = re.compile(r"共\s*(\d{1,7})\s*条")
 _PAGES_TEXT = re.compile(
     r"共\s*(\d{1,6})\s*页|第?\s*1\s*/\s*(\d{1,6})\s*页|^[ \t]*1\s*/\s*(\d{1,6})[ \t]*$", re.MULTILINE
@@ -122,8 +122,12 @@ def _ext(url: str) -> str:
 
 def pager_text(html: str) -> str:
     """The page's text outside links, one text node a line: where pagers state "共N条" / "共N页" / "1/N"
-    (link text, such as a report title, never counts)."""
-    return _TAG.sub("\n", _ANCHOR.sub("\n", html))
+    (link text, such as a report title, never counts). Parsed, not matched: a regular expression over
+    unclosed ``<a>`` tags would take quadratic time."""
+    tree = LexborHTMLParser(html)
+    tree.strip_tags(["a"])
+    node = tree.body or tree.root
+    return node.text(separator="\n") if node is not None else ""
 
 
 def stated_records(html: str) -> int | None:
