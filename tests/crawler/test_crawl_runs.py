@@ -28,7 +28,7 @@ from nianbao.shared.models import CrawlRun
 from nianbao.shared.rawstore import RawStore
 
 from .conftest import Crawler, site_entry
-from .portal import Article, Portal, add_article, build_trs, hanweb_jpage_column
+from .portal import FINGERPRINT_BODY, Article, Portal, add_article, build_trs, hanweb_jpage_column
 
 TITLE = "某单位{}年度政府信息公开工作年度报告"
 PROXY = "/zwgk/module/web/jpage/dataproxy.jsp"
@@ -202,3 +202,17 @@ def test_a_page_count_announcement_shows_its_range_in_the_summary(portal: Portal
     assert "discovery announced 5–6, found 6, kept 6: complete (found 6 of 5–6 announced)" in str(summary)
     [row] = _rows(crawler)
     assert (row.announced, row.found, row.handed_on, row.verdict) == (5, 6, 6, "complete")
+
+
+def test_a_report_titled_page_without_tables_counts_as_not_a_report(portal: Portal, crawler: Crawler) -> None:
+    """crawl_run.not_a_report counts the run's candidates whose checkpoint outcome is not_a_report."""
+    prose = "<p>一、总体情况。本年度共收到政府信息公开申请十件，均已按期答复。</p><p>二、存在的主要问题及改进情况。</p>"
+    rows = [(f"/art/{n}.html", TITLE.format(2019 + n)) for n in range(4)]
+    portal.add("/nb/index.html", "<html><body><ul>" + "".join(
+        f'<li><a href="{path}">{title}</a></li>' for path, title in rows) + "</ul></body></html>")  # fmt: skip
+    for n, (path, title) in enumerate(rows):
+        add_article(portal, path, Article("20240115", n, title, body=prose if n == 3 else FINGERPRINT_BODY))
+    portal.add("/robots.txt", "", content_type="text/plain")
+    _crawl(crawler, site_entry(portal, "/nb/index.html", family="static_generic"), run_id="decoy")
+    [row] = _rows(crawler)
+    assert (row.found, row.kept, row.fetched, row.handed_on, row.not_a_report) == (4, 4, 4, 3, 1)
