@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from nianbao.crawler.client import build_client
 from nianbao.crawler.discovery import DiscoveryContext, discover
 from nianbao.crawler.fetching import SiteFetcher
 from nianbao.crawler.settings import CrawlerSettings
 from nianbao.crawler.sites import SiteRegistry
-from nianbao.shared.db import upgrade
+from nianbao.shared.db import session_scope, upgrade
+from nianbao.shared.models import CrawlRun
 from nianbao.shared.rawstore import RawStore
 
 from . import columns
@@ -123,6 +125,12 @@ def test_long_column_is_announced_found_and_stored_completely(
     assert len(published) == N and {m.url for m in published} == {portal.url(p) for p in column.reports}
     stored = [r for r in crawler.fetch_rows() if r.kind == "page" and r.outcome == "ok" and r.raw_key]
     assert len(stored) == N
+    # the crawl's own record of it: the crawl_run row and the summary's verdict
+    with session_scope(crawler.settings.resolved_database_url()) as session:
+        [run] = session.exec(select(CrawlRun)).all()
+    assert run.announced == announcement.minimum and run.verdict == "complete", (run.verdict, run.shortfalls)
+    assert (run.found, run.kept, run.fetched, run.handed_on, run.shortfalls) == (N, N, N, N, [])
+    assert summary.verdict.startswith("complete") and summary.announced == announcement.minimum
     for path in column.reports[:: PER + 1]:  # a sample across every page: each report fetched exactly once
         assert portal.count(path) == 1
 
@@ -205,6 +213,10 @@ def test_a_capped_crawl_says_so_in_its_summary(portal: Portal, crawler: Crawler)
     [line] = summary.incomplete
     assert line.startswith(portal.url(column.start)) and "page cap (3)" in line
     assert f"found {3 * PER} of {4 * PER + 1}" in line  # 5 pages x 20 announced: at least 81
+    assert summary.verdict.startswith("incomplete")
+    with session_scope(crawler.settings.resolved_database_url()) as session:
+        [run] = session.exec(select(CrawlRun)).all()
+    assert run.verdict == "incomplete" and [s["capped"] for s in run.shortfalls] == [True]
 
 
 def test_the_default_page_cap_does_not_cut_a_long_column(crawler: Crawler) -> None:
