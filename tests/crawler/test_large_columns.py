@@ -19,6 +19,7 @@ from nianbao.crawler.client import build_client
 from nianbao.crawler.discovery import DiscoveryContext, discover
 from nianbao.crawler.fetching import SiteFetcher
 from nianbao.crawler.settings import CrawlerSettings
+from nianbao.crawler.sitecheck import check_site
 from nianbao.crawler.sites import SiteRegistry
 from nianbao.shared.db import session_scope, upgrade
 from nianbao.shared.models import CrawlRun
@@ -225,3 +226,27 @@ def test_the_default_page_cap_does_not_cut_a_long_column(crawler: Crawler) -> No
     cap = site.politeness.max_pages_per_run or crawler.settings.max_pages_per_run
     assert cap >= 500  # a 10 000-report column of 20 per page fits
     assert crawler.settings.max_requests_per_run >= PAGES + N + 1  # the long columns above fit one run
+
+
+# --- nianbao sites check on the same columns ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", list(STEPS_OVER))
+def test_sites_check_full_calls_a_broken_column_incomplete_and_an_intact_one_complete(
+    portal: Portal, crawler: Crawler, shape: str
+) -> None:
+    build, exact = SHAPES[shape]
+    intact = build(portal, N, articles=False)
+    site = SiteRegistry.from_dict({"sites": [_entry(portal, intact)]}).sites[0]
+    report = check_site(site, crawler.settings, limiter=crawler.limiter, robots=crawler.robots, full=True)
+    assert report.verdict is not None and report.verdict.kind == "complete", report.render()
+    assert report.verdict.found == N and report.verdict.announced == (N if exact else AT_LEAST)
+
+    portal.routes.clear()
+    broken = build(portal, N, fail=FAIL, articles=False)
+    site = SiteRegistry.from_dict({"sites": [_entry(portal, broken)]}).sites[0]
+    report = check_site(site, crawler.settings, limiter=crawler.limiter, robots=crawler.robots, full=True)
+    found = N - PER if STEPS_OVER[shape] else (FAIL - 1) * PER
+    assert report.verdict is not None and report.verdict.kind == "incomplete", report.render()
+    assert report.verdict.found == found
+    assert any(p.startswith(f"incomplete (found {found} of ") for p in report.problems), report.problems
