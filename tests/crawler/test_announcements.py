@@ -191,3 +191,21 @@ def test_unclosed_markup_is_read_in_linear_time(
     ctx = _discover(crawler, site_entry(portal, start, family=family), tmp_path)
     assert time.monotonic() - started < 8
     assert ctx.log.visits and ctx.log.visits[0].outcome == "ok"
+
+
+def test_govcn_pager_script_with_its_record_count(portal: Portal, crawler: Crawler, tmp_path: Path) -> None:
+    """gov.cn's createPageHTML('page_div', pages, current, 'home', 'htm', records): the record count is exact."""
+    titles = [
+        (f"/zhengce/content/202401/content_{k}.htm", f"第{k}单位2023年度政府信息公开工作年度报告") for k in range(45)
+    ]
+    names = ["home.htm", "home_1.htm", "home_2.htm"]
+    for i, name in enumerate(names):
+        lis = "".join(f'<li><a href="{p}">{t}</a></li>' for p, t in titles[i * 20 : (i + 1) * 20])
+        script = f"<script>createPageHTML('page_div', 3, {i}, 'home', 'htm', 45);</script>"
+        portal.add(f"/zhengce/nb/{name}", f"<html><body><ul>{lis}</ul><div id='page_div'></div>{script}</body></html>")
+    portal.add("/robots.txt", "", content_type="text/plain")
+    ctx = _discover(crawler, site_entry(portal, "/zhengce/nb/home.htm", family="govcn"), tmp_path)
+    [announcement] = ctx.log.announced
+    assert (announcement.count, announcement.at_least) == (45, None)
+    assert ctx.found == 45 and len(ctx.log.kept) == 45 and ctx.log.incomplete == []
+    assert [p for p in portal.paths() if p.startswith("/zhengce/nb/")] == [f"/zhengce/nb/{n}" for n in names]
