@@ -162,6 +162,19 @@ def test_a_failing_page_in_the_middle_is_a_recorded_shortfall(
     assert any(v.status == 500 for v in ctx.log.visits)
 
 
+def test_a_failing_second_trs_page_is_stepped_over_not_taken_for_the_numbering(
+    portal: Portal, crawler: Crawler, tmp_path: Path
+) -> None:
+    """index_1 answering 500 is page 2 failing (a TRS column without page 2 at index_1 answers 404 there)."""
+    column = columns.trs(portal, N, fail=2, articles=False)
+    ctx = _discover(crawler, _entry(portal, column), tmp_path)
+    assert ctx.found == N - PER
+    [short] = ctx.log.incomplete
+    assert (short.found, short.expected) == (N - PER, AT_LEAST) and "HTTP 500" in short.reason
+    asked = [p for p in portal.paths() if p.startswith("/zfxxgknb/index")]
+    assert asked == column.listing  # index.html, index_1.html (500), index_2.html … index_25.html, once each
+
+
 @pytest.mark.parametrize("shape", ["trs", "govcn-pager", "vsb", "vsb-pages"])
 def test_a_pager_whose_last_page_is_missing(portal: Portal, crawler: Crawler, tmp_path: Path, shape: str) -> None:
     build, exact = SHAPES[shape]

@@ -214,6 +214,7 @@ def walk_template(ctx: DiscoveryContext, first: Page, base: str, template: Templ
     stopped short ("" when it ended normally) and whether the page cap stopped it."""
     html = first.text(ctx.site.http.encoding)
     hashes = {first.content_sha256}
+    failed: list[str] = []
     configured = ctx.site.discovery.page2_index
     start: int | None = configured if configured != "auto" else _page2_from_links(html, template)
     next_n: int
@@ -232,6 +233,12 @@ def walk_template(ctx: DiscoveryContext, first: Page, base: str, template: Templ
             if outcome == "continue":
                 start = probe
                 break
+            if probe == 1 and "(HTTP 5" in outcome and template.total is not None and template.total > 2:
+                # index_1 is there but failed (a missing one answers 404): page 2 is index_1, step over it
+                start = 1
+                failed.append(f"{template.url(probe)} {outcome}")
+                ctx.log.notes.append(f"skipped {template.url(probe)}: {outcome}")
+                break
         if start is None:
             stop = "no second page found (probed index_1 and index_2)"
             ctx.log.notes.append(stop)
@@ -240,8 +247,7 @@ def walk_template(ctx: DiscoveryContext, first: Page, base: str, template: Templ
         next_n = start + 1
     last = None if template.total is None else template.total - 2 + start
     pages = 1 + (next_n - start)
-    failed: list[str] = []
-    in_a_row = 0
+    in_a_row = len(failed)
     while last is None or next_n <= last:
         if pages >= ctx.max_pages:
             stop = f"stopped at the page cap ({ctx.max_pages})"
