@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from nianbao.app.embedded import Progress, RunStats
@@ -116,30 +117,41 @@ def stored_messages(session: Session, site_id: str | None = None) -> Iterable[Pa
     then each stored attachment no report holds (one per distinct content)."""
     attachments = _stored_attachments(session, site_id)
     used: set[tuple[str, str]] = set()  # (site, content sha256) already read
-    query = select(Report).order_by(col(Report.id))
+    by_parent: dict[tuple[str, str], list[Fetch]] = {}  # (site, page URL) → its attachments, built once
+    for holder, rows in attachments.items():
+        for row in rows.values():
+            if row.parent_url is not None:
+                by_parent.setdefault((holder, row.parent_url), []).append(row)
+    # Only the columns needed, and of the stored record only the two parts read here (not the whole JSON).
+    query = sa_select(
+        col(Report.site_id), col(Report.url), col(Report.raw_key), col(Report.content_sha256), col(Report.title),
+        col(Report.record)["attachments"], col(Report.record)["source"],
+    ).order_by(col(Report.id))  # fmt: skip
     if site_id:
-        query = query.where(Report.site_id == site_id)
+        query = query.where(col(Report.site_id) == site_id)
     report_urls: set[tuple[str, str]] = set()
     # Streamed: a million stored reports are not held in memory at once.
-    for report in session.exec(query.execution_options(yield_per=200)):
-        report_urls.add((report.site_id, report.url))
-        site = attachments.get(report.site_id, {})
-        listed = [a.get("url") for a in report.record.get("attachments") or [] if isinstance(a, dict)]
-        mine = [row for row in site.values() if row.parent_url == report.url]
+    for site_of, url, raw_key, content_sha256, title, listed_json, source_json in session.execute(
+        query.execution_options(yield_per=500)
+    ):
+        report_urls.add((site_of, url))
+        site = attachments.get(site_of, {})
+        listed = [a.get("url") for a in listed_json or [] if isinstance(a, dict)]
+        mine = list(by_parent.get((site_of, url), []))
         mine += [site[u] for u in listed if isinstance(u, str) and u in site and site[u].parent_url is None]
         docs = {row.url: _document(row) for row in mine}
-        used.update((report.site_id, d.content_sha256) for d in docs.values())
-        used.add((report.site_id, report.content_sha256))
-        source: dict[str, Any] = report.record.get("source") or {}
+        used.update((site_of, d.content_sha256) for d in docs.values())
+        used.add((site_of, content_sha256))
+        source: dict[str, Any] = source_json if isinstance(source_json, dict) else {}
         yield PageFetched(
-            site_id=report.site_id,
-            url=report.url,
-            final_url=source.get("final_url") or report.url,
-            raw_key=report.raw_key,
-            content_sha256=report.content_sha256,
+            site_id=site_of,
+            url=url,
+            final_url=source.get("final_url") or url,
+            raw_key=raw_key,
+            content_sha256=content_sha256,
             media_type=source.get("media_type") or "text/html",
             http_charset=None,
-            title_hint=report.title,
+            title_hint=title,
             attachments=tuple(docs.values()),
         )
     for site_id, rows in attachments.items():
