@@ -124,3 +124,39 @@ def test_an_absurd_announced_total_is_reported_not_walked(portal: Portal, tmp_pa
         assert f"found 3 of {total} announced" in lines[-1]
     else:
         assert code == 0 and lines[-1].startswith("verdict: complete (found 3 of 0 announced)")
+
+
+def test_sampled_pages_are_judged_report_or_not_with_their_evidence(portal: Portal, tmp_path: Path) -> None:
+    """`sites check` fetches the first kept pages and shows the crawl's decision on each: the report (it
+    has the statistics table) and the 解读 beside it (an interpretation: never stored as a report)."""
+    report = Article("20240115", 1, TITLE.format(2023))
+    decoy = Article(
+        "20240116",
+        2,
+        "某单位2023年政府信息公开工作年度报告（解读）",
+        body="<p>一、总体情况</p><p>全年主动公开信息1200条。</p>",
+    )
+    build_trs(portal, "/nb/", [report, decoy], per_page=2)
+    code, lines = _check(tmp_path, site_entry(portal, "/nb/index.html"))
+    judged = {
+        line.split(": ", 1)[1].split(" (")[0]: line
+        for line in lines
+        if line.startswith(("  report: ", "  NOT A REPORT: "))
+    }
+    assert judged[portal.url("/nb/" + report.trs_path)].startswith("  report: ")
+    assert "statistics table" in judged[portal.url("/nb/" + report.trs_path)]
+    decoy_line = judged[portal.url("/nb/" + decoy.trs_path)]
+    assert decoy_line.startswith("  NOT A REPORT: ") and "解读" in decoy_line
+    assert code == 0 and lines[-1].endswith("looks crawlable")
+
+
+def test_a_column_of_interpretations_only_needs_attention(portal: Portal, tmp_path: Path) -> None:
+    decoys = [
+        Article("20240115", n, f"图文解读：某单位{2020 + n}年政府信息公开工作年度报告", body="<p><img src='t.png'></p>")
+        for n in range(3)
+    ]
+    build_trs(portal, "/nb/", decoys, per_page=3)
+    code, lines = _check(tmp_path, site_entry(portal, "/nb/index.html"))
+    assert sum(line.startswith("  NOT A REPORT: ") for line in lines) == 3
+    assert any(line.startswith("PROBLEM: none of the 3 sampled report page(s) is a report") for line in lines)
+    assert code == 1 and lines[-1].endswith("needs attention")

@@ -35,6 +35,7 @@ from nianbao.crawler.discovery import Candidate, DiscoveryContext, discover
 from nianbao.crawler.fetching import Page, SiteFetcher
 from nianbao.crawler.outbox import hand_on, publish_pending
 from nianbao.crawler.settings import CrawlerSettings
+from nianbao.crawler.siteschema import SiteConfig
 from nianbao.crawler.state import SUCCESS_OUTCOMES, CrawlState, RunItem
 from nianbao.crawler.titles import fingerprint_hits
 from nianbao.shared.bus import Publisher
@@ -265,17 +266,17 @@ def _mark_not_a_report(rows: list[Fetch], *, reason: str) -> None:
             row.error = reason[:1000]
 
 
-def _judge(page: Page, candidate: Candidate, fetcher: SiteFetcher, settings: CrawlerSettings) -> reportness.Verdict:
-    """Whether the fetched ``page`` is a report (see :mod:`nianbao.crawler.reportness`)."""
-    site = fetcher.site
+def judge_fetched(page: Page, title: str, site: SiteConfig, settings: CrawlerSettings) -> reportness.Verdict:
+    """Whether the fetched ``page``, listed as ``title``, is a report (see :mod:`nianbao.crawler.reportness`).
+    The crawl and ``sites check`` both decide with this."""
     media_type = (page.media_type or "text/html").lower()
     if not any(kind in media_type for kind in ("html", "xml", "text")):  # a document served for a page URL
-        return reportness.judge_document(listing_title=candidate.title)
+        return reportness.judge_document(listing_title=title)
     text = page.text(site.http.encoding)
     limit = settings.max_attachments_per_page
     links = attachment_links(text, page.final_url or page.url, site.attachments, limit=limit)
     names = [link.title or link.url.rsplit("/", 1)[-1] for link in links]
-    return reportness.judge_page(text, listing_title=candidate.title, attachment_names=names)
+    return reportness.judge_page(text, listing_title=title, attachment_names=names)
 
 
 def _not_a_report(page: Page, verdict: reportness.Verdict, summary: CrawlSummary, *, site_id: str) -> Handled:
@@ -361,7 +362,7 @@ def _crawl_page(
     assert page.content_sha256 is not None  # checked by _held
     title = candidate.title
     if page.has_body:  # a 304 whose bytes left the raw store cannot be judged (and is not handed on)
-        verdict = _judge(page, candidate, fetcher, settings)
+        verdict = judge_fetched(page, candidate.title, fetcher.site, settings)
         if not verdict.is_report:
             return _not_a_report(page, verdict, summary, site_id=site.id)
         title = verdict.title  # as listed, else the page's own: a report is never handed on untitled

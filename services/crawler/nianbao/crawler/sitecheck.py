@@ -3,7 +3,9 @@
 It fetches the first listing pages under the same politeness, robots and safety rules as a crawl, and
 reports the sniffed family, page-1/page-2 samples and the page-2 numbering it detected, every title it
 kept or rejected (with the rule), charset decisions, challenges, and one sample report page with its
-content-fingerprint hits. No database row is written and raw bytes go to a throwaway store.
+content-fingerprint hits, and for up to :data:`SAMPLE_REPORTS` kept pages the crawl's report-or-not
+decision with its evidence (``NOT A REPORT: … (interpretation or graphic: …)``). No database row is
+written and raw bytes go to a throwaway store.
 
 Its last line is the completeness verdict (:mod:`nianbao.crawler.completeness`) and whether the site looks
 crawlable: ``complete``, ``incomplete (found X of Y announced; …)``, ``blocked (reason)``, ``empty`` or
@@ -23,6 +25,7 @@ import httpx
 
 from nianbao.crawler.client import build_client, shared_limiter, shared_robots
 from nianbao.crawler.completeness import Verdict, judge
+from nianbao.crawler.crawl import judge_fetched
 from nianbao.crawler.discovery import DiscoveryContext, discover
 from nianbao.crawler.discovery.base import ListingVisit, html_links
 from nianbao.crawler.fetching import Page, SiteFetcher
@@ -35,6 +38,7 @@ from nianbao.crawler.titles import fingerprint_hits
 from nianbao.shared.rawstore import RawStore
 
 SAMPLE_PAGES = 2
+SAMPLE_REPORTS = 3  # kept candidates fetched and judged report-or-not, as the crawl would
 
 
 @dataclass
@@ -53,6 +57,7 @@ class SiteCheckReport:
     problems: list[str] = field(default_factory=list)
     incomplete: list[tuple[str, int, int, str]] = field(default_factory=list)  # (listing, found, announced, why)
     verdict: Verdict | None = None  # completeness of what the check walked
+    judged: list[tuple[str, bool, str]] = field(default_factory=list)  # (url, is a report, evidence) per sample
 
     @property
     def ok(self) -> bool:
@@ -80,6 +85,8 @@ class SiteCheckReport:
         lines.extend(f"challenge: {kind} at {url}" for url, kind in self.challenges)
         if self.sample_report:
             lines.append(f"sample report: {self.sample_report}")
+        for url, is_report, evidence in self.judged:
+            lines.append(f"  {'report' if is_report else 'NOT A REPORT'}: {url} ({evidence})")
         lines.extend(f"PROBLEM: {p}" for p in self.problems)
         if self.verdict is not None:
             verdict = self.verdict
@@ -129,18 +136,23 @@ def check_site(
             ]
             report.kept = [(c.title, c.year, c.url) for c in kept]
             report.rejected = list(log.rejected)
-            if kept:
-                page = fetcher.get(kept[0].url, kind="page")
-                detail = f"{kept[0].url}: {page.outcome}"
+            for n, candidate in enumerate(kept[:SAMPLE_REPORTS]):
+                page = fetcher.get(candidate.url, kind="page")
+                detail = f"{candidate.url}: {page.outcome}"
                 if page.body is not None:
                     decoded = page.decoded(site.http.encoding)
-                    fp = site.filters.content_fingerprint
-                    hits = fingerprint_hits(decoded.text, fp.any_of)
-                    detail += (
-                        f", charset {decoded.charset} ({decoded.source}), "
-                        f"fingerprint {hits}/{len(fp.any_of)} markers (need {fp.min_hits})"
-                    )
-                report.sample_report = detail
+                    if n == 0:
+                        fp = site.filters.content_fingerprint
+                        hits = fingerprint_hits(decoded.text, fp.any_of)
+                        detail += (
+                            f", charset {decoded.charset} ({decoded.source}), "
+                            f"fingerprint {hits}/{len(fp.any_of)} markers (need {fp.min_hits})"
+                        )
+                        report.sample_report = detail
+                    verdict = judge_fetched(page, candidate.title, site, settings)
+                    report.judged.append((candidate.url, verdict.is_report, verdict.reason))
+                elif n == 0:
+                    report.sample_report = detail
         finally:
             if client is None:
                 http.close()
@@ -172,3 +184,8 @@ def _judge(report: SiteCheckReport) -> None:
         report.problems.append(f"incomplete (found {found} of {expected} announced) at {url}: {why}")
     if report.visits and not report.kept:
         report.problems.append("no title was kept; check filters.title_include or the start URL")
+    if report.judged and not any(is_report for _, is_report, _ in report.judged):
+        report.problems.append(
+            f"none of the {len(report.judged)} sampled report page(s) is a report (see NOT A REPORT above); "
+            "a crawl would store none of them"
+        )
