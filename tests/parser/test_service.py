@@ -132,3 +132,22 @@ def test_evaluate_corpus_counts_and_renders_mismatches(tmp_path: Path) -> None:
     text = render_eval(result)
     assert "TOTAL" in text and "75.00 %" in text and "expected 99, got -1" in text and "ERROR" in text
     assert not result.perfect
+
+
+def test_a_page_without_a_title_line_takes_the_listed_title(tmp_path: Path) -> None:
+    """A report page with no title in it is stored under the title it was listed with (``title_hint``), never
+    with an empty title; the ``title_missing`` warning stays on the record."""
+    html = render_html(make_report("gen2021"))
+    tables = html[html.index("<table") : html.rindex("</table>") + len("</table>")]
+    tables = re.sub(r"[^<>]*年度报告[^<>]*", "", tables)  # no title line anywhere
+    untitled = f"<html><head><meta charset='utf-8'></head><body>{tables}</body></html>"
+    store = RawStore(tmp_path / "raw")
+    key = store.put(untitled.encode())
+    bare_result = handle_page_fetched(message(key), store, CollectingPublisher(), ParserSettings())
+    bare = Record.model_validate(bare_result.record)
+    assert not bare.title and "title_missing" in {w.code for w in bare.warnings}  # the fixture really has no title
+    listed = "江城市交通运输局2021年  政府信息公开工作年度报告"
+    result = handle_page_fetched(message(key, title_hint=listed), store, CollectingPublisher(), ParserSettings())
+    record = Record.model_validate(result.record)
+    assert record.title == "江城市交通运输局2021年 政府信息公开工作年度报告"
+    assert "title_missing" in {w.code for w in record.warnings}

@@ -49,6 +49,10 @@ def handle_page_fetched(
             settings=settings,
         )
         record = merge_attachments(record, [_read_attachment(a, store, settings) for a in message.attachments])
+        if not record.title and message.title_hint and message.title_hint.strip():
+            # No title line in the document: the title it was listed under, never an empty one (the
+            # record keeps its ``title_missing`` warning, so the fallback stays visible).
+            record = record.model_copy(update={"title": " ".join(message.title_hint.split())[:500]})
     except UnusableInput:
         metrics.REPORTS_PARSED.labels("unknown", "unusable").inc()
         raise
