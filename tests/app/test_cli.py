@@ -8,8 +8,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 
 NIANBAO = str(Path(sys.executable).parent / "nianbao")
 COMMANDS = [
@@ -32,8 +34,29 @@ COMMANDS = [
     "beat",
     "admin",
     "sites list",
+    "sites summary",
+    "pages",
+    "failures list",
+    "failures retry",
     "config",
 ]
+
+
+def _registered(group: Any, prefix: str = "") -> set[str]:
+    """Every leaf command of the CLI's click group (typer may ship its own click: duck-typed)."""
+    names: set[str] = set()
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            names |= _registered(command, f"{prefix}{name} ")
+        else:
+            names.add(f"{prefix}{name}")
+    return names
+
+
+def test_the_help_test_covers_every_registered_command() -> None:
+    from nianbao.app.cli import app
+
+    assert _registered(typer.main.get_command(app)) == set(COMMANDS)
 
 
 def nianbao(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

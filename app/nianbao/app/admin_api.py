@@ -1,9 +1,10 @@
-"""The admin HTTP API for automation: list sites, reports and findings, and trigger a recrawl.
+"""The admin HTTP API for automation: sites, reports, findings, task failures and site summaries, a recrawl,
+and (mounted under ``/ui``) the read-only web view (:mod:`nianbao.app.web`), whose errors are HTML pages.
 
 Every endpoint but ``/healthz`` and ``/metrics`` requires ``Authorization: Bearer <NIANBAO_ADMIN_TOKEN>``,
 the OpenAPI schema (``/openapi.json``) included; ``/docs`` and ``/redoc`` are off (a browser cannot send
-the bearer token they would need). With no token, or a blank one, the API refuses to start. Every error
-is JSON: ``{"error": {"code": ..., "message": ...}}`` (404 and 405 of unknown routes, 422 and 500 too);
+the bearer token they would need). With no token, or a blank one, the API refuses to start. Every API
+error is JSON: ``{"error": {"code": ..., "message": ...}}`` (404 and 405 of unknown routes, 422 and 500 too);
 a database or broker that cannot be reached is a 503, not a 500. The token never reaches the access log:
 the configured token, and any ``token``-like query parameter, are replaced by ``***`` in uvicorn's lines.
 """
