@@ -263,3 +263,27 @@ def test_sites_check_full_calls_a_broken_column_incomplete_and_an_intact_one_com
     assert report.verdict is not None and report.verdict.kind == "incomplete", report.render()
     assert report.verdict.found == found
     assert any(p.startswith(f"incomplete (found {found} of ") for p in report.problems), report.problems
+
+
+@pytest.mark.parametrize("shape", ["trs", "govcn-pager", "vsb-pages"])
+def test_a_sidebar_repeated_on_every_page_does_not_inflate_the_page_size(
+    portal: Portal, crawler: Crawler, tmp_path: Path, shape: str
+) -> None:
+    """Five article-shaped links in a sidebar on every page are new on page 1 only: the page size of a
+    page-count announcement is taken from page 2 (20), not page 1 (25), so the column is not called short."""
+    build, _ = SHAPES[shape]
+    column = build(portal, N, articles=False)
+    sidebar = {
+        "trs": [f"./2023{m:02d}/t2023{m:02d}01_{900 + m}.html" for m in range(1, 6)],
+        "govcn-pager": [f"/zhengce/content/202301/content_{990 + m}.htm" for m in range(5)],
+        "vsb-pages": [f"/info/2000/{990 + m}.htm" for m in range(5)],
+    }[shape]
+    links = "".join(f'<a href="{href}">要闻{k}</a>' for k, href in enumerate(sidebar))
+    for path in column.listing:
+        route = portal.routes[path]
+        route.body = route.body.replace(b"</body>", f"<div class='side'>{links}</div></body>".encode())  # type: ignore[union-attr]
+    ctx = _discover(crawler, _entry(portal, column), tmp_path)
+    [announcement] = ctx.log.announced
+    assert (announcement.count, announcement.at_least) == (UPPER, AT_LEAST)
+    assert ctx.found == N + len(sidebar) and len(ctx.log.kept) == N
+    assert ctx.log.incomplete == []

@@ -22,7 +22,15 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from nianbao.crawler.discovery.base import DiscoveryContext, Link, html_links, refreshes_to, shell_target
+from nianbao.crawler.discovery.base import (
+    LISTING_BODY_OUTCOMES,
+    DiscoveryContext,
+    Link,
+    ListingVisit,
+    html_links,
+    refreshes_to,
+    shell_target,
+)
 from nianbao.crawler.fetching import Page
 from nianbao.crawler.urls import same_document
 
@@ -162,30 +170,54 @@ def walk_opened(ctx: DiscoveryContext, start_url: str, first: Page, base: str) -
     if template is None and mode == "template":
         template = Template(_directory(base), "index", _ext(base), None, source="configured")
     next_url = _next_link(ctx, html, base, {base}) if template is None and mode in ("next_link", "auto") else None
-    _announce(ctx, start_url, html, base, size, template, next_url)
+    by_pages = _announce(ctx, start_url, html, base, size, template, next_url)
+    walked_from = len(ctx.log.visits)
     stop, capped = "", False
     if template is not None:
         stop, capped = walk_template(ctx, first, base, template)
     elif mode in ("next_link", "auto"):
         stop, capped = walk_next_links(ctx, html, base)
+    if by_pages is not None:
+        _resize(ctx, start_url, by_pages, size, ctx.log.visits[walked_from:])
     ctx.settle(start_url, ctx.found - before, stop=stop, capped=capped)
+
+
+def _resize(
+    ctx: DiscoveryContext, start_url: str, by_pages: tuple[int, str], size: int, walk: list[ListingVisit]
+) -> None:
+    """A page-count announcement's page size, taken again from page 2 when that is smaller: links a column
+    repeats on every page (a sidebar of recent articles) are new on page 1 only, so page 2 counts the list
+    alone. Needs three pages or more (page 2 then is full), and page 2 showing page 1's extra links again
+    (a page 2 that is merely short says nothing about the page size)."""
+    pages, source = by_pages
+    second = next((v for v in walk if v.outcome in LISTING_BODY_OUTCOMES), None)
+    if second is None or pages < 3 or not 0 < second.new_links < size:
+        return
+    if second.links - second.new_links >= size - second.new_links:  # the difference is links shown again
+        ctx.log.notes.append(f"page size {second.new_links} from page 2 ({size} new links on page 1)")
+        ctx.announce_pages(start_url, pages, second.new_links, source)
 
 
 def _announce(
     ctx: DiscoveryContext, start_url: str, html: str, base: str, size: int, template: Template | None, nxt: str | None
-) -> None:
-    """Record what the first page says the column holds (see the module docstring)."""
+) -> tuple[int, str] | None:
+    """Record what the first page says the column holds (see the module docstring); returns (pages,
+    source) when that is a page count, whose page size may be corrected after page 2."""
     records = stated_records(html)
+    found: tuple[int, str] | None = None
     if template is not None and template.records is not None:
         ctx.announce(start_url, template.records, f"{template.source} records")
     elif records is not None:
         ctx.announce(start_url, records, "pager 共N条")
     elif template is not None and template.total is not None:
-        ctx.announce_pages(start_url, template.total, size, template.source)
+        found = template.total, template.source
     elif (pages := stated_pages(html)) is not None:
-        ctx.announce_pages(start_url, pages, size, "pager")
+        found = pages, "pager"
     elif nxt is not None and (pages := _vsb_pages(base, nxt)) is not None:
-        ctx.announce_pages(start_url, pages, size, "vsb pager")
+        found = pages, "vsb pager"
+    if found is not None:
+        ctx.announce_pages(start_url, found[0], size, found[1])
+    return found
 
 
 def _vsb_pages(base: str, nxt: str) -> int | None:
