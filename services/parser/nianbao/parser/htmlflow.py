@@ -46,7 +46,6 @@ _BLOCK_TAG = re.compile(
     r"blockquote|pre|ul|ol|dl|center|address|form|fieldset|hr|br|main|aside|figure|figcaption)\b[^>]*>"
 )  # lexbor serialises tag names in lower case
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_SPACES = re.compile(r"[\s\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 _TAG = re.compile(r"<[^>]*>")
 _ATTACHMENT_EXT = re.compile(r"\.(?:pdf|docx?|wps|xlsx?|et|ofd|zip|rar|7z|pptx?|csv)\b", re.IGNORECASE)
 _HREF = re.compile(r"""\bhref\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
@@ -235,8 +234,8 @@ def _outside_and_body(top: Any, root: Any) -> str:
     root.replace_with(BODY_OPEN)
     before, _, after = top.text(deep=True, separator=BREAK).partition(BODY_OPEN)
     # Fold only what may be kept: the text near the body.
-    before = _SPACES.sub(" ", fold(before[-_OUTSIDE_CHARS:]))
-    after = _SPACES.sub(" ", fold(after[:_OUTSIDE_CHARS]))
+    before = clean_line(fold(before[-_OUTSIDE_CHARS:]))  # (lines are stripped again in _split_flow)
+    after = clean_line(fold(after[:_OUTSIDE_CHARS]))
     # Whitespace-only pieces are common between text nodes: look a few times further than we keep.
     head = [t for t in before.rsplit(BREAK, 4 * _OUTSIDE_BEFORE) if t.strip()][-_OUTSIDE_BEFORE:]
     tail = [t for t in after.split(BREAK, 4 * _OUTSIDE_AFTER) if t.strip()][:_OUTSIDE_AFTER]
@@ -245,9 +244,10 @@ def _outside_and_body(top: Any, root: Any) -> str:
 
 def _flow_text(serialised: str) -> str:
     """Text of serialised HTML with a break at every block boundary; tags dropped, entities decoded,
-    whitespace runs collapsed (breaks are not whitespace)."""
+    whitespace runs collapsed (breaks are not whitespace) and the ends stripped (_split_flow strips every
+    line anyway)."""
     flow = _BLOCK_TAG.sub(BREAK, _COMMENT.sub("", serialised))
-    return _SPACES.sub(" ", fold(html.unescape(_TAG.sub("", flow))))
+    return clean_line(fold(html.unescape(_TAG.sub("", flow))))
 
 
 def _split_flow(flow: str, grids: dict[int, Grid], *, has_root: bool) -> list[Item]:

@@ -12,7 +12,6 @@ import re
 from typing import Any
 
 from nianbao.parser.document import Grid, GridCell
-from nianbao.parser.normalize import SPACES as _SPACES
 from nianbao.parser.normalize import clean_line, fold
 from nianbao.parser.settings import ParserSettings
 
@@ -45,7 +44,7 @@ def read_rows(table: Any) -> list[list[tuple[str, int, int]]]:
         texts.append(node.text(deep=True))
     # Folding and space runs are done once for the whole table, not once per cell (a run of spaces never
     # crosses the separator, which is not a space); each cell is then only stripped.
-    clean = _SPACES.sub(" ", fold(_CELL_SEP.join(texts))).split(_CELL_SEP)
+    clean = clean_line(fold(_CELL_SEP.join(texts))).split(_CELL_SEP)
     if len(clean) != len(texts):  # pragma: no cover - the separator is removed from input pages
         clean = [clean_line(fold(t)) for t in texts]
     it = iter(clean)
