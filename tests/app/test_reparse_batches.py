@@ -1,5 +1,6 @@
-"""``reparse`` stores its reports in batches (one transaction per ``batch_size`` reports); a report that
-cannot be stored costs only itself: its batch is stored again one report per transaction."""
+"""``reparse`` stores its reports in batches (one transaction per ``batch_size`` reports), in one process or
+several; a report that cannot be stored costs only itself: its batch is stored again one report per
+transaction."""
 
 from __future__ import annotations
 
@@ -49,9 +50,9 @@ def _store_pages(count: int) -> list[str]:
     return urls
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres_url"])
+@pytest.mark.parametrize(("backend", "processes"), [("sqlite", 1), ("postgres_url", 1), ("postgres_url", 2)])
 def test_one_unstorable_report_costs_only_itself(
-    backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    backend: str, processes: int, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     if backend != "sqlite":
         monkeypatch.setenv("NIANBAO_DATABASE_URL", request.getfixturevalue(backend))
@@ -73,7 +74,8 @@ def test_one_unstorable_report_costs_only_itself(
 
     monkeypatch.setattr(maintenance, "handle_report_parsed", failing_for_one)
     lines: list[str] = []
-    stats = maintenance.reparse(SITE, progress=lines.append, batch_size=3)
+    # With two processes the batches are stored by forked children (which inherit the patched handler).
+    stats = maintenance.reparse(SITE, progress=lines.append, batch_size=3, processes=processes)
 
     assert stats.handled == {PageFetched.TASK: 7, ReportParsed.TASK: 6}
     assert len(stats.failures) == 1 and "disk full" in stats.failures[0]

@@ -9,8 +9,11 @@ holds without fetching anything again.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
 from sqlalchemy import select as sa_select
@@ -20,7 +23,7 @@ from nianbao.app.embedded import Progress, RunStats
 from nianbao.parser.handlers import handle_page_fetched
 from nianbao.parser.settings import ParserSettings
 from nianbao.shared.contracts import FetchedDocument, Message, PageFetched, ReportParsed
-from nianbao.shared.db import session_scope, upgrade
+from nianbao.shared.db import dispose_engines, session_scope, upgrade
 from nianbao.shared.errors import PermanentError
 from nianbao.shared.models import Fetch, Report
 from nianbao.shared.rawstore import RawStore
@@ -32,39 +35,96 @@ from nianbao.validator.settings import ValidatorSettings
 BATCH_SIZE = 50
 
 
+def default_processes(database_url: str) -> int:
+    """Processes a reparse uses: one per core (at most 4) on PostgreSQL; one on SQLite (a single writer)."""
+    return 1 if database_url.startswith("sqlite") else max(1, min(os.cpu_count() or 1, 4))
+
+
 def reparse(
-    site_id: str | None = None, progress: Callable[[str], None] | None = None, *, batch_size: int = BATCH_SIZE
+    site_id: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
+    processes: int | None = None,
 ) -> RunStats:
-    """Parse every stored report again and validate and store it, ``batch_size`` reports per transaction.
+    """Parse every stored report again and validate and store it, ``batch_size`` reports per transaction,
+    in ``processes`` processes (default :func:`default_processes`), each taking whole batches.
 
     The stored rows are streamed (not loaded at once). A report whose parse fails is recorded in
     ``task_failure`` and skipped; if storing one report of a batch fails, the batch is rolled back and
     stored again one report per transaction, so only the failing report is recorded and the others
     are kept. Progress: one ``parsed``/``validated and stored``/``failed`` line per step."""
-    parser_settings = ParserSettings()
-    validator_settings = ValidatorSettings()
-    url = validator_settings.resolved_database_url()
+    url = ValidatorSettings().resolved_database_url()
     upgrade(url)
-    store = RawStore(parser_settings.resolved_raw_store_dir())
     say = progress or (lambda _line: None)
     stats = RunStats()
-    batch: list[ReportParsed] = []
+    workers = processes if processes is not None else default_processes(url)
     with session_scope(url) as reading:
-        for message in stored_messages(reading, site_id):
-            try:
-                parsed = handle_page_fetched(message, store, _Discard(), parser_settings)
-            except Exception as exc:
-                _failed(stats, validator_settings, message, exc, say)
-                continue
-            _count(stats, message)
-            say(f"parsed {message.url}")
-            batch.append(parsed)
-            if len(batch) >= batch_size:
-                _store_batch(batch, validator_settings, stats, say)
-                batch = []
-    if batch:
-        _store_batch(batch, validator_settings, stats, say)
+        batches = _batches(stored_messages(reading, site_id), batch_size)
+        if workers <= 1:
+            for batch in batches:
+                _merge(stats, _reparse_batch(batch), say)
+            return stats
+        # fork: the children start with the code loaded; each drops the parent's pooled connections first.
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=dispose_engines) as pool:
+            pending: set[Future[BatchOutcome]] = set()
+            for batch in batches:
+                pending.add(pool.submit(_reparse_batch, batch))
+                if len(pending) >= 2 * workers:  # bounded: the stored rows are not all read ahead
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        _merge(stats, future.result(), say)
+            for future in pending:
+                _merge(stats, future.result(), say)
     return stats
+
+
+def _batches(messages: Iterable[PageFetched], size: int) -> Iterator[list[PageFetched]]:
+    batch: list[PageFetched] = []
+    for message in messages:
+        batch.append(message)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# What one batch did: steps handled per task, failure lines, progress lines (in order).
+BatchOutcome = tuple[dict[str, int], list[str], list[str]]
+
+
+def _merge(stats: RunStats, outcome: BatchOutcome, say: Progress) -> None:
+    handled, failures, lines = outcome
+    for task, count in handled.items():
+        stats.handled[task] = stats.handled.get(task, 0) + count
+    stats.failures.extend(failures)
+    for line in lines:
+        say(line)
+
+
+def _reparse_batch(batch: list[PageFetched]) -> BatchOutcome:
+    """Parse a batch of stored pages and store their records in one transaction (in this process or a
+    pool's); settings from the environment, as the caller's."""
+    parser_settings = ParserSettings()
+    validator_settings = ValidatorSettings()
+    store = RawStore(parser_settings.resolved_raw_store_dir())
+    stats = RunStats()
+    lines: list[str] = []
+    parsed_batch: list[ReportParsed] = []
+    for message in batch:
+        try:
+            parsed = handle_page_fetched(message, store, _Discard(), parser_settings)
+        except Exception as exc:
+            _failed(stats, validator_settings, message, exc, lines.append)
+            continue
+        _count(stats, message)
+        lines.append(f"parsed {message.url}")
+        parsed_batch.append(parsed)
+    if parsed_batch:
+        _store_batch(parsed_batch, validator_settings, stats, lines.append)
+    return stats.handled, stats.failures, lines
 
 
 class _Discard:
