@@ -30,7 +30,6 @@ def _fold_table() -> dict[int, str]:
 _FOLD_TABLE = _fold_table()
 _COMMON_FOLDS = tuple((chr(cp), _FOLD_TABLE[cp]) for cp in (
     0xFF0C, 0xFF1A, 0xFF1B, 0xFF08, 0xFF09, 0xFF01, 0xFF1F, 0x3000, 0xA0, 0xFF0F, *range(0xFF10, 0xFF1A)))
-_HAS_INVISIBLE = re.compile(f"[{_INVISIBLE}]")
 _FOLD_RUNS = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_FOLD_TABLE)) + "]+")
 SPACES = re.compile(r"[\s\u00a0\u3000\u2000-\u200a\u202f\u205f]+")  # what clean_line folds to one space
 _LABEL_DROP = re.compile(r"[\s\u00a0\u3000\u2000-\u200a\u202f\u205f\"'“”‘’「」『』]+")
@@ -52,7 +51,8 @@ def fold(text: str) -> str:
     for wide, narrow in _COMMON_FOLDS:  # str.replace runs at memchr speed; most pages need only these
         if wide in text:
             text = text.replace(wide, narrow)
-    if unicodedata.is_normalized("NFKC", text) and not _HAS_INVISIBLE.search(text):
+    # Six substring tests beat one character-class search (~10 ns a character) several times over.
+    if unicodedata.is_normalized("NFKC", text) and not any(ch in text for ch in _INVISIBLE):
         return text
     out = _FOLD_RUNS.sub(lambda m: m.group().translate(_FOLD_TABLE), text)
     if not unicodedata.is_normalized("NFKC", out):
