@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from nianbao.parser.document import TEXT, Token
@@ -37,7 +38,13 @@ class Row:
 
 
 def _ordinal_only(token: Token) -> bool:
-    ordinal, rest = split_ordinal(token.key)
+    return _is_ordinal_only(token.text)
+
+
+@lru_cache(maxsize=16_384)
+def _is_ordinal_only(text: str) -> bool:
+    """The cell is an ordinal and nothing else (``(三)``): asked of every label cell of every table."""
+    ordinal, rest = split_ordinal(label_key(text))
     return ordinal is not None and not rest
 
 
