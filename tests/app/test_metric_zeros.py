@@ -37,6 +37,8 @@ GAUGES_NOT_ZEROED = {
     "nianbao_crawler_discovery_kept",
     "nianbao_crawler_discovery_complete",
     "nianbao_crawler_discovery_timestamp_seconds",
+    # set by the first load of the registry (1, or 0 when it failed): 0 would fire NianbaoSiteRegistryInvalid
+    "nianbao_crawler_sites_registry_ok",
 }
 _SUFFIXES = ("_bucket", "_count", "_sum")
 
