@@ -34,7 +34,9 @@ from tests.parser.builders import make_report, render_html  # noqa: E402
 STAGES: dict[str, tuple[ModuleType, tuple[str, ...]]] = {
     "input checks + decode": (extract, ("check_bytes", "sniff_html", "check_html", "decode", "check_text")),
     "lexbor parse (C)": (htmlflow, ("LexborHTMLParser",)),
-    "html: meta, links, chrome": (htmlflow, ("_meta", "_attachments", "_drop_chrome", "_data_tables", "_body_root")),
+    "html: meta, links, chrome, body container": (
+        htmlflow, ("_meta", "_attachments", "_drop_chrome", "_data_tables", "_body_root")
+    ),
     "html: table cells → grids": (htmlflow, ("read_rows", "build_grid")),
     "html: text flow → lines": (htmlflow, ("_flow_text", "_outside_and_body", "_split_flow")),
     "layout, metadata, identity": (
@@ -43,12 +45,14 @@ STAGES: dict[str, tuple[ModuleType, tuple[str, ...]]] = {
          "generation_from_labels"),
     ),
     "grids → token streams": (analyze, ("grid_regions", "text_regions")),
-    "table readers (labels, values)": (analyze, ("read_requests", "read_active", "read_review", "read_legacy")),
+    "table readers (labels, values, provenance)": (
+        analyze, ("read_requests", "read_active", "read_review", "read_legacy")
+    ),
     "record validation (pydantic)": (analyze, ("Record",)),
 }  # fmt: skip
 
 
-OTHER = "other (glue, sections, warnings, attachments)"
+OTHER = "other (glue, sections, warnings, attachments, SHA-256)"
 # CPU time of this process, not wall time: the shares stay right on a machine shared with other work,
 # where a wall-clock round often includes time the process was not running.
 CLOCK = time.process_time
