@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, event, text
 from sqlmodel import select
 
 from nianbao.shared.db import get_engine, session_scope, upgrade
-from nianbao.shared.models import ReportValue, SiteGauge
+from nianbao.shared.models import Report, ReportValue, SiteGauge
 from nianbao.shared.record import Cell, Finding, Record, request_keys
 from nianbao.validator.store import StoreResult, recount_site_gauges, site_summary, store_validated
 
@@ -188,3 +188,44 @@ def test_migration_0006_fills_the_gauges_of_stored_reports(backend: str, request
     with session_scope(url) as session:
         gauges = {g.site_id: (g.reports, g.reports_with_errors, g.newest_year) for g in session.exec(select(SiteGauge))}
     assert gauges == {"s1": (3, 2, 2021), "s2": (1, 0, 2018)}
+
+
+def test_concurrent_writers_of_one_report_leave_the_last_version_and_an_exact_gauge(postgres_url: str) -> None:
+    """B reads the report before A commits its change, then waits for A's row lock: B's version must win
+    whole (none of A's columns left behind) and the gauge must count B's status, not A's plus B's delta."""
+    import threading
+
+    upgrade(postgres_url)
+    _store(postgres_url, _record(natural=1), _findings(failing=False))  # stored: no error
+    errors: list[BaseException] = []
+    b_read = threading.Event()
+    with session_scope(postgres_url) as a:
+        # A: the report now fails (an error finding) and has another value; not committed yet.
+        store_validated(a, site_id="s1", url="http://x.gov.cn/a.html", raw_key="a" * 64, record=_record(natural=2),
+                        findings=_findings(failing=True), rules_version="r1", blank_policy={})  # fmt: skip
+
+        def writer_b() -> None:
+            try:
+                with session_scope(postgres_url) as b:
+                    engine_conn = b.connection()
+                    event.listen(engine_conn, "after_cursor_execute", lambda *_a: b_read.set(), once=True)
+                    # B: back to the first version's verdict (no error) with a third value.
+                    store_validated(b, site_id="s1", url="http://x.gov.cn/a.html", raw_key="a" * 64,
+                                    record=_record(natural=3), findings=_findings(failing=False),
+                                    rules_version="r1", blank_policy={})  # fmt: skip
+            except BaseException as exc:  # reported by the main thread
+                errors.append(exc)
+
+        thread = threading.Thread(target=writer_b)
+        thread.start()
+        assert b_read.wait(10)  # B has read the row as it was before A's commit
+        thread.join(0.5)
+        assert thread.is_alive()  # and now waits for A's lock
+    thread.join(20)  # A committed on leaving the block
+    assert not thread.is_alive() and errors == []
+    with session_scope(postgres_url) as session:
+        report = session.exec(select(Report)).one()
+        assert report.failing_errors == 0
+        assert report.record["tables"]["requests"]["new.natural"] == 3
+        assert session.exec(select(ReportValue.value).where(ReportValue.key == "new.natural")).one() == 3
+    assert _gauge(postgres_url, "s1") == (0, 2020) == _reference(postgres_url, "s1")

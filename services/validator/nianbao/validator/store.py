@@ -132,7 +132,7 @@ def store_validated(
         )
         .label("version_seen")
     )
-    query = select(REPORT.c.id, *(REPORT.c[name] for name in REPORT_FIELDS), version_seen).where(
+    query = select(REPORT.c.id, REPORT.c.updated_at, *(REPORT.c[name] for name in REPORT_FIELDS), version_seen).where(
         REPORT.c.site_id == site_id, REPORT.c.url == url
     )
     stored = session.execute(query).first()  # not locked: an unchanged report must not write, not even a lock
@@ -152,11 +152,18 @@ def store_validated(
         diff = {name: value for name, value in fields.items() if stored._mapping[name] != value}
         changed = bool(diff)
         old_errors, old_year = stored.failing_errors, stored.year
+        if diff and postgres:
+            # Lock the row. If a concurrent writer of this report committed since it was read, diff against
+            # what it wrote (so none of its columns survive ours), and take the gauge's "before" from it.
+            locked = session.execute(
+                select(REPORT.c.updated_at).where(REPORT.c.id == report_id).with_for_update()
+            ).scalar_one()
+            if locked != stored.updated_at:
+                stored = session.execute(query.with_for_update(of=REPORT)).one()
+                diff = {name: value for name, value in fields.items() if stored._mapping[name] != value}
+                old_errors, old_year = stored.failing_errors, stored.year
+                changed = bool(diff)
         if diff:
-            # Lock the row, and take the gauge's "before" from its latest committed state: a concurrent
-            # writer of this report has then committed (or rolled back) and the deltas cannot be doubled.
-            locked = select(REPORT.c.failing_errors, REPORT.c.year).where(REPORT.c.id == report_id)
-            old_errors, old_year = session.execute(locked.with_for_update() if postgres else locked).one()
             session.execute(update(REPORT).where(REPORT.c.id == report_id).values(updated_at=now, **diff))
         version_seen_before = bool(stored.version_seen)
     changed |= _sync_values(session, report_id, _value_rows(record), new=created)
