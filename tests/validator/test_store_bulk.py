@@ -229,3 +229,21 @@ def test_concurrent_writers_of_one_report_leave_the_last_version_and_an_exact_ga
         assert report.record["tables"]["requests"]["new.natural"] == 3
         assert session.exec(select(ReportValue.value).where(ReportValue.key == "new.natural")).one() == 3
     assert _gauge(postgres_url, "s1") == (0, 2020) == _reference(postgres_url, "s1")
+
+
+def test_revalidate_recounts_the_site_gauges(db_url: str) -> None:
+    from nianbao.validator.maintenance import revalidate
+    from nianbao.validator.settings import ValidatorSettings
+
+    _store(db_url, _record(year=2019), _findings(failing=True), page="a")
+    _store(db_url, _record(year=2021), _findings(failing=False), page="b")
+    with session_scope(db_url) as session:
+        session.execute(text("UPDATE site_gauge SET reports = 9, reports_with_errors = 7, newest_year = 1999"))
+    revalidate(ValidatorSettings(database_url=db_url), only_stale=False)
+    with session_scope(db_url) as session:
+        gauge = session.get(SiteGauge, "s1")
+        assert gauge is not None
+        # Counted from the reports as the current rules judge them (the stored verdicts are re-evaluated).
+        expected = site_summary(session, "s1")
+        assert (gauge.reports, gauge.reports_with_errors, gauge.newest_year) == (2, *expected)
+        assert expected[1] == 2021

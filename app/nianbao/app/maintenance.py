@@ -30,6 +30,7 @@ from nianbao.shared.rawstore import RawStore
 from nianbao.shared.taskrunner import record_failure
 from nianbao.validator.handlers import handle_report_parsed
 from nianbao.validator.settings import ValidatorSettings
+from nianbao.validator.store import recount_site_gauges
 
 # Reports validated and stored per transaction: one commit (one WAL flush) for this many reports.
 BATCH_SIZE = 50
@@ -64,20 +65,26 @@ def reparse(
         if workers <= 1:
             for batch in batches:
                 _merge(stats, _reparse_batch(batch), say)
-            return stats
-        # fork: the children start with the code loaded; each drops the parent's pooled connections first.
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=dispose_engines) as pool:
-            pending: set[Future[BatchOutcome]] = set()
-            for batch in batches:
-                pending.add(pool.submit(_reparse_batch, batch))
-                if len(pending) >= 2 * workers:  # bounded: the stored rows are not all read ahead
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        _merge(stats, future.result(), say)
-            for future in pending:
-                _merge(stats, future.result(), say)
+        else:
+            _reparse_in_pool(batches, workers, stats, say)
+    with session_scope(url) as session:  # kept by delta per report; re-counted once per run (repairs drift)
+        recount_site_gauges(session, site_id)
     return stats
+
+
+def _reparse_in_pool(batches: Iterable[list[PageFetched]], workers: int, stats: RunStats, say: Progress) -> None:
+    # fork: the children start with the code loaded; each drops the parent's pooled connections first.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=dispose_engines) as pool:
+        pending: set[Future[BatchOutcome]] = set()
+        for batch in batches:
+            pending.add(pool.submit(_reparse_batch, batch))
+            if len(pending) >= 2 * workers:  # bounded: the stored rows are not all read ahead
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    _merge(stats, future.result(), say)
+        for future in pending:
+            _merge(stats, future.result(), say)
 
 
 def _batches(messages: Iterable[PageFetched], size: int) -> Iterator[list[PageFetched]]:

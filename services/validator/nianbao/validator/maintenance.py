@@ -14,6 +14,7 @@ from nianbao.shared.models import Report
 from nianbao.validator.handlers import handle_report_parsed
 from nianbao.validator.rules import RULES_VERSION
 from nianbao.validator.settings import ValidatorSettings
+from nianbao.validator.store import recount_site_gauges
 
 
 @dataclass
@@ -31,7 +32,8 @@ def revalidate(
     only_stale: bool = True,
     progress: Callable[[str], None] = lambda _line: None,
 ) -> RevalidateStats:
-    """Re-validate stored reports; ``only_stale`` skips those already checked by the current rules."""
+    """Re-validate stored reports; ``only_stale`` skips those already checked by the current rules. The
+    site gauges (``site_gauge``) of the sites concerned are re-counted at the end."""
     with session_scope(settings.resolved_database_url()) as session:
         # Only the identifying columns: the stored records are loaded one at a time below.
         query = sa_select(
@@ -55,4 +57,8 @@ def revalidate(
         stats.revalidated += 1
         stats.changed += int(result.changed)
         progress(f"revalidated {url}{' (changed)' if result.changed else ''}")
+    # The site gauges are kept by delta per report; a run over stored reports also re-counts them (one
+    # aggregate per run), which repairs any drift.
+    with session_scope(settings.resolved_database_url()) as session:
+        recount_site_gauges(session, site_id)
     return stats
