@@ -289,10 +289,20 @@ def test_worker_killed_while_holding_messages(run: Run, service: str) -> None:
     # Queue the whole run for the victim first, so that it is killed with work both held and waiting.
     wait_until(lambda: run.queued(service) >= N if service == "validator" else run.queued(service) >= N // 2,
                90, run.diagnosis)  # fmt: skip
+    blocker = None
+    if service == "validator":
+        # The validator stores a report in ~20 ms and would finish the run before it could be seen holding
+        # messages. Every new report's store updates its site's site_gauge row: a table lock keeps the
+        # validator's tasks in flight (messages held, transactions open) until it is killed.
+        blocker = create_engine(run.db_url, poolclass=NullPool).connect()
+        blocker.execute(text("LOCK TABLE site_gauge IN EXCLUSIVE MODE"))
     start(run, service)
     wait_until(lambda: held_by_workers(run, service), 60, run.diagnosis)
     sigkill(run, service)
     fault_at = time.monotonic()
+    if blocker is not None:
+        blocker.rollback()
+        blocker.close()
     start(run, service)
     assert_recovered(run, fault_at, f"{service} SIGKILL")
 
