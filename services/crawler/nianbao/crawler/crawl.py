@@ -188,7 +188,9 @@ def _discover(
     here, also for a run that could read no listing page (``blocked``) before it raises."""
     site = fetcher.site
     max_pages = site.politeness.max_pages_per_run or settings.max_pages_per_run
-    ctx = DiscoveryContext(site, lambda url, kind: fetcher.get(url, kind=kind), fetcher.host_ok, max_pages=max_pages)
+    ctx = DiscoveryContext(
+        site, lambda url, kind, form=None: fetcher.get(url, kind=kind, form=form), fetcher.host_ok, max_pages=max_pages
+    )
     candidates = discover(ctx)
     summary.pages_listed = sum(1 for v in ctx.log.visits if v.outcome in ("ok", "unchanged", "not_modified"))
     summary.challenges = len(ctx.log.challenges)

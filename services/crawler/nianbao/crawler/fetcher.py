@@ -4,16 +4,20 @@
 returns an :class:`HttpResult` for any HTTP status and raises :class:`FetchRefused` when a cap or rule
 stops the exchange (off-site redirect, too many redirects, body too large, unwanted content type).
 Network failures surface as ``httpx.TransportError``.
+
+Despite its name it also sends a small urlencoded POST (``form``): Hanweb's data proxy takes its paging
+in a form body. A POST gets the same guards as a GET; a 301/302/303 after it is followed with a GET and
+no body (what browsers do), a 307/308 repeats the POST with its body.
 """
 
 from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 import httpx
 
@@ -21,6 +25,9 @@ from nianbao.crawler.netguard import request_deadline
 from nianbao.crawler.urls import absolute, fetchable
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+METHOD_KEEPING_REDIRECTS = (307, 308)  # a POST stays a POST with its body; 301/302/303 turn it into a GET
+MAX_FORM_BYTES = 4096  # an encoded POST form: a data-proxy form is ~200 bytes; more is a mistake or hostile
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 # What each kind of request may receive. Listings include JSON/XML (API families); attachments are
 # documents. Servers often send PDFs as octet-stream, so attachments accept it too.
@@ -69,6 +76,15 @@ class FetchRefused(Exception):
         self.status = status
 
 
+def encode_form(form: Mapping[str, str]) -> bytes:
+    """The urlencoded body of ``form`` (UTF-8, in the mapping's order); :class:`FetchRefused`
+    (``form_too_large``) when it is longer than :data:`MAX_FORM_BYTES`."""
+    body = urlencode(list(form.items())).encode("ascii")
+    if len(body) > MAX_FORM_BYTES:
+        raise FetchRefused("form_too_large", f"POST form of {len(body)} bytes encoded, limit {MAX_FORM_BYTES}")
+    return body
+
+
 @dataclass
 class HttpResult:
     url: str
@@ -78,6 +94,7 @@ class HttpResult:
     body: bytes
     elapsed_s: float
     redirects: list[str] = field(default_factory=list)
+    method: str = "GET"  # of the request that got this answer (a POST becomes a GET after a 301/302/303)
 
     @property
     def media_type(self) -> str | None:
@@ -129,8 +146,11 @@ def http_get(
     deadline_s: float,
     on_sent: Callable[[], None] | None = None,
     max_encodings: int = 2,
+    form: Mapping[str, str] | None = None,
 ) -> HttpResult:
-    """GET ``url``, following at most ``max_redirects`` redirects to hosts ``host_ok`` accepts.
+    """GET ``url``, following at most ``max_redirects`` redirects to hosts ``host_ok`` accepts; with
+    ``form``, POST it urlencoded instead (at most :data:`MAX_FORM_BYTES`, else refused before anything
+    is sent). After a POST a 301/302/303 is followed with a GET without body, a 307/308 with the POST.
 
     ``deadline_s`` bounds the whole exchange, redirects, connects, headers and body included (every
     socket operation is bounded by what is left of it); the body is decompressed here, at most
@@ -140,6 +160,7 @@ def http_get(
     ``on_sent`` is called when a request head has been written to the socket (each hop): the host
     limiter spaces requests from that moment, not from when the slot was granted."""
     started = time.monotonic()
+    body = encode_form(form) if form is not None else None
     try:
         with request_deadline(started + deadline_s):
             return _get(
@@ -147,6 +168,7 @@ def http_get(
                 url,
                 kind=kind,
                 headers={"Accept-Encoding": "gzip, deflate", **headers},
+                form=body,
                 host_ok=host_ok,
                 max_redirects=max_redirects,
                 max_bytes=max_bytes,
@@ -174,14 +196,17 @@ def _get(
     started: float,
     deadline_s: float,
     on_sent: Callable[[], None] | None,
+    form: bytes | None = None,
 ) -> HttpResult:
     current = url
     redirects: list[str] = []
     if not fetchable(url):
         raise FetchRefused("bad_url", f"not a fetchable http(s) URL: {url[:200]!r}", final_url=url)
     while True:
+        method = "GET" if form is None else "POST"
+        sent = headers if form is None else {**headers, "Content-Type": FORM_TYPE}
         try:
-            request = client.build_request("GET", current, headers=headers)
+            request = client.build_request(method, current, headers=sent, content=form)
         except (httpx.InvalidURL, ValueError) as exc:
             raise FetchRefused("bad_url", f"{exc}: {current[:200]!r}", final_url=current) from exc
         if on_sent is not None:
@@ -220,6 +245,8 @@ def _get(
                     )
                 redirects.append(target)
                 current = target
+                if response.status_code not in METHOD_KEEPING_REDIRECTS:
+                    form = None  # a POST answered 301/302/303 goes on as a GET without body
                 # Conditional headers stay: the stored validators came from the final response of
                 # this same chain, so they still describe the document at its end.
                 continue
@@ -254,6 +281,7 @@ def _get(
             body=body,
             elapsed_s=time.monotonic() - started,
             redirects=redirects,
+            method=method,
         )
 
 

@@ -10,6 +10,11 @@ Inside :meth:`SiteFetcher.held_back` the ``fetch`` rows are kept back instead of
 loop commits a report page's rows together with what it decided about the page (its hand-off): a row
 that says "fetched, these bytes" must never be durable while the hand-off of those bytes is not, or the
 next crawl would see the page as unchanged and never hand it on.
+
+A ``form`` makes the request a POST (Hanweb's data proxy): robots, budget and politeness apply as to a
+GET, but a POST is never conditional: no validators are looked up or sent, and its ``fetch`` row keeps
+no ETag/Last-Modified (so a later GET of the same URL is not made conditional on a POST's answer). The
+row records the URL only, not the form.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +32,7 @@ import httpx
 from nianbao.crawler import metrics
 from nianbao.crawler.challenge import detect_challenge
 from nianbao.crawler.decode import Decoded, decode_page
-from nianbao.crawler.fetcher import FetchRefused, HttpResult, http_get
+from nianbao.crawler.fetcher import FetchRefused, HttpResult, encode_form, http_get
 from nianbao.crawler.netguard import AddressRefused
 from nianbao.crawler.politeness import BackoffPolicy, HostBackedOff, HostLimiter, HostRate, host_slot
 from nianbao.crawler.robots import RobotsAnswer, RobotsCache
@@ -66,6 +71,7 @@ class Page:
     last_modified: str | None = None
     filename: str | None = None  # from Content-Disposition (download scripts name the file there)
     parent_url: str | None = None  # the report page an attachment was linked from
+    method: str = "GET"  # POST when a form was sent (a 301/302/303 may have turned it into a GET)
     _decoded: Decoded | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -115,18 +121,32 @@ class SiteFetcher:
 
     # --- public -------------------------------------------------------------------------------------
 
-    def get(self, url: str, *, kind: str, conditional: bool = True, parent_url: str | None = None) -> Page:
+    def get(
+        self,
+        url: str,
+        *,
+        kind: str,
+        conditional: bool = True,
+        parent_url: str | None = None,
+        form: Mapping[str, str] | None = None,
+    ) -> Page:
         """Fetch ``url`` as ``kind`` (listing | page | attachment). ``conditional`` sends the validators of
         the URL's last successful fetch unless the crawl is forced. ``parent_url`` (attachments) is the
-        report page that links the document; it is recorded on the fetch row. Never raises for
-        network/HTTP trouble."""
-        page = self._get(url, kind=kind, conditional=conditional)
+        report page that links the document; it is recorded on the fetch row. ``form`` POSTs it urlencoded
+        (never conditional; over ``MAX_FORM_BYTES`` encoded it is ``refused`` before anything is sent).
+        Never raises for network/HTTP trouble."""
+        page = self._get(url, kind=kind, conditional=conditional, form=form)
         page.parent_url = parent_url
         return page if page.outcome == "budget" else self._finish(page)
 
-    def _get(self, url: str, *, kind: str, conditional: bool) -> Page:
+    def _get(self, url: str, *, kind: str, conditional: bool, form: Mapping[str, str] | None = None) -> Page:
         if not self.host_ok(url):
             return Page(url, kind, "refused", error=f"offsite: host {host_of(url)!r} not allowed")
+        if form is not None:
+            try:
+                encode_form(form)  # checked here too, so that a refused form spends no budget or host slot
+            except FetchRefused as exc:
+                return Page(url, kind, "refused", error=str(exc), method="POST")
         if self.requests >= self.settings.max_requests_per_run:
             return Page(url, kind, "budget", error="request budget of this run is spent")
         if self.site.politeness.robots == "obey":
@@ -139,6 +159,10 @@ class SiteFetcher:
                     self.site.id, "unavailable" if verdict.reason == "unavailable" else "rules"
                 ).inc()
                 return Page(url, kind, outcome, error=f"robots.txt: {verdict.reason}")
+        if form is not None:  # a POST is never conditional and leaves no validators behind
+            page = self._exchange(url, kind, None, conditional=False, form=form)
+            page.etag = page.last_modified = None
+            return page
         validators = self.state.validators(url) if self.state is not None else None
         return self._exchange(url, kind, validators, conditional=conditional and not self.forced)
 
@@ -182,7 +206,9 @@ class SiteFetcher:
                 headers["If-Modified-Since"] = validators.last_modified
         return headers
 
-    def _http(self, url: str, kind: str, headers: dict[str, str]) -> HttpResult:
+    def _http(
+        self, url: str, kind: str, headers: dict[str, str], form: Mapping[str, str] | None = None
+    ) -> HttpResult:
         host = host_of(url)
         with host_slot(self.limiter, host, self._rate(host), max_wait_s=self.settings.backoff_max_wait_s) as clock:
             self.requests += 1
@@ -198,14 +224,24 @@ class SiteFetcher:
                 deadline_s=self.settings.request_deadline_s,
                 on_sent=clock.mark_sent,
                 max_encodings=self.settings.max_content_encodings,
+                form=form,
             )
 
-    def _exchange(self, url: str, kind: str, validators: Validators | None, *, conditional: bool) -> Page:
+    def _exchange(
+        self,
+        url: str,
+        kind: str,
+        validators: Validators | None,
+        *,
+        conditional: bool,
+        form: Mapping[str, str] | None = None,
+    ) -> Page:
         started = time.monotonic()
+        method = "GET" if form is None else "POST"
         try:
-            result = self._http(url, kind, self._headers(validators if conditional else None))
+            result = self._http(url, kind, self._headers(validators if conditional else None), form)
         except HostBackedOff as exc:
-            return Page(url, kind, "backed_off", error=str(exc))
+            return Page(url, kind, "backed_off", error=str(exc), method=method)
         except FetchRefused as exc:
             return Page(
                 url,
@@ -215,14 +251,18 @@ class SiteFetcher:
                 status=exc.status,
                 error=str(exc),
                 elapsed_ms=_ms(started),
+                method=method,
             )
         except AddressRefused as exc:
-            return Page(url, kind, "refused", error=f"address: {exc}", elapsed_ms=_ms(started))
+            return Page(url, kind, "refused", error=f"address: {exc}", elapsed_ms=_ms(started), method=method)
         except httpx.TransportError as exc:  # timeouts, refused connections, TLS and protocol errors
-            return Page(url, kind, "network_error", error=f"{type(exc).__name__}: {exc}"[:500], elapsed_ms=_ms(started))
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            return Page(url, kind, "network_error", error=error, elapsed_ms=_ms(started), method=method)
         metrics.REQUEST_SECONDS.labels(kind).observe(result.elapsed_s)
         metrics.RESPONSE_BYTES.labels(self.site.id, kind).inc(len(result.body))
-        return self._classify(result, kind, validators)
+        page = self._classify(result, kind, validators)
+        page.method = result.method
+        return page
 
     def _classify(self, result: HttpResult, kind: str, validators: Validators | None) -> Page:
         host = host_of(result.final_url)

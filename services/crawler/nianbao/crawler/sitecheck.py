@@ -18,6 +18,7 @@ the verdict is ``complete`` or ``unknown`` and nothing else is wrong (family, ch
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,7 +125,10 @@ def check_site(
         )
         try:
             ctx = DiscoveryContext(
-                site, lambda url, kind: _sampled(fetcher, url, kind, report), fetcher.host_ok, max_pages=max_pages
+                site,
+                lambda url, kind, form=None: _sampled(fetcher, url, kind, report, form),
+                fetcher.host_ok,
+                max_pages=max_pages,
             )
             kept = discover(ctx)
             log = ctx.log
@@ -160,9 +164,12 @@ def check_site(
     return report
 
 
-def _sampled(fetcher: SiteFetcher, url: str, kind: str, report: SiteCheckReport) -> Page:
-    """Fetch a listing page and remember its titles as a sample; sniff the family from the first."""
-    page = fetcher.get(url, kind=kind)
+def _sampled(
+    fetcher: SiteFetcher, url: str, kind: str, report: SiteCheckReport, form: Mapping[str, str] | None = None
+) -> Page:
+    """Fetch a listing page (POST ``form`` when given) and remember its titles as a sample; sniff the family
+    from the first."""
+    page = fetcher.get(url, kind=kind, form=form)
     if page.body is not None and page.outcome in ("ok", "unchanged", "not_modified"):
         text = page.text(fetcher.site.http.encoding)
         if report.sniffed_family is None:

@@ -9,9 +9,10 @@ canonical URL and keeps a log that the dry run (``sitecheck``) prints.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -28,6 +29,14 @@ _META_REFRESH = re.compile(
 )
 _JS_LOCATION = re.compile(r"""location(?:\.href)?(?:\.replace)?\s*(?:=|\()\s*["']([^"']+)["']""")
 _DATE_TEXT = re.compile(r"(20\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+
+
+class ListingGet(Protocol):
+    """How the context fetches: ``get(url, kind)`` for a GET, ``get(url, kind, form=…)`` to POST a small
+    urlencoded form (``SiteFetcher.get``). The context passes ``form`` only when there is one, so a
+    two-argument callable serves every strategy that only GETs."""
+
+    def __call__(self, url: str, kind: str, /, *, form: Mapping[str, str] | None = None) -> Page: ...
 
 
 @dataclass(frozen=True)
@@ -104,7 +113,7 @@ class DiscoveryContext:
     """Fetches listing pages through the site fetcher and judges the links strategies offer."""
 
     def __init__(
-        self, site: SiteConfig, get: Callable[[str, str], Page], host_ok: Callable[[str], bool], *, max_pages: int
+        self, site: SiteConfig, get: ListingGet, host_ok: Callable[[str], bool], *, max_pages: int
     ) -> None:
         self.site = site
         self._get = get
@@ -115,9 +124,9 @@ class DiscoveryContext:
         self._seen: set[str] = set()
         self._link_allow = [re.compile(p) for p in site.discovery.link_allow]
 
-    def listing(self, url: str, *, note: str | None = None) -> Page:
-        """Fetch one listing/API page and log the visit."""
-        page = self._get(url, "listing")
+    def listing(self, url: str, *, note: str | None = None, form: Mapping[str, str] | None = None) -> Page:
+        """Fetch one listing/API page and log the visit; with ``form``, POST it (the visit logs the URL)."""
+        page = self._get(url, "listing") if form is None else self._get(url, "listing", form=form)
         visit = ListingVisit(url, page.outcome, page.status, note=note)
         if page.body is not None and page.outcome in LISTING_BODY_OUTCOMES:
             decoded = page.decoded(self.site.http.encoding)
