@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from nianbao.shared.models import FindingRow, Report
 
@@ -75,21 +76,45 @@ class FindingListRow:
     url: str
 
 
+def _finding_conditions(site_id: str | None, rule: str | None, status: str | None) -> list[Any]:
+    conditions: list[Any] = []
+    if site_id:
+        conditions.append(col(Report.site_id) == site_id)
+    if rule:
+        conditions.append(col(FindingRow.rule) == rule)
+    if status:
+        conditions.append(col(FindingRow.status) == status)
+    return conditions
+
+
+def count_findings(
+    session: Session, *, site_id: str | None = None, rule: str | None = None, status: str | None = "fail"
+) -> int:
+    """How many findings :func:`list_findings` lists with the same filters."""
+    query = select(func.count()).select_from(FindingRow).join(Report, col(Report.id) == col(FindingRow.report_id))
+    return int(session.exec(query.where(*_finding_conditions(site_id, rule, status))).one())
+
+
 def list_findings(
     session: Session,
     *,
     site_id: str | None = None,
     rule: str | None = None,
     status: str | None = "fail",
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[FindingListRow]:
-    query = select(FindingRow, Report).join(Report, col(Report.id) == FindingRow.report_id)
-    if site_id:
-        query = query.where(Report.site_id == site_id)
-    if rule:
-        query = query.where(FindingRow.rule == rule)
-    if status:
-        query = query.where(FindingRow.status == status)
-    query = query.order_by(col(Report.site_id), col(Report.year), col(FindingRow.rule), col(FindingRow.location))
+    """Findings (failing ones by default) with their report, by site, year, rule and place; ``offset`` and
+    ``limit`` page through them (the order is total: the finding id breaks ties)."""
+    query = (
+        select(FindingRow, Report)
+        .join(Report, col(Report.id) == FindingRow.report_id)
+        .where(*_finding_conditions(site_id, rule, status))
+        .order_by(col(Report.site_id), col(Report.year), col(FindingRow.rule), col(FindingRow.location),
+                  col(FindingRow.id))
+        .offset(offset)
+        .limit(limit)
+    )  # fmt: skip
     return [
         FindingListRow(
             report_id=report.id or 0,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from nianbao.app.queries import FindingListRow, count_findings, list_findings
 from nianbao.shared.models import FindingRow, Report
 
 PAGE_SIZE = 50  # rows per page of every long list
@@ -45,21 +46,6 @@ class ReportLine:
 
 
 @dataclass(frozen=True)
-class FindingLine:
-    report_id: int
-    site_id: str
-    agency: str | None
-    year: int | None
-    rule: str
-    where: str | None
-    severity: str
-    status: str
-    lhs: float | None
-    rhs: float | None
-    message: str
-
-
-@dataclass(frozen=True)
 class FindingFilter:
     rule: str | None = None
     status: str | None = "fail"  # None: every status
@@ -83,32 +69,10 @@ def reports_page(session: Session, site_id: str, number: int) -> tuple[Page, lis
     ]  # fmt: skip
 
 
-def findings_page(session: Session, where: FindingFilter, number: int) -> tuple[Page, list[FindingLine]]:
-    conditions = []
-    if where.site:
-        conditions.append(col(Report.site_id) == where.site)
-    if where.rule:
-        conditions.append(col(FindingRow.rule) == where.rule)
-    if where.status:
-        conditions.append(col(FindingRow.status) == where.status)
-    joined = select(func.count()).select_from(FindingRow).join(Report, col(Report.id) == col(FindingRow.report_id))
-    total = session.exec(joined.where(*conditions)).one()
-    page = Page(number, int(total))
-    query = (
-        select(FindingRow, Report)
-        .join(Report, col(Report.id) == col(FindingRow.report_id))
-        .where(*conditions)
-        .order_by(col(Report.site_id), col(Report.year), col(FindingRow.rule), col(FindingRow.location),
-                  col(FindingRow.id))
-        .offset(page.offset)
-        .limit(page.size)
-    )  # fmt: skip
-    return page, [
-        FindingLine(report_id=r.id or 0, site_id=r.site_id, agency=r.agency, year=r.year, rule=f.rule,
-                    where=f.location or None, severity=f.severity, status=f.status, lhs=f.lhs, rhs=f.rhs,
-                    message=f.message)
-        for f, r in session.exec(query)
-    ]  # fmt: skip
+def findings_page(session: Session, where: FindingFilter, number: int) -> tuple[Page, list[FindingListRow]]:
+    filters = {"site_id": where.site, "rule": where.rule, "status": where.status}
+    page = Page(number, count_findings(session, **filters))
+    return page, list_findings(session, **filters, offset=page.offset, limit=page.size)
 
 
 def stored_rules(session: Session) -> set[str]:

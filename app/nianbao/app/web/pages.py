@@ -7,9 +7,10 @@ import json
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from nianbao.app.queries import FindingListRow
 from nianbao.app.show import ReportView, ShownValue
 from nianbao.app.summaries import LastCrawl, SiteOverview, SiteSummary
-from nianbao.app.web.data import FindingFilter, FindingLine, Page, ReportLine
+from nianbao.app.web.data import FindingFilter, Page, ReportLine
 from nianbao.app.web.grid import Grid, Header
 from nianbao.app.web.markup import bilingual, h, layout, link, number, pager, query, table
 
@@ -259,7 +260,7 @@ def findings_page(
     rules: Sequence[str],
     sites: Sequence[str],
     page: Page,
-    rows: Sequence[FindingLine],
+    rows: Sequence[FindingListRow],
 ) -> str:
     def options(name: str, values: Sequence[str], selected: str | None, any_label: str | None) -> str:
         opts = [f'<option value="">{h(any_label)}</option>'] if any_label else []
