@@ -38,6 +38,11 @@ class Seen:
     path: str
     headers: dict[str, str]
     at: float
+    method: str = "GET"
+    body: bytes = b""  # a POST's body (read up to MAX_POST_BODY)
+
+
+MAX_POST_BODY = 1 << 20  # the portal reads at most this much of a POST body
 
 
 Handler = Callable[[Seen], Response]
@@ -53,6 +58,17 @@ class Portal:
         class _Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, time.monotonic())
+                with portal._lock:
+                    portal.requests.append(seen)
+                portal._answer(self, seen)
+
+            def do_POST(self) -> None:
+                """Recorded like a GET, with the method and body; routed the same way (handlers see both)."""
+                declared = self.headers.get("Content-Length", "0")
+                size = min(int(declared), MAX_POST_BODY) if declared.isdigit() else 0
+                body = self.rfile.read(size) if size else b""
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                seen = Seen(self.path, headers, time.monotonic(), method="POST", body=body)
                 with portal._lock:
                     portal.requests.append(seen)
                 portal._answer(self, seen)
@@ -296,13 +312,17 @@ def hanweb_jpage_column(
     form: str = "page",
     script: str | None = None,
     fail: dict[int, int] | None = None,
+    method: str = "any",
 ) -> str:
     """A Hanweb JCMS column whose first ``embedded`` records are in the page's datastore and the rest come
     from the data proxy at ``proxy_path``, named by ``<nextgroup>`` in the ``page`` (``?page=N``) or
     ``records`` (``?startrecord=S&endrecord=E``) form. The proxy honours the ``perpage`` it is asked for,
     answers a page number in ``fail`` with that status (records form: the page the start record falls on,
     at the requested perpage) and announces ``len(items)`` as the total. ``script`` replaces the jpage
-    init script (default ``new jpage({... totalRecord:N, perpage:P ...})``). Returns the column path."""
+    init script (default ``new jpage({... totalRecord:N, perpage:P ...})``). ``method``: ``any`` (the proxy
+    answers GET and POST), ``post_only`` (a GET gets 405) or ``get_only`` (a POST gets 405); the proxy reads
+    its fields from the query and a POST's urlencoded body, and when ``method`` is not ``any`` answers 400
+    unless webid, unitid and columnid are among them. Returns the column path."""
     from urllib.parse import parse_qsl  # appended builder: the module's imports stay as they were
 
     fail = fail or {}
@@ -313,7 +333,14 @@ def hanweb_jpage_column(
         )
 
     def proxy(seen: Seen) -> Response:
-        query = dict(parse_qsl(urlsplit(seen.path).query))
+        if (method == "post_only" and seen.method != "POST") or (method == "get_only" and seen.method != "GET"):
+            allowed = "POST" if method == "post_only" else "GET"
+            body405 = b"<html><body><h1>HTTP Status 405 - Method Not Allowed</h1></body></html>"
+            return Response(405, body405, {"Content-Type": "text/html", "Allow": allowed})
+        query = dict(parse_qsl(seen.body.decode("utf-8", "replace"))) if seen.method == "POST" else {}
+        query.update(parse_qsl(urlsplit(seen.path).query))
+        if method != "any" and not all(query.get(k) for k in ("webid", "unitid", "columnid")):
+            return Response(400, b"missing webid/unitid/columnid")
         size = int(query.get("perpage", "20"))
         if form == "page" and "page" in query:
             start = (int(query["page"]) - 1) * size

@@ -38,14 +38,18 @@ def _discover(crawler: Crawler, entry: dict[str, Any], tmp_path: Path) -> Discov
     with build_client(site, crawler.settings) as client:
         fetcher = SiteFetcher(site=site, settings=crawler.settings, client=client, store=RawStore(tmp_path / "raw"),
                               state=None, limiter=crawler.limiter, robots=crawler.robots)  # fmt: skip
-        ctx = DiscoveryContext(site, lambda url, kind: fetcher.get(url, kind=kind), fetcher.host_ok, max_pages=500)
+        get = lambda url, kind, form=None: fetcher.get(url, kind=kind, form=form)  # noqa: E731
+        ctx = DiscoveryContext(site, get, fetcher.host_ok, max_pages=500)
         discover(ctx)
     return ctx.log
 
 
 def _proxy_queries(portal: Portal) -> list[dict[str, str]]:
+    """The fields of each proxy call: query plus a POST's body (the records form is POSTed by default)."""
     return [
-        {k: v[0] for k, v in parse_qs(urlsplit(p).query).items()} for p in portal.paths() if p.startswith(PROXY + "?")
+        {k: v[0] for k, v in parse_qs(r.body.decode() + "&" + urlsplit(r.path).query).items()}
+        for r in list(portal.requests)
+        if r.path.startswith(PROXY + "?")
     ]
 
 

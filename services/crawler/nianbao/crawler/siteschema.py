@@ -155,6 +155,10 @@ class HanwebIds(_Strict):
     # dataproxy form: "page" (GET page=N), "records" (startrecord/endrecord, the POST form's fields sent in the
     # query), "auto" = the form of the <nextgroup> / jpage proxy URL
     proxy_form: Literal["auto", "page", "records"] = "auto"
+    # how the records form is sent: "post" (start/end/perpage in the query, the other fields in the body, as
+    # the jpage script does), "get" (every field in the query), "auto" = POST, and GET for the rest of the walk
+    # when the first POST is answered 405 or 501. The page form is always a GET.
+    proxy_method: Literal["auto", "get", "post"] = "auto"
 
 
 class GkmlptConfig(_Strict):

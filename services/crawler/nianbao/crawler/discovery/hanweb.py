@@ -8,9 +8,18 @@ and its parameters, the jpage init script (``new jpage({totalRecord:13, perpage:
 there are and how many a page holds. sites.yaml (``hanweb.webid/unitid/columnid/perpage/proxy_form``)
 overrides what the page says; without a proxy link the proxy is ``/module/web/jpage/dataproxy.jsp``.
 
-Two proxy forms are walked: ``?page=N&…&perpage=P`` (GET) and ``?startrecord=S&endrecord=E&perpage=P``
-(the POST form; its form fields are sent in the query, which the JSP reads the same way). Proxy pages
-are walked from the first one the embedded records do not cover until the announced total is covered.
+Two proxy forms are walked: ``?page=N&…&perpage=P`` (always a GET) and the records form. The records form
+is sent as ``hanweb.proxy_method`` says: ``post`` as the jpage script does (``?startrecord=S&endrecord=E&
+perpage=P`` in the query, ``col=1&appid=1&webid=…&path=/&columnid=…&sourceContentType=1&unitid=…&webname=…
+&permissiontype=0`` in a urlencoded body); ``get`` with every field in the query (the JSP reads query and
+body alike); ``auto`` (default) POSTs, and when the first POST is answered 405 or 501 (the method is not
+allowed or not implemented) repeats that call as a GET and GETs for the rest of the walk, with a note in
+the discovery log; the refused POST is logged as a probe, not as a failed page. A 403 is not a reason to
+switch: it is what WAFs answer and it backs the host off (``politeness.backoff_on``), so a second
+request at once would be both useless and impolite.
+
+Proxy pages are walked from the first one the embedded records do not cover until the announced total is
+covered.
 A failed page stops the walk; a short or empty page before the total is logged and the walk goes on
 (three pages in a row with nothing new stop it). Whenever fewer distinct records than announced were
 read, the crawl of that column is recorded as incomplete (``ctx.log.incomplete``: found, expected,
@@ -43,6 +52,8 @@ _COL_IN_URL = re.compile(r"/col/col(\d+)/")
 DATAPROXY_PATH = "/module/web/jpage/dataproxy.jsp"
 DEFAULT_PERPAGE = 20
 MAX_STALLED = 3  # proxy pages in a row that bring no new record before the walk gives up
+METHOD_FALLBACK_STATUSES = (405, 501)  # a first POST answered so makes an ``auto`` walk GET instead
+_QUERY_KEYS = ("startrecord", "endrecord", "perpage")  # what the records form keeps in the query when POSTed
 _PAGE_KEYS = ("page", "appid", "webid", "path", "columnid", "unitid", "permissiontype", "perpage")
 _RECORD_KEYS = ("startrecord", "endrecord", "perpage", "col", "appid", "webid", "path", "columnid",
                 "sourceContentType", "unitid", "webname", "permissiontype")  # fmt: skip
@@ -60,6 +71,18 @@ class Proxy:
 
     def url(self, first: int, last: int) -> str:
         """The proxy call for records ``first..last`` (1-based; ``first`` starts a page in the page form)."""
+        return self.endpoint + "?" + urlencode(self._fields(first, last))
+
+    def call(self, first: int, last: int, *, post: bool) -> tuple[str, dict[str, str] | None]:
+        """(URL, form) of the call for records ``first..last``: with ``post`` (records form only) the query
+        holds start, end and perpage and the form every other field; else the form is None (a GET)."""
+        if not post or self.form != "records":
+            return self.url(first, last), None
+        fields = self._fields(first, last)
+        query = [(k, v) for k, v in fields if k in _QUERY_KEYS]
+        return self.endpoint + "?" + urlencode(query), {k: v for k, v in fields if k not in _QUERY_KEYS}
+
+    def _fields(self, first: int, last: int) -> list[tuple[str, str]]:
         keys: tuple[str, ...]
         if self.form == "page":
             fixed = {"page": str((first - 1) // self.perpage + 1), "perpage": str(self.perpage)}
@@ -71,7 +94,7 @@ class Proxy:
         ordered = [(k, values[k]) for k in keys if k in values]
         skip = set(keys) | {"page", "startrecord", "endrecord"}
         ordered += [(k, v) for k, v in self.params.items() if k not in skip]
-        return self.endpoint + "?" + urlencode(ordered)
+        return ordered
 
 
 Delimiters = tuple[re.Pattern[str], re.Pattern[str]]
@@ -163,9 +186,12 @@ def _walk(
     perpage = proxy.perpage
     embedded = len(seen)
     first = embedded + 1 if proxy.form == "records" else (embedded // perpage) * perpage + 1
+    method = ctx.site.hanweb.proxy_method
+    post = proxy.form == "records" and method != "get"
+    fallback = post and method == "auto"  # until the first POST has been answered
     ctx.log.notes.append(
-        f"dataproxy {proxy.endpoint} ({proxy.form} form) from record {first} (perpage {perpage}, {embedded} "
-        f"embedded, total records {total if total is not None else 'unknown'})"
+        f"dataproxy {proxy.endpoint} ({proxy.form} form, {'POST' if post else 'GET'}) from record {first} "
+        f"(perpage {perpage}, {embedded} embedded, total records {total if total is not None else 'unknown'})"
     )
     stalled, calls, stop, capped = 0, 0, "", False
     while total is None or first <= total:
@@ -173,9 +199,19 @@ def _walk(
             stop, capped = f"stopped at the page cap ({ctx.max_pages})", True
             break
         last = first + perpage - 1 if total is None else min(first + perpage - 1, total)
-        url = proxy.url(first, last)
-        answer = ctx.listing(url)
+        url, form = proxy.call(first, last, post=post)
+        answer = ctx.listing(url, form=form, note="POST" if form is not None else None)
         calls += 1
+        if fallback and answer.status in METHOD_FALLBACK_STATUSES:
+            ctx.log.visits[-1].note = f"probe: POST answered HTTP {answer.status}; the records form goes as GET"
+            ctx.log.notes.append(
+                f"dataproxy answered the POST of records {first}-{last} with HTTP {answer.status}: "
+                "sending the records form as GET (every field in the query) for the rest of the walk"
+            )
+            post = False
+            url, form = proxy.call(first, last, post=False)
+            answer = ctx.listing(url)
+        fallback = False
         if not ctx.usable(answer):
             status = f" (HTTP {answer.status})" if answer.status else ""
             stop = f"dataproxy records {first}-{last} failed: {answer.outcome}{status}"
