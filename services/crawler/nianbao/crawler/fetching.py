@@ -206,9 +206,7 @@ class SiteFetcher:
                 headers["If-Modified-Since"] = validators.last_modified
         return headers
 
-    def _http(
-        self, url: str, kind: str, headers: dict[str, str], form: Mapping[str, str] | None = None
-    ) -> HttpResult:
+    def _http(self, url: str, kind: str, headers: dict[str, str], form: Mapping[str, str] | None = None) -> HttpResult:
         host = host_of(url)
         with host_slot(self.limiter, host, self._rate(host), max_wait_s=self.settings.backoff_max_wait_s) as clock:
             self.requests += 1

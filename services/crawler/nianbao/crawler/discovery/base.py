@@ -112,9 +112,7 @@ class DiscoveryLog:
 class DiscoveryContext:
     """Fetches listing pages through the site fetcher and judges the links strategies offer."""
 
-    def __init__(
-        self, site: SiteConfig, get: ListingGet, host_ok: Callable[[str], bool], *, max_pages: int
-    ) -> None:
+    def __init__(self, site: SiteConfig, get: ListingGet, host_ok: Callable[[str], bool], *, max_pages: int) -> None:
         self.site = site
         self._get = get
         self.host_ok = host_ok
