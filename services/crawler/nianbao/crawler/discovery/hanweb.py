@@ -202,7 +202,7 @@ def _walk(
         url, form = proxy.call(first, last, post=post)
         answer = ctx.listing(url, form=form, note="POST" if form is not None else None)
         calls += 1
-        if fallback and answer.status in METHOD_FALLBACK_STATUSES:
+        if fallback and answer.outcome in ("http_error", "server_error") and answer.status in METHOD_FALLBACK_STATUSES:
             ctx.log.visits[-1].note = f"probe: POST answered HTTP {answer.status}; the records form goes as GET"
             ctx.log.notes.append(
                 f"dataproxy answered the POST of records {first}-{last} with HTTP {answer.status}: "
