@@ -271,6 +271,16 @@ def test_report_page_highlights_the_failing_cells_with_their_sources(demo: Demo,
         assert page.find("a", href=f"/ui/reports/{report.id}/raw")
 
 
+def test_report_metadata_is_labelled_in_english_and_chinese(demo: Demo, client: TestClient) -> None:
+    report = _unbalanced(demo)[0]
+    meta = report.record["metadata"]
+    assert meta["index_no"] and meta["written_date"], "the demo report carries 索引号 and 成文日期"
+    terms = {" ".join(e["text"].split()) for e in Elements(client.get(f"/ui/reports/{report.id}").text).find("dt")}
+    assert "index_no 索引号" in terms and "written_date 成文日期" in terms and "publisher 发布机构" in terms
+    page = client.get(f"/ui/reports/{report.id}").text
+    assert meta["index_no"] in page and meta["written_date"] in page
+
+
 def test_raw_copies_are_attachments_never_rendered(demo: Demo, client: TestClient) -> None:
     store = RawStore(demo.settings.resolved_raw_store_dir())
     report = demo.reports()[0]

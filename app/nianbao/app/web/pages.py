@@ -15,6 +15,18 @@ from nianbao.app.web.grid import Grid, Header
 from nianbao.app.web.markup import bilingual, h, layout, link, number, pager, query, table
 
 STATUSES = ("fail", "pass", "not_assessable", "all")
+# The record's metadata keys (spec/canonical-record.md) and the labels portals print them under.
+METADATA_LABELS = {
+    "index_no": "索引号",
+    "index_no_parts": "索引号各段",
+    "topic": "主题分类",
+    "publisher": "发布机构",
+    "written_date": "成文日期",
+    "publish_date": "发布日期",
+    "doc_no": "文号",
+    "validity": "有效性",
+    "signature": "落款",
+}
 
 
 def rule_descriptions() -> dict[str, str]:
@@ -223,9 +235,10 @@ def report_page(base: str, view: ReportView, site_name: str | None, grids: Seque
         ("Parser / rules", h(f"{view.parser_version} / {view.rules_version}")),
     ]
     facts += [
-        (h(k), h(json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v))
+        (bilingual(k, METADATA_LABELS[k]) if k in METADATA_LABELS else h(k),
+         h(json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v))
         for k, v in view.metadata.items()
-    ]
+    ]  # fmt: skip
     attachments = ""
     if view.attachments:
         items = []
