@@ -165,6 +165,6 @@ def test_sites_summary(capsys: pytest.CaptureFixture[str]) -> None:
     ]
     assert summary["failing_findings"] == 4 and summary["last_crawl"]["found"] == 4
     code, out, _ = _run(capsys, "sites", "summary", "demo")
-    assert "found 4 of not announced" in out and "  2020\t2\t1" in out
+    assert "found 4, nothing announced" in out and "  2020\t2\t1" in out
     code, out, err = _run(capsys, "sites", "summary", "nowhere")
     assert code == 2 and "unknown site" in err

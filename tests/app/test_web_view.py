@@ -207,6 +207,9 @@ def test_overview_and_site_page_count_what_is_stored(demo: Demo, client: TestCli
     with session_scope(demo.db) as s:
         run = s.exec(select(CrawlRun).where(CrawlRun.site_id == "demo")).one()
     assert run.verdict in cells[4] and f"found {run.found}" in cells[4]
+    # the demo's TRS pager states a page count only: a range of records, shown as such
+    assert run.announced is not None and run.announced_max is not None and run.announced < run.announced_max
+    assert f"{run.announced}–{run.announced_max} announced" in cells[4]
 
     parsed = Elements(client.get("/ui/sites/demo").text)
     stored = demo.reports()

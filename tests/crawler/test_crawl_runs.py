@@ -201,7 +201,7 @@ def test_a_page_count_announcement_shows_its_range_in_the_summary(portal: Portal
     summary = _crawl(crawler, site_entry(portal, "/nb/index.html"), run_id="trs")
     assert "discovery announced 5–6, found 6, kept 6: complete (found 6 of 5–6 announced)" in str(summary)
     [row] = _rows(crawler)
-    assert (row.announced, row.found, row.handed_on, row.verdict) == (5, 6, 6, "complete")
+    assert (row.announced, row.announced_max, row.found, row.handed_on, row.verdict) == (5, 6, 6, 6, "complete")
 
 
 def test_a_report_titled_page_without_tables_counts_as_not_a_report(portal: Portal, crawler: Crawler) -> None:

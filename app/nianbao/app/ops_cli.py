@@ -163,9 +163,13 @@ def sites_summary(
     if crawl is None:
         say(f"last crawl: none ({summary.last_crawl_note})")
         return
-    announced = "not announced" if crawl.announced is None else str(crawl.announced)
+    counted = (
+        f"found {crawl.found} of {crawl.announced_text}"
+        if crawl.announced is not None
+        else f"found {crawl.found}, nothing announced"
+    )
     say(f"last crawl: {crawl.started_at.isoformat(timespec='seconds')} run {crawl.run_id}: {crawl.verdict}, "
-        f"found {crawl.found} of {announced}, kept {crawl.kept}, fetched {crawl.fetched}, "
+        f"{counted}, kept {crawl.kept}, fetched {crawl.fetched}, "
         f"handed on {crawl.handed_on}")  # fmt: skip
     for s in crawl.shortfalls:
         say(f"  short: {s.get('start_url')} found {s.get('found')} of {s.get('expected')} ({s.get('reason')})")

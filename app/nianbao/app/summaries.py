@@ -50,6 +50,16 @@ class LastCrawl:
     not_a_report: int
     verdict: str
     shortfalls: list[dict[str, Any]]
+    announced_max: int | None = None  # above ``announced`` when a listing stated only a page count
+
+    @property
+    def announced_text(self) -> str:
+        """``nothing announced``, ``13 announced`` or, for a page-count statement, ``9–12 announced``."""
+        if self.announced is None:
+            return "nothing announced"
+        if self.announced_max is not None and self.announced_max != self.announced:
+            return f"{self.announced}–{self.announced_max} announced"
+        return f"{self.announced} announced"
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,7 @@ def _crawl(run: CrawlRun) -> LastCrawl:
         run_id=run.run_id, family=run.family, started_at=run.started_at, finished_at=run.finished_at,
         announced=run.announced, found=run.found, kept=run.kept, fetched=run.fetched, handed_on=run.handed_on,
         not_a_report=run.not_a_report, verdict=run.verdict, shortfalls=list(run.shortfalls or []),
+        announced_max=run.announced_max,
     )  # fmt: skip
 
 

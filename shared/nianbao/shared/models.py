@@ -197,7 +197,8 @@ class CrawlRun(SQLModel, table=True):
     found, kept, fetched and handed on. One row per run (``run_id``: the crawl task's id, or an embedded
     run's own id), upserted as the run goes, so a redelivered crawl updates the same row.
 
-    ``announced`` is null when no listing of the site states a total (a plain pager without a count);
+    ``announced`` is null when no listing of the site states a total (a plain pager without a count), else
+    the sure minimum; ``announced_max`` the stated maximum (the same unless a listing gives only a page count);
     ``verdict`` is ``complete`` (found >= announced), ``incomplete`` (found < announced, or a listing
     page failed part way), ``unknown`` (nothing announced and nothing failed), ``blocked`` (no listing
     could be read: challenge, robots, HTTP error) or ``empty`` (listings read, no report link).
@@ -212,6 +213,9 @@ class CrawlRun(SQLModel, table=True):
     site_id: str = Field(index=True, max_length=100)
     family: str = Field(default="", max_length=30)
     announced: int | None = None
+    # the sum of the stated totals: above ``announced`` when a listing states only a page count (pages x page
+    # size, of which (pages - 1) x size + 1 are sure); null with ``announced`` (migration 0007)
+    announced_max: int | None = None
     found: int = 0  # distinct article links listed (report-titled or not)
     kept: int = 0  # of those, judged report candidates by title and date
     fetched: int = 0  # candidates whose page was fetched (any outcome)

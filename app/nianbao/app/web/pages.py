@@ -45,7 +45,7 @@ def _outside(url: str, text: str | None = None, cls: str = "original") -> str:
 def _crawl(run: LastCrawl | None) -> str:
     if run is None:
         return '<span class="muted">no crawl recorded · 无抓取记录</span>'
-    announced = "nothing announced" if run.announced is None else f"{run.announced} announced"
+    announced = run.announced_text
     when = run.started_at.strftime("%Y-%m-%d %H:%M")
     finished = "" if run.finished_at else " (not finished)"
     short = f" · {len(run.shortfalls)} listing(s) short" if run.shortfalls else ""

@@ -25,7 +25,9 @@ if TYPE_CHECKING:  # completeness imports discovery, which imports the fetcher, 
     from nianbao.crawler.completeness import Verdict
 
 INT32_MAX = 2**31 - 1  # the columns are SQL INTEGER: a portal announcing 10^11 records must not fail the crawl
-DISCOVERY_COLUMNS = ("site_id", "family", "announced", "found", "kept", "verdict", "shortfalls", "finished_at")
+DISCOVERY_COLUMNS = (
+    "site_id", "family", "announced", "announced_max", "found", "kept", "verdict", "shortfalls", "finished_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class RunRecord:
     verdict: str
     started_at: datetime
     finished_at: datetime | None
+    announced_max: int | None = None
 
 
 def record_discovery(
@@ -66,6 +69,7 @@ def record_discovery(
         "site_id": site_id,
         "family": family[:30],
         "announced": None if verdict.announced is None else _int32(verdict.announced),
+        "announced_max": None if verdict.announced_max is None else _int32(verdict.announced_max),
         "found": _int32(verdict.found),
         "kept": _int32(verdict.kept),
         "verdict": verdict.kind,
@@ -132,5 +136,5 @@ def latest_runs(database_url: str, site_id: str | None = None, *, limit: int = 2
 def _record(row: CrawlRun) -> RunRecord:
     return RunRecord(
         row.run_id, row.site_id, row.family, row.announced, row.found, row.kept, row.fetched, row.handed_on,
-        row.not_a_report, row.verdict, row.started_at, row.finished_at,
+        row.not_a_report, row.verdict, row.started_at, row.finished_at, row.announced_max,
     )  # fmt: skip
