@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from nianbao.crawler.completeness import announced_text
 from nianbao.shared.models import CrawlRun, FindingRow, Report, TaskFailure
 
 NO_CRAWL = "no crawl run recorded for this site"
@@ -54,12 +55,8 @@ class LastCrawl:
 
     @property
     def announced_text(self) -> str:
-        """``nothing announced``, ``13 announced`` or, for a page-count statement, ``9–12 announced``."""
-        if self.announced is None:
-            return "nothing announced"
-        if self.announced_max is not None and self.announced_max != self.announced:
-            return f"{self.announced}–{self.announced_max} announced"
-        return f"{self.announced} announced"
+        """As the crawl summary says it: ``nothing announced``, ``13 announced``, ``9–12 announced``."""
+        return announced_text(self.announced, self.announced_max)
 
 
 @dataclass(frozen=True)

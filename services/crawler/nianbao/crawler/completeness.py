@@ -57,11 +57,7 @@ class Verdict:
 
     @property
     def announced_text(self) -> str:
-        if self.announced is None:
-            return "nothing announced"
-        if self.announced_max is not None and self.announced_max != self.announced:
-            return f"{self.announced}–{self.announced_max} announced"
-        return f"{self.announced} announced"
+        return announced_text(self.announced, self.announced_max)
 
     def __str__(self) -> str:
         if self.kind == "blocked":
@@ -74,6 +70,16 @@ class Verdict:
             counted = f"found {self.found} of {self.announced_text}" if self.announced is not None else ""
             return f"incomplete ({'; '.join(part for part in (counted, self.reason) if part)})"
         return f"unknown ({self.reason})"
+
+
+def announced_text(announced: int | None, announced_max: int | None) -> str:
+    """``nothing announced``, ``13 announced`` or, for a page-count statement, ``9–12 announced`` (the sure
+    minimum and the stated maximum)."""
+    if announced is None:
+        return "nothing announced"
+    if announced_max is not None and announced_max != announced:
+        return f"{announced}–{announced_max} announced"
+    return f"{announced} announced"
 
 
 def judge(log: DiscoveryLog, *, found: int, columns: int, sampled: bool = False) -> Verdict:
