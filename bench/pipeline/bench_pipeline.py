@@ -295,15 +295,15 @@ def run_reparse(n: int, seeds: list[tuple[bytes, str, str]], admin_url: str) -> 
 
 
 def _metric(text: str, name: str, **labels: str) -> float:
-    total = 0.0
-    for line in text.splitlines():
-        match = re.match(r"^([^{\s]+)(\{(.*)\})?\s+(\S+)$", line)
-        if not match or match.group(1) != name:
-            continue
-        found = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', match.group(3) or ""))
-        if all(found.get(k) == v for k, v in labels.items()):
-            total += float(match.group(4))
-    return total
+    """Sum of the samples ``name`` whose labels include ``labels`` in a /metrics page (0 when absent)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    )
 
 
 def _free_port() -> int:
