@@ -30,8 +30,9 @@ from datetime import UTC, datetime
 
 from nianbao.crawler import metrics, reportness, runs
 from nianbao.crawler.attachments import attachment_links, document_media_type, is_document_url
-from nianbao.crawler.completeness import Verdict, judge
+from nianbao.crawler.completeness import Verdict, announced_text, judge
 from nianbao.crawler.discovery import Candidate, DiscoveryContext, discover
+from nianbao.crawler.discovery.base import Link
 from nianbao.crawler.fetching import Page, SiteFetcher
 from nianbao.crawler.outbox import hand_on, publish_pending
 from nianbao.crawler.settings import CrawlerSettings
@@ -81,9 +82,7 @@ class CrawlSummary:
         """``announced N, found F, kept K: VERDICT`` (empty when this delivery knows no verdict)."""
         if not self.verdict:
             return ""
-        announced = "nothing" if self.announced is None else str(self.announced)
-        if self.announced_max is not None and self.announced_max != self.announced:
-            announced += f"–{self.announced_max}"
+        announced = announced_text(self.announced, self.announced_max).removesuffix(" announced")
         return f"announced {announced}, found {self.found}, kept {self.reports_found}: {self.verdict}"
 
     def not_a_report_line(self, examples: int = 3) -> str:
@@ -268,17 +267,27 @@ def _mark_not_a_report(rows: list[Fetch], *, reason: str) -> None:
             row.error = reason[:1000]
 
 
-def judge_fetched(page: Page, title: str, site: SiteConfig, settings: CrawlerSettings) -> reportness.Verdict:
+def page_attachment_links(page: Page, site: SiteConfig, settings: CrawlerSettings) -> list[Link]:
+    """The attachment links of a fetched page (at most ``max_attachments_per_page``)."""
+    return attachment_links(
+        page.text(site.http.encoding), page.final_url or page.url, site.attachments,
+        limit=settings.max_attachments_per_page,
+    )  # fmt: skip
+
+
+def judge_fetched(
+    page: Page, title: str, site: SiteConfig, settings: CrawlerSettings, *, links: list[Link] | None = None
+) -> reportness.Verdict:
     """Whether the fetched ``page``, listed as ``title``, is a report (see :mod:`nianbao.crawler.reportness`).
-    The crawl and ``sites check`` both decide with this."""
+    The crawl and ``sites check`` both decide with this; ``links``: the page's attachment links when the
+    caller has them already (:func:`page_attachment_links`)."""
     media_type = (page.media_type or "text/html").lower()
     if not any(kind in media_type for kind in ("html", "xml", "text")):  # a document served for a page URL
         return reportness.judge_document(listing_title=title)
-    text = page.text(site.http.encoding)
-    limit = settings.max_attachments_per_page
-    links = attachment_links(text, page.final_url or page.url, site.attachments, limit=limit)
+    if links is None:
+        links = page_attachment_links(page, site, settings)
     names = [link.title or link.url.rsplit("/", 1)[-1] for link in links]
-    return reportness.judge_page(text, listing_title=title, attachment_names=names)
+    return reportness.judge_page(page.text(site.http.encoding), listing_title=title, attachment_names=names)
 
 
 def _not_a_report(page: Page, verdict: reportness.Verdict, summary: CrawlSummary, *, site_id: str) -> Handled:
@@ -363,8 +372,9 @@ def _crawl_page(
         return page.outcome, None
     assert page.content_sha256 is not None  # checked by _held
     title = candidate.title
+    links = page_attachment_links(page, site, settings) if page.has_body else []
     if page.has_body:  # a 304 whose bytes left the raw store cannot be judged (and is not handed on)
-        verdict = judge_fetched(page, candidate.title, fetcher.site, settings)
+        verdict = judge_fetched(page, candidate.title, fetcher.site, settings, links=links)
         if not verdict.is_report:
             return _not_a_report(page, verdict, summary, site_id=site.id)
         title = verdict.title  # as listed, else the page's own: a report is never handed on untitled
@@ -385,7 +395,7 @@ def _crawl_page(
     documents: tuple[FetchedDocument, ...] = ()
     attachment_changed = False
     if settings.fetch_attachments and site.attachments.fetch and page.has_body:
-        documents, attachment_changed = _crawl_attachments(page, fetcher=fetcher, settings=settings, summary=summary)
+        documents, attachment_changed = _crawl_attachments(page, links, fetcher=fetcher, summary=summary)
     if page.outcome == "ok" or attachment_changed or force:
         if page.outcome != "ok" and attachment_changed:
             # The page is the same, the report is not: it is handed on again as a changed report.
@@ -396,17 +406,11 @@ def _crawl_page(
 
 
 def _crawl_attachments(
-    page: Page, *, fetcher: SiteFetcher, settings: CrawlerSettings, summary: CrawlSummary
+    page: Page, links: list[Link], *, fetcher: SiteFetcher, summary: CrawlSummary
 ) -> tuple[tuple[FetchedDocument, ...], bool]:
-    """Fetch (conditionally) every attachment ``page`` links to. Returns the documents held for it, one
-    per distinct content, and whether any is new or changed since the page was last handed on."""
+    """Fetch (conditionally) every attachment in ``links`` (those of ``page``). Returns the documents held
+    for it, one per distinct content, and whether any is new or changed since the page was last handed on."""
     site = fetcher.site
-    links = attachment_links(
-        page.text(site.http.encoding),
-        page.final_url or page.url,
-        site.attachments,
-        limit=settings.max_attachments_per_page,
-    )
     state = fetcher.state
     known = state.attachment_hashes(site.id, page.url) if state is not None else frozenset()
     held: dict[str, FetchedDocument] = {}  # by content hash: the same bytes under two URLs are one document
