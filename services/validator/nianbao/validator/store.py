@@ -227,33 +227,13 @@ def _value_rows(record: Record) -> dict[tuple[str, str], tuple[Any, ...]]:
     return rows
 
 
-def _sync_values(
-    session: Session, report_id: int, wanted: dict[tuple[str, str], tuple[Any, ...]], *, new: bool
-) -> bool:
-    existing: dict[tuple[str, str], tuple[int, tuple[Any, ...]]] = {}
-    if not new:
-        query = select(VALUE.c.id, VALUE.c.table_name, VALUE.c.key, *(VALUE.c[f] for f in VALUE_FIELDS)).where(
-            VALUE.c.report_id == report_id
-        )
-        existing = {(row[1], row[2]): (row[0], tuple(row[3:])) for row in session.execute(query)}
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    for ident, data in wanted.items():
-        found = existing.pop(ident, None)
-        if found is None:
-            inserts.append(
-                {
-                    "report_id": report_id,
-                    "table_name": ident[0],
-                    "key": ident[1],
-                    **dict(zip(VALUE_FIELDS, data, strict=True)),
-                }
-            )
-        elif found[1] != data:
-            updates.append({"_id": found[0], **dict(zip(VALUE_FIELDS, data, strict=True))})
-    stale = [row_id for row_id, _data in existing.values()]
-    _write(session, VALUE, inserts, updates, stale, VALUE_FIELDS)
-    return bool(inserts or updates or stale)
+def _finding_rows(findings: Sequence[Finding], rules_version: str) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """(rule, where) → the finding's stored columns, in the order of ``FINDING_FIELDS``. One finding per
+    (rule, where), the first: a duplicate would break the unique key."""
+    rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for f in findings:
+        rows.setdefault((f.rule, _location(f.where)), _finding_data(f, rules_version))
+    return rows
 
 
 def _finding_data(f: Finding, rules_version: str) -> tuple[Any, ...]:
@@ -270,6 +250,12 @@ def _finding_data(f: Finding, rules_version: str) -> tuple[Any, ...]:
     )
 
 
+def _sync_values(
+    session: Session, report_id: int, wanted: dict[tuple[str, str], tuple[Any, ...]], *, new: bool
+) -> bool:
+    return _sync(session, VALUE, ("table_name", "key"), VALUE_FIELDS, report_id, wanted, new=new)
+
+
 def _sync_findings(
     session: Session,
     report_id: int,
@@ -279,29 +265,43 @@ def _sync_findings(
     new: bool,
     now: datetime,
 ) -> bool:
+    wanted = _finding_rows(findings, rules_version)
+    return _sync(session, FINDING, ("rule", "location"), FINDING_FIELDS, report_id, wanted, new=new, now=now)
+
+
+def _sync(
+    session: Session,
+    table: Any,
+    identity: tuple[str, str],
+    fields: Sequence[str],
+    report_id: int,
+    wanted: dict[tuple[str, str], tuple[Any, ...]],
+    *,
+    new: bool,
+    now: datetime | None = None,
+) -> bool:
+    """Make the report's rows of ``table`` (identity: report + the two ``identity`` columns) hold ``wanted``
+    (identity → ``fields`` values): one SELECT of what is stored (skipped for a new report), then only the
+    differences (:func:`_write`). ``now``: the table keeps created_at/updated_at. True when anything changed."""
     existing: dict[tuple[str, str], tuple[int, tuple[Any, ...]]] = {}
     if not new:
-        query = select(FINDING.c.id, FINDING.c.rule, FINDING.c.location, *(FINDING.c[f] for f in FINDING_FIELDS)).where(
-            FINDING.c.report_id == report_id
+        query = select(table.c.id, *(table.c[c] for c in identity), *(table.c[f] for f in fields)).where(
+            table.c.report_id == report_id
         )
         existing = {(row[1], row[2]): (row[0], tuple(row[3:])) for row in session.execute(query)}
+    stamps = {} if now is None else {"created_at": now, "updated_at": now}
+    touched = {} if now is None else {"updated_at": now}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = set()
-    for f in findings:
-        ident = (f.rule, _location(f.where))
-        if ident in seen:  # one finding per (rule, where); a duplicate would break the unique key
-            continue
-        seen.add(ident)
-        data = _finding_data(f, rules_version)
+    for ident, data in wanted.items():
         found = existing.pop(ident, None)
         if found is None:
-            inserts.append({"report_id": report_id, "rule": ident[0], "location": ident[1], "created_at": now,
-                            "updated_at": now, **dict(zip(FINDING_FIELDS, data, strict=True))})  # fmt: skip
+            inserts.append({"report_id": report_id, identity[0]: ident[0], identity[1]: ident[1], **stamps,
+                            **dict(zip(fields, data, strict=True))})  # fmt: skip
         elif found[1] != data:
-            updates.append({"_id": found[0], "updated_at": now, **dict(zip(FINDING_FIELDS, data, strict=True))})
+            updates.append({"_id": found[0], **touched, **dict(zip(fields, data, strict=True))})
     stale = [row_id for row_id, _data in existing.values()]
-    _write(session, FINDING, inserts, updates, stale, (*FINDING_FIELDS, "updated_at"))
+    _write(session, table, inserts, updates, stale, (*fields, *touched))
     return bool(inserts or updates or stale)
 
 
