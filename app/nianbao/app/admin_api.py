@@ -87,7 +87,7 @@ def _unavailable_types() -> tuple[type[Exception], ...]:
     )  # fmt: skip
 
 
-def _unavailable(exc: BaseException) -> tuple[str, str] | None:
+def unavailable_reason(exc: BaseException) -> tuple[str, str] | None:
     """(code, message) when ``exc`` means the database or the broker cannot be reached."""
     import redis
     import sqlalchemy.exc
@@ -134,7 +134,7 @@ def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> F
         return response
 
     async def _unavailable_error(request: Request, exc: Exception) -> JSONResponse:
-        unavailable = _unavailable(exc)
+        unavailable = unavailable_reason(exc)
         if unavailable is None:
             return await _internal_error(request, exc)
         detail = (str(exc).splitlines() or [""])[0][:300]
@@ -146,7 +146,7 @@ def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> F
 
     @api.exception_handler(Exception)
     async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
-        unavailable = _unavailable(exc)
+        unavailable = unavailable_reason(exc)
         if unavailable is not None:
             return _error(503, *unavailable)
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)

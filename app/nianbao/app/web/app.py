@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nianbao.app import summaries
+from nianbao.app.admin_api import unavailable_reason
 from nianbao.app.settings import AppSettings
 from nianbao.app.show import RawCopy, build_view
 from nianbao.app.web import auth, data, pages
@@ -76,19 +77,6 @@ def _raw_response(raw: RawCopy | None, filename: str) -> Response:
     )
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
-
-
-def _database_down(exc: BaseException) -> bool:
-    import sqlalchemy.exc
-
-    node: BaseException | None = exc
-    for _ in range(10):
-        if node is None:
-            return False
-        if isinstance(node, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError):
-            return True
-        node = node.__cause__ or node.__context__
-    return False
 
 
 def create_web_app(settings: AppSettings, registry: Any) -> FastAPI:
@@ -161,7 +149,8 @@ def create_web_app(settings: AppSettings, registry: Any) -> FastAPI:
     @web.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:
         base = _base(request)
-        if _database_down(exc):
+        unavailable = unavailable_reason(exc)
+        if unavailable is not None and unavailable[0] == "database_unavailable":
             log.warning("%s %s: the database cannot be reached", request.method, request.url.path)
             message = "the database cannot be reached (NIANBAO_DATABASE_URL)"
             response = _html(pages.error_page(base, 503, "Unavailable", message, logged_in=False), 503)
