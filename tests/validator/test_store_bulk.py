@@ -91,9 +91,9 @@ def test_statements_per_report_do_not_grow_with_its_values(db_url: str) -> None:
         _store(db_url, big, _findings(failing=True, many=300), page="big")
     assert len(first) == len(second) <= 8, [s[:60] for s, _ in second]
     inserts = [(s, many) for s, many in second if s.startswith("INSERT") and "report_value" in s]
-    # The 1161 values: one statement (PostgreSQL: INSERT … SELECT FROM json_array_elements(one JSON text);
+    # The 1161 values: one statement (PostgreSQL: INSERT … SELECT FROM json_to_recordset(one JSON text);
     # SQLite: executemany).
-    assert len(inserts) == 1 and (inserts[0][1] or "json_array_elements" in inserts[0][0])
+    assert len(inserts) == 1 and (inserts[0][1] or "json_to_recordset" in inserts[0][0])
     with session_scope(db_url) as session:
         assert len(session.exec(select(ReportValue)).all()) == 161 + 161 + 5 * 200
 

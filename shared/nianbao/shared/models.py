@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -87,10 +87,11 @@ class Report(SQLModel, table=True):
 
 class ReportValue(SQLModel, table=True):
     __tablename__ = "report_value"
+    # No index on report_id alone: the unique key leads with it (one index fewer to keep per value row).
     __table_args__ = (UniqueConstraint("report_id", "table_name", "key", name="uq_value_report_table_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(foreign_key="report.id", index=True, ondelete="CASCADE")
+    report_id: int = Field(foreign_key="report.id", ondelete="CASCADE")
     table_name: str = Field(max_length=30)
     key: str = Field(max_length=100, index=True)
     value: float | None = None
@@ -101,14 +102,25 @@ class ReportValue(SQLModel, table=True):
 
 class FindingRow(SQLModel, table=True):
     __tablename__ = "finding"
-    __table_args__ = (UniqueConstraint("report_id", "rule", "location", name="uq_finding_report_rule_where"),)
+    # Most findings pass, and the lists ask for the others (``findings`` defaults to failing ones): one
+    # partial index on rule over the findings that do not pass, instead of an index each on rule and status
+    # that every passing row had to enter; none on report_id alone, the unique key leads with it.
+    __table_args__ = (
+        UniqueConstraint("report_id", "rule", "location", name="uq_finding_report_rule_where"),
+        Index(
+            "ix_finding_rule_not_pass",
+            "rule",
+            postgresql_where=text("status <> 'pass'"),
+            sqlite_where=text("status <> 'pass'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    report_id: int = Field(foreign_key="report.id", index=True, ondelete="CASCADE")
-    rule: str = Field(max_length=60, index=True)
+    report_id: int = Field(foreign_key="report.id", ondelete="CASCADE")
+    rule: str = Field(max_length=60)
     location: str = Field(default="", max_length=100)
     severity: str = Field(max_length=10)
-    status: str = Field(max_length=20, index=True)
+    status: str = Field(max_length=20)
     lhs: float | None = None
     rhs: float | None = None
     delta: float | None = None
