@@ -11,6 +11,10 @@ Each mode runs on a fresh PostgreSQL database created for it and dropped afterwa
 * ``inprocess``: the parser's and the validator's handlers called in this process, one report at a
   time (parse, then validate + store); reports/s per stage and end to end, ms/report of the first and
   last 10 % of reports (median of each tenth), peak RSS of this process.
+* ``flatness``: n reports stored into an empty site, the site then grown by ``--grow`` reports (server-side
+  copies of those n, with their values, findings and history: minutes instead of the hours the pipeline
+  would take), then n more reports stored; median ms/report of the second batch over the first is the
+  cost of site size (the target: within 1.2 at 100 000).
 * ``reparse``: ``nianbao reparse`` (``nianbao.app.maintenance.reparse``) over ``--reparse`` stored reports.
 * ``workers``: real Redis and worker processes (``nianbao worker parser`` and ``nianbao worker validator``,
   prefork), ``PageFetched`` messages published for every report; reports/s per stage and end to end
@@ -20,6 +24,7 @@ Each mode runs on a fresh PostgreSQL database created for it and dropped afterwa
 The machine is shared: the load average is printed with the figures. Ratios are measured in one run.
 
     uv run python bench/pipeline/bench_pipeline.py [--reports 1000] [--modes inprocess,reparse,workers]
+        [--grow 100000 (flatness mode)]
         [--reparse 600] [--parser-concurrency 1] [--validator-concurrency 2] [--json out.json]
 """
 
@@ -186,39 +191,48 @@ def store_reports(n: int, seeds: list[tuple[bytes, str, str]], raw_dir: Path) ->
     return messages
 
 
-def run_inprocess(n: int, seeds: list[tuple[bytes, str, str]], admin_url: str) -> dict[str, Any]:
+def _timed_pipeline(
+    messages: list[Any], raw_dir: Path, parser_settings: Any, validator_settings: Any
+) -> tuple[list[float], list[float], int]:
+    """Parse, then validate + store, each message in turn; (parse ms, validate+store ms, parse failures)."""
     from nianbao.parser.handlers import handle_page_fetched
-    from nianbao.parser.settings import ParserSettings
     from nianbao.shared.bus import CollectingPublisher
     from nianbao.shared.rawstore import RawStore
     from nianbao.validator.handlers import handle_report_parsed
+
+    store = RawStore(raw_dir)
+    publisher = CollectingPublisher()
+    parse_ms: list[float] = []
+    store_ms: list[float] = []
+    failures = 0
+    for message in messages:
+        t0 = time.perf_counter()
+        try:
+            parsed = handle_page_fetched(message, store, publisher, parser_settings)
+        except Exception as exc:
+            failures += 1
+            print(f"  parse failed: {message.url}: {exc}", file=sys.stderr)
+            continue
+        t1 = time.perf_counter()
+        handle_report_parsed(parsed, validator_settings)
+        t2 = time.perf_counter()
+        publisher.messages.clear()  # the bench holds no records: its RSS is the pipeline's
+        parse_ms.append((t1 - t0) * 1000)
+        store_ms.append((t2 - t1) * 1000)
+    return parse_ms, store_ms, failures
+
+
+def run_inprocess(n: int, seeds: list[tuple[bytes, str, str]], admin_url: str) -> dict[str, Any]:
+    from nianbao.parser.settings import ParserSettings
     from nianbao.validator.settings import ValidatorSettings
 
     with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp, fresh_database(admin_url, "inproc") as url:
         messages = store_reports(n, seeds, Path(tmp) / "raw")
         parser_settings = ParserSettings(data_dir=Path(tmp), database_url=url)
         validator_settings = ValidatorSettings(data_dir=Path(tmp), database_url=url)
-        store = RawStore(Path(tmp) / "raw")
-        publisher = CollectingPublisher()
-        parse_ms: list[float] = []
-        store_ms: list[float] = []
-        failures = 0
         started = time.perf_counter()
         cpu_started = time.process_time()
-        for message in messages:
-            t0 = time.perf_counter()
-            try:
-                parsed = handle_page_fetched(message, store, publisher, parser_settings)
-            except Exception as exc:
-                failures += 1
-                print(f"  parse failed: {message.url}: {exc}", file=sys.stderr)
-                continue
-            t1 = time.perf_counter()
-            handle_report_parsed(parsed, validator_settings)
-            t2 = time.perf_counter()
-            publisher.messages.clear()  # the bench holds no records: its RSS is the pipeline's
-            parse_ms.append((t1 - t0) * 1000)
-            store_ms.append((t2 - t1) * 1000)
+        parse_ms, store_ms, failures = _timed_pipeline(messages, Path(tmp) / "raw", parser_settings, validator_settings)
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
     total = [p + s for p, s in zip(parse_ms, store_ms, strict=True)]
@@ -242,6 +256,114 @@ def run_inprocess(n: int, seeds: list[tuple[bytes, str, str]], admin_url: str) -
         "store_last10_ms": s_last,
         "store_flatness": s_ratio,
         "peak_rss_mb": self_peak_rss_mb(),
+        "load": load(),
+    }
+
+
+# One statement per chunk: copies of the template reports (new url, agency and raw key), with their values,
+# findings and history rows, mapped to their template by url. The templates are the reports stored by the
+# first timed batch; copies are not visible to the statement's own reads, so only templates are copied.
+_PREFILL = """
+WITH templates AS (
+    SELECT * FROM report WHERE site_id = :site AND url NOT LIKE '%#copy-%'
+), copies AS (
+    INSERT INTO report (site_id, url, raw_key, content_sha256, title, agency, year, generation, index_no,
+                        publish_date, parser_version, rules_version, blank_policy, record, failing_errors,
+                        failing_warnings, created_at, updated_at)
+    SELECT t.site_id, t.url || '#copy-' || g, md5(t.raw_key || g), md5(t.content_sha256 || g), t.title,
+           t.agency || '#' || g, t.year, t.generation, t.index_no, t.publish_date, t.parser_version,
+           t.rules_version, t.blank_policy, t.record, t.failing_errors, t.failing_warnings, now(), now()
+    FROM templates t CROSS JOIN generate_series(CAST(:first AS int), CAST(:last AS int)) AS g
+    RETURNING id, url, content_sha256, raw_key, parser_version, rules_version
+), pairs AS (
+    SELECT c.id AS copy_id, t.id AS template_id, c.content_sha256, c.raw_key, c.parser_version, c.rules_version
+    FROM copies c JOIN templates t ON t.url = split_part(c.url, '#copy-', 1)
+), copied_values AS (
+    INSERT INTO report_value (report_id, table_name, key, value, status, raw, unit)
+    SELECT p.copy_id, v.table_name, v.key, v.value, v.status, v.raw, v.unit
+    FROM pairs p JOIN report_value v ON v.report_id = p.template_id
+), copied_versions AS (
+    INSERT INTO report_version (report_id, content_sha256, raw_key, parser_version, rules_version, failing,
+                                created_at)
+    SELECT p.copy_id, p.content_sha256, p.raw_key, p.parser_version, p.rules_version, CAST('[]' AS json), now()
+    FROM pairs p
+)
+INSERT INTO finding (report_id, rule, location, severity, status, lhs, rhs, delta, cells, message,
+                     rule_version, created_at, updated_at)
+SELECT p.copy_id, f.rule, f.location, f.severity, f.status, f.lhs, f.rhs, f.delta, f.cells, f.message,
+       f.rule_version, now(), now()
+FROM pairs p JOIN finding f ON f.report_id = p.template_id
+"""
+
+
+def prefill(url: str, site_id: str, templates: int, reports: int, chunk: int = 2000) -> float:
+    """Grow ``site_id`` by ``reports`` copies of its ``templates`` stored reports, server-side, in chunks
+    of about ``chunk`` reports (one transaction each); then recount its gauges. Seconds taken."""
+    from sqlalchemy import create_engine, text
+
+    from nianbao.validator.store import recount_site_gauges
+
+    engine = create_engine(url)
+    started = time.perf_counter()
+    rounds = -(-reports // templates)  # each round copies every template once
+    per_chunk = max(1, chunk // templates)
+    done = 0
+    for first in range(1, rounds + 1, per_chunk):
+        last = min(rounds, first + per_chunk - 1)
+        with engine.begin() as conn:
+            conn.execute(text(_PREFILL), {"site": site_id, "first": first, "last": last})
+        done = last * templates
+        print(f"  prefill: {done} of {rounds * templates} copies, {time.perf_counter() - started:.0f} s",
+              file=sys.stderr)  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    from sqlmodel import Session
+
+    with Session(engine) as session:
+        recount_site_gauges(session, site_id)
+        session.commit()
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+def run_flatness(n: int, grow: int, seeds: list[tuple[bytes, str, str]], admin_url: str) -> dict[str, Any]:
+    """ms/report of n reports stored into an empty site, then of n more after the site has grown by
+    ``grow`` reports (server-side copies of the first n, see :func:`prefill`): the last/first ratio is
+    the cost of site size, measured without pushing ``grow`` reports through the pipeline one by one."""
+    from sqlalchemy import create_engine, text
+
+    from nianbao.parser.settings import ParserSettings
+    from nianbao.validator.settings import ValidatorSettings
+
+    with tempfile.TemporaryDirectory(prefix="nianbao-bench-") as tmp, fresh_database(admin_url, "flat") as url:
+        messages = store_reports(2 * n, seeds, Path(tmp) / "raw")
+        parser_settings = ParserSettings(data_dir=Path(tmp), database_url=url)
+        validator_settings = ValidatorSettings(data_dir=Path(tmp), database_url=url)
+        raw = Path(tmp) / "raw"
+        parse_a, store_a, failures_a = _timed_pipeline(messages[:n], raw, parser_settings, validator_settings)
+        prefill_s = prefill(url, "bench", len(store_a), grow)
+        parse_b, store_b, failures_b = _timed_pipeline(messages[n:], raw, parser_settings, validator_settings)
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            reports = conn.execute(text("SELECT count(*) FROM report")).scalar_one()
+            values = conn.execute(text("SELECT count(*) FROM report_value")).scalar_one()
+            size = conn.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))")).scalar_one()
+        engine.dispose()
+    total_a = [p + s for p, s in zip(parse_a, store_a, strict=True)]
+    total_b = [p + s for p, s in zip(parse_b, store_b, strict=True)]
+    return {
+        "reports_per_batch": n,
+        "failures": failures_a + failures_b,
+        "site_reports_at_end": reports,
+        "value_rows_at_end": values,
+        "database_size": size,
+        "prefill_s": prefill_s,
+        "empty_site_ms": statistics.median(total_a),
+        "grown_site_ms": statistics.median(total_b),
+        "flatness": statistics.median(total_b) / statistics.median(total_a),
+        "empty_site_store_ms": statistics.median(store_a),
+        "grown_site_store_ms": statistics.median(store_b),
+        "store_flatness": statistics.median(store_b) / statistics.median(store_a),
         "load": load(),
     }
 
@@ -456,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=int, default=1000)
     parser.add_argument("--modes", default="inprocess,reparse,workers")
     parser.add_argument("--reparse", type=int, default=600, help="stored reports for the reparse figure")
+    parser.add_argument("--grow", type=int, default=100_000, help="reports the flatness mode adds between batches")
     parser.add_argument("--parser-concurrency", type=int, default=1)
     parser.add_argument("--validator-concurrency", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=3600, help="seconds the workers mode may take")
@@ -475,6 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     runners: dict[str, Callable[[], dict[str, Any]]] = {
         "inprocess": lambda: run_inprocess(args.reports, seeds, args.postgres_admin_url),
         "reparse": lambda: run_reparse(args.reparse, seeds, args.postgres_admin_url),
+        "flatness": lambda: run_flatness(args.reports, args.grow, seeds, args.postgres_admin_url),
         "workers": lambda: run_workers(args.reports, seeds, args.postgres_admin_url, args.redis_url,
                                        args.parser_concurrency, args.validator_concurrency, args.timeout),
     }  # fmt: skip
