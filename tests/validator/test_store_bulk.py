@@ -248,3 +248,27 @@ def test_revalidate_recounts_the_site_gauges(db_url: str) -> None:
         expected = site_summary(session, "s1")
         assert (gauge.reports, gauge.reports_with_errors, gauge.newest_year) == (2, *expected)
         assert expected[1] == 2021
+
+
+def test_a_non_finite_value_fails_clearly_and_stores_nothing(db_url: str) -> None:
+    record = _record()
+    record.tables["requests"]["new.natural"] = float("nan")
+    with pytest.raises(ValueError, match="non-finite number nan cannot be stored"):
+        _store(db_url, record, _findings(failing=True))
+    with session_scope(db_url) as session:
+        assert session.exec(select(Report)).all() == []
+
+
+def test_texts_and_integers_beyond_64_bits_are_stored_exactly(db_url: str) -> None:
+    # The record's JSON goes through orjson, or through json.dumps for what orjson refuses (2**64).
+    record = _record(natural=2**64)
+    stored = _store(db_url, record, _findings(failing=False))
+    with session_scope(db_url) as session:
+        row = session.get(Report, stored.report_id)
+        assert row is not None
+        assert row.record["tables"]["requests"]["new.natural"] == 2**64
+        assert row.record["title"] == "示例县人民政府2020年政府信息公开工作年度报告"
+        assert session.exec(select(ReportValue.value).where(ReportValue.key == "new.natural")).one() == 2.0**64
+        # Written by jsontext (the engine's serializer): Chinese as is, not as \u escapes.
+        raw = session.execute(text("SELECT CAST(record AS TEXT) FROM report")).scalar_one()
+        assert "示例县人民政府" in raw

@@ -21,7 +21,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
 
-from nianbao.shared import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from nianbao.shared import (
+    jsontext,
+    models,  # noqa: F401  (registers the tables on SQLModel.metadata)
+)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -57,7 +60,9 @@ def _ensure_sqlite_dir(url: str) -> None:
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=jsontext.dumps
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -69,7 +74,7 @@ def _make_engine(url: str) -> Engine:
 
         return engine
     # A threaded crawler worker runs many site crawls at once, each with its own sessions.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, json_serializer=jsontext.dumps)
 
 
 @contextmanager

@@ -19,7 +19,8 @@ kept by delta in the same transaction, so storing report #100 000 of a site cost
 
 from __future__ import annotations
 
-import json
+import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
+from nianbao.shared import jsontext
 from nianbao.shared.models import FindingRow, Report, ReportValue, ReportVersion, SiteGauge
 from nianbao.shared.record import Finding, Record
 
@@ -274,6 +276,17 @@ def _record_version(
     )
 
 
+def _stored_number(value: float | None) -> float | None:
+    """A value or operand as its column holds it. A non-finite number fails here, clearly, on every
+    database (JSON has no NaN, and the record holding it cannot be stored either)."""
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"non-finite number {value!r} cannot be stored")
+    return number
+
+
 def _value_rows(record: Record) -> dict[tuple[str, str], tuple[Any, ...]]:
     """(table, key) → (value, status, raw, unit), in the order of ``VALUE_FIELDS``."""
     by_cell = {(c.table, c.key): c for c in record.cells}
@@ -282,7 +295,7 @@ def _value_rows(record: Record) -> dict[tuple[str, str], tuple[Any, ...]]:
         for key, value in values.items():
             cell = by_cell.get((table, key))
             rows[(table, key)] = (
-                None if value is None else float(value),
+                _stored_number(value),
                 cell.status if cell else ("number" if value is not None else "missing"),
                 cell.raw if cell else None,
                 cell.unit if cell else None,
@@ -304,9 +317,9 @@ def _finding_data(f: Finding, rules_version: str) -> tuple[Any, ...]:
     return (
         f.severity,
         f.status,
-        None if f.lhs is None else float(f.lhs),
-        None if f.rhs is None else float(f.rhs),
-        None if f.delta is None else float(f.delta),
+        _stored_number(f.lhs),
+        _stored_number(f.rhs),
+        _stored_number(f.delta),
         list(f.cells),
         f.message,
         rules_version,
@@ -401,24 +414,27 @@ def _pg_type(column_type: Any) -> str:
 
 def _insert_recordset(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     """PostgreSQL: all rows in one ``INSERT … SELECT … FROM json_to_recordset(:rows)``, the rows sent as one
-    JSON text (``json.dumps`` in C, parsed once by the server in C into typed columns): the cheapest way
-    found to hand the server ~170 values or ~90 findings (psycopg dumps array parameters in Python; picking
-    the columns out of ``json_array_elements`` with ``->>`` re-scanned each row's text once per column and
-    cost the server three times as much). The statement text is the same whatever the row count."""
-    scalars = [n for n in rows[0] if n in _SCALARS]
-    columns = [n for n in rows[0] if n not in _SCALARS]
-    # allow_nan=False: a non-finite float fails here, clearly (the record holding it cannot be stored either).
-    payload = json.dumps([{n: row[n] for n in columns} for row in rows], ensure_ascii=False, allow_nan=False)
+    JSON text (``jsontext.dumps``: orjson, parsed once per row by the server in C into typed columns): the
+    cheapest way found to hand the server ~170 values or ~90 findings (psycopg dumps array parameters in
+    Python; picking the columns out of ``json_array_elements`` with ``->>`` re-scanned each row's text once
+    per column and cost the server three times as much). One statement text whatever the row count."""
+    scalars = tuple(n for n in rows[0] if n in _SCALARS)
+    columns = tuple(n for n in rows[0] if n not in _SCALARS)
     params: dict[str, Any] = {f"s_{n}": rows[0][n] for n in scalars}
-    params["rows"] = payload
+    params["rows"] = jsontext.dumps([{n: row[n] for n in columns} for row in rows])
+    session.execute(_recordset_insert(table, scalars, columns), params)
+
+
+@functools.cache
+def _recordset_insert(table: Any, scalars: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    """The statement of :func:`_insert_recordset` for one table and column set (built once)."""
     binds = [bindparam(f"s_{n}", type_=table.c[n].type) for n in scalars]
     names = ", ".join(f'"{n}"' for n in (*scalars, *columns))
     picked = ", ".join([f":s_{n}" for n in scalars] + [f'r."{n}"' for n in columns])
     shape = ", ".join(f'"{n}" {_pg_type(table.c[n].type)}' for n in columns)
-    statement = text(
+    return text(
         f"INSERT INTO {table.name} ({names}) SELECT {picked} FROM json_to_recordset(CAST(:rows AS json)) AS r({shape})"
     ).bindparams(*binds)
-    session.execute(statement, params)
 
 
 def _update_site_gauge(

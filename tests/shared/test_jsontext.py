@@ -1,0 +1,45 @@
+"""JSON text of stored data: orjson's output where it can, the standard library's where orjson refuses, and
+the same JSON either way (read back by the standard library, as the database layer reads it)."""
+
+from __future__ import annotations
+
+import json
+import math
+from decimal import Decimal
+
+import pytest
+
+from nianbao.shared.jsontext import dumps
+
+
+def test_text_reads_back_as_the_value() -> None:
+    value = {"title": "示例县2023年政府信息公开工作年度报告", "n": [0, -1, 2.5, None, True], "nested": {"a": []}}
+    text = dumps(value)
+    assert json.loads(text) == value
+    assert "示例县" in text  # written as is, not as \\u escapes
+
+
+def test_integers_beyond_64_bits_are_written_exactly() -> None:
+    # orjson refuses them; the standard library writes them digit for digit (a record may hold one).
+    for big in (2**64, -(2**63) - 1, 10**30):
+        assert json.loads(dumps({"v": big})) == {"v": big}
+
+
+def test_keys_that_are_not_strings_are_written_as_json_writes_them() -> None:
+    assert json.loads(dumps({1: "a", 2: "b"})) == json.loads(json.dumps({1: "a", 2: "b"}))
+
+
+def test_non_finite_floats_become_null() -> None:
+    assert json.loads(dumps([math.nan, math.inf, -math.inf, 1.5])) == [None, None, None, 1.5]
+
+
+def test_types_json_cannot_write_still_fail() -> None:
+    with pytest.raises(TypeError):
+        dumps({"v": Decimal("1.5")})
+    with pytest.raises(TypeError):
+        dumps({"v": object()})
+
+
+def test_twenty_thousand_rows_round_trip() -> None:
+    rows = [{"rule": "requests.balance", "cells": ["requests.a", "requests.b"], "message": "差" * 40}] * 20_000
+    assert len(json.loads(dumps(rows))) == 20_000
