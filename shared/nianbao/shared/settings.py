@@ -48,6 +48,11 @@ class CommonSettings(BaseSettings):
     broker_restore_interval_s: float = Field(
         10.0, gt=0, description="How often a worker looks for unacknowledged messages past the visibility timeout."
     )
+    task_events: bool = Field(
+        False,
+        description="Celery task events (sent/received/started/succeeded, for Flower); each is a Redis publish "
+        "per task. Flower switches the workers' events on at runtime by itself.",
+    )
     startup_db_wait_s: float = Field(
         60.0, ge=0, description="How long a starting worker waits for the database before giving up."
     )
