@@ -300,6 +300,7 @@ def prefill(url: str, site_id: str, templates: int, reports: int, chunk: int = 2
     """Grow ``site_id`` by ``reports`` copies of its ``templates`` stored reports, server-side, in chunks
     of about ``chunk`` reports (one transaction each); then recount its gauges. Seconds taken."""
     from sqlalchemy import create_engine, text
+    from sqlmodel import Session
 
     from nianbao.validator.store import recount_site_gauges
 
@@ -307,7 +308,6 @@ def prefill(url: str, site_id: str, templates: int, reports: int, chunk: int = 2
     started = time.perf_counter()
     rounds = -(-reports // templates)  # each round copies every template once
     per_chunk = max(1, chunk // templates)
-    done = 0
     for first in range(1, rounds + 1, per_chunk):
         last = min(rounds, first + per_chunk - 1)
         with engine.begin() as conn:
@@ -317,8 +317,6 @@ def prefill(url: str, site_id: str, templates: int, reports: int, chunk: int = 2
               file=sys.stderr)  # fmt: skip
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
-    from sqlmodel import Session
-
     with Session(engine) as session:
         recount_site_gauges(session, site_id)
         session.commit()

@@ -125,7 +125,9 @@ def _gauge_upsert(postgres: bool) -> Any:
     ).returning(GAUGE.c.reports_with_errors, GAUGE.c.newest_year)
 
 
-_BY_DIALECT = {postgres: (_version_insert(postgres), _gauge_upsert(postgres)) for postgres in (True, False)}
+# Keyed by "is it PostgreSQL": the upserts are spelled per dialect.
+_VERSION_INSERT = {postgres: _version_insert(postgres) for postgres in (True, False)}
+_GAUGE_UPSERT = {postgres: _gauge_upsert(postgres) for postgres in (True, False)}
 
 
 @dataclass(frozen=True)
@@ -263,7 +265,7 @@ def _record_version(
         if f.status == "fail"
     ]
     session.execute(
-        _BY_DIALECT[postgres][0],
+        _VERSION_INSERT[postgres],
         {
             "report_id": report_id,
             "content_sha256": fields["content_sha256"],
@@ -467,7 +469,7 @@ def _update_site_gauge(
         "delta_reports": delta_reports,
         "delta_errors": delta_errors,
     }
-    with_errors, newest_year = session.execute(_BY_DIALECT[postgres][1], params).one()
+    with_errors, newest_year = session.execute(_GAUGE_UPSERT[postgres], params).one()
     if not created and old_year is not None and old_year == newest_year and new_year != old_year:
         # This report held the newest year and moved away from it: the maximum may have dropped.
         newest_year = session.execute(
