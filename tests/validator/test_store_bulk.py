@@ -4,6 +4,7 @@ reports (checked against ``site_summary``, the O(site) reference, on SQLite and 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -272,3 +273,72 @@ def test_texts_and_integers_beyond_64_bits_are_stored_exactly(db_url: str) -> No
         # Written by jsontext (the engine's serializer): Chinese as is, not as \u escapes.
         raw = session.execute(text("SELECT CAST(record AS TEXT) FROM report")).scalar_one()
         assert "示例县人民政府" in raw
+
+
+# --- Knowing "unchanged" without reading the rows back: the record compared as text, the rows by digest.
+
+
+def _reads_of_rows(statements: list[tuple[str, bool]]) -> list[str]:
+    return [s for s, _many in statements if s.startswith("SELECT") and ("report_value" in s or "FROM finding" in s)]
+
+
+def test_unchanged_report_reads_neither_its_values_nor_its_findings(db_url: str) -> None:
+    _store(db_url, _record(), _findings(failing=True, many=3))
+    with _statements(db_url) as seen:
+        result = _store(db_url, _record(), _findings(failing=True, many=3))
+    assert not result.changed
+    assert _reads_of_rows(seen) == [] and _writes(seen) == []
+
+
+def test_rows_that_change_under_an_unchanged_record_are_written(db_url: str) -> None:
+    # The same record with one more finding (as when the previous year's report arrives later): every
+    # report column is equal, only the rows' digest differs, and the new finding row must be stored.
+    _store(db_url, _record(), _findings(failing=True, many=1))
+    with _statements(db_url) as seen:
+        result = _store(db_url, _record(), _findings(failing=True, many=2))
+    assert result.changed
+    assert [s for s in _writes(seen) if s.startswith("INSERT") and "finding" in s]
+    with session_scope(db_url) as session:
+        locations = session.execute(text("SELECT location FROM finding ORDER BY location")).scalars().all()
+        assert locations == ["natural", "w0", "w1"]
+    with _statements(db_url) as again:  # and the new digest is what is stored now
+        assert not _store(db_url, _record(), _findings(failing=True, many=2)).changed
+    assert _reads_of_rows(again) == [] and _writes(again) == []
+
+
+def test_rows_stored_without_a_digest_are_compared_once_and_then_skipped(db_url: str) -> None:
+    # Reports stored before migration 0009 have no digest: the first store compares their rows in full,
+    # writes nothing but the digest (updated_at stays), and the next one reads nothing.
+    first = _store(db_url, _record(), _findings(failing=True, many=3))
+    with session_scope(db_url) as session:
+        session.execute(text("UPDATE report SET rows_sha256 = NULL"))
+        before = session.execute(text("SELECT updated_at FROM report")).scalar_one()
+    with _statements(db_url) as seen:
+        result = _store(db_url, _record(), _findings(failing=True, many=3))
+    assert not result.changed and result.report_id == first.report_id
+    assert len(_reads_of_rows(seen)) == 2
+    writes = _writes(seen)
+    assert len(writes) <= 2 and writes[-1].startswith("UPDATE") and "rows_sha256" in writes[-1]
+    assert not [s for s in writes if "report_value" in s or "finding" in s]
+    with session_scope(db_url) as session:
+        row = session.execute(text("SELECT updated_at, rows_sha256 FROM report")).one()
+    assert row[0] == before and row[1] is not None and len(row[1]) == 64
+    with _statements(db_url) as again:
+        _store(db_url, _record(), _findings(failing=True, many=3))
+    assert _reads_of_rows(again) == [] and _writes(again) == []
+
+
+def test_a_record_written_by_another_serializer_is_recognised_as_unchanged(db_url: str) -> None:
+    # Rows written by json.dumps (before orjson: \u escapes, other spacing) hold an equal record under a
+    # different text: it is compared as data then, and nothing is rewritten.
+    _store(db_url, _record(), _findings(failing=True))
+    with session_scope(db_url) as session:
+        stored = session.execute(text("SELECT CAST(record AS TEXT) FROM report")).scalar_one()
+        old_style = json.dumps(json.loads(stored), indent=1)  # ensure_ascii: 示例 becomes \u793a\u4f8b
+        assert old_style != stored
+        session.execute(text("UPDATE report SET record = :t"), {"t": old_style})
+    with _statements(db_url) as seen:
+        result = _store(db_url, _record(), _findings(failing=True))
+    assert not result.changed and _writes(seen) == []
+    changed = _record(natural=6)  # and a real change of the record is still one
+    assert _store(db_url, changed, _findings(failing=True)).changed

@@ -81,6 +81,9 @@ class Report(SQLModel, table=True):
     record: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     failing_errors: int = 0
     failing_warnings: int = 0
+    # SHA-256 of the report's value and finding rows as last written, in the same transaction: the store
+    # skips reading them back when the rows it would write have this digest. Null: not known yet.
+    rows_sha256: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
 

@@ -6,9 +6,18 @@ written, so re-validating an unchanged record changes nothing (not even ``update
 
 The write path is SQLAlchemy Core, in bulk, with a bounded number of round trips per report whatever its
 size: one SELECT of the report row, one SELECT each of its stored values and findings as plain tuples
-(skipped for a new report), then at most one ``executemany`` INSERT, one UPDATE and one DELETE per table,
-one history row and one read or update of the site's gauge row. A changed report row is locked
-(``FOR UPDATE`` on PostgreSQL) before it is updated, so two writers of one report take turns.
+(skipped for a new report, and for a stored one whose rows are known unchanged: see below), then at most
+one ``executemany`` INSERT, one UPDATE and one DELETE per table, one history row and one read or update of
+the site's gauge row.
+
+Knowing "unchanged" cheaply matters, because re-validating stored reports (``nianbao reparse``, a redelivered
+message) mostly changes nothing. The record is compared as the JSON text it is stored as (equal text is an
+equal record; only a different text is parsed back and compared as data, so a row written by an older
+serializer is still recognised as equal). The value and finding rows are summarised by ``rows_sha256``, a
+SHA-256 of the rows as this module writes them, stored in the report row in the transaction that writes
+them: when the digest of the wanted rows equals the stored one, the rows are not read at all. A report row
+is locked (``FOR UPDATE`` on PostgreSQL) before it or its rows are written, so two writers of one report
+take turns.
 No ORM object is built per value. Concurrent first writers of one report are kept honest by the unique
 constraints: the loser gets an IntegrityError, which the task retries.
 
@@ -20,13 +29,30 @@ kept by delta in the same transaction, so storing report #100 000 of a site cost
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, Integer, bindparam, case, delete, exists, func, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    Float,
+    Integer,
+    Text,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -64,11 +90,20 @@ _VERSION_SEEN = (
     )
     .label("version_seen")
 )
-# The stored report row with every column a record determines, and whether this version is in its history.
+# The stored report row with every column a record determines (the record as its JSON text: decoding 60 KB
+# of JSON costs more than the rest of the row), the digest of its rows, and whether this version is in its
+# history.
 _STORED_REPORT = select(
-    REPORT.c.id, REPORT.c.updated_at, *(REPORT.c[name] for name in REPORT_FIELDS), _VERSION_SEEN
+    REPORT.c.id,
+    REPORT.c.updated_at,
+    *(REPORT.c[name] for name in REPORT_FIELDS if name != "record"),
+    cast(REPORT.c.record, Text).label("record_text"),
+    REPORT.c.rows_sha256,
+    _VERSION_SEEN,
 ).where(REPORT.c.site_id == bindparam("site_id"), REPORT.c.url == bindparam("url"))
-_LOCK_REPORT = select(REPORT.c.updated_at).where(REPORT.c.id == bindparam("report_id")).with_for_update()
+_LOCK_REPORT = (
+    select(REPORT.c.updated_at, REPORT.c.rows_sha256).where(REPORT.c.id == bindparam("report_id")).with_for_update()
+)
 _INSERT_REPORT = insert(REPORT).returning(REPORT.c.id)
 _PREVIOUS_RECORD = (
     select(REPORT.c.record)
@@ -210,36 +245,50 @@ def store_validated(
         "parser_version": fields["parser_version"],
         "rules_version": fields["rules_version"],
     }
+    value_rows = _value_rows(record)
+    finding_rows = _finding_rows(findings, rules_version)
+    rows_sha256 = _rows_digest(value_rows, finding_rows)
     # Not locked: an unchanged report must not write, not even a lock.
     stored = session.execute(_STORED_REPORT, keys).first()
     now = _now()
     if stored is None:
         report_id = session.execute(
-            _INSERT_REPORT, {"site_id": site_id, "url": url, "created_at": now, "updated_at": now, **fields}
-        ).scalar_one()
+            _INSERT_REPORT,
+            {"site_id": site_id, "url": url, "created_at": now, "updated_at": now, "rows_sha256": rows_sha256,
+             **fields},
+        ).scalar_one()  # fmt: skip
         created = changed = True
+        rows_current = False
         old_errors, old_year = None, None
         version_seen_before = False
     else:
         report_id = stored.id
         created = False
-        diff = {name: value for name, value in fields.items() if stored._mapping[name] != value}
+        record_text = jsontext.dumps(fields["record"])
+        diff = _changed_columns(stored, fields, record_text)
+        if (diff or stored.rows_sha256 != rows_sha256) and postgres:
+            # Lock the row before writing the report or its rows. If a concurrent writer of this report
+            # committed since it was read, diff against what it wrote (so none of its columns survive ours,
+            # and its rows are read back by the sync below), and take the gauge's "before" from it.
+            locked = session.execute(_LOCK_REPORT, {"report_id": report_id}).one()
+            if tuple(locked) != (stored.updated_at, stored.rows_sha256):
+                stored = session.execute(_STORED_REPORT.with_for_update(of=REPORT), keys).one()
+                diff = _changed_columns(stored, fields, record_text)
         changed = bool(diff)
         old_errors, old_year = stored.failing_errors, stored.year
-        if diff and postgres:
-            # Lock the row. If a concurrent writer of this report committed since it was read, diff against
-            # what it wrote (so none of its columns survive ours), and take the gauge's "before" from it.
-            locked = session.execute(_LOCK_REPORT, {"report_id": report_id}).scalar_one()
-            if locked != stored.updated_at:
-                stored = session.execute(_STORED_REPORT.with_for_update(of=REPORT), keys).one()
-                diff = {name: value for name, value in fields.items() if stored._mapping[name] != value}
-                old_errors, old_year = stored.failing_errors, stored.year
-                changed = bool(diff)
-        if diff:
-            session.execute(update(REPORT).where(REPORT.c.id == report_id).values(updated_at=now, **diff))
+        rows_current = stored.rows_sha256 == rows_sha256
+        if diff or not rows_current:
+            # A digest-only write (rows stored before the digest existed) is bookkeeping: updated_at stays.
+            stamp = {"updated_at": now} if diff else {}
+            session.execute(
+                update(REPORT).where(REPORT.c.id == report_id).values(rows_sha256=rows_sha256, **stamp, **diff)
+            )
         version_seen_before = bool(stored.version_seen)
-    changed |= _sync_values(session, report_id, _value_rows(record), new=created)
-    changed |= _sync_findings(session, report_id, findings, rules_version, new=created, now=now)
+    if not rows_current:
+        changed |= _sync(session, VALUE, ("table_name", "key"), VALUE_FIELDS, report_id, value_rows, new=created)
+        changed |= _sync(
+            session, FINDING, ("rule", "location"), FINDING_FIELDS, report_id, finding_rows, new=created, now=now
+        )
     if not version_seen_before:
         _record_version(session, report_id, fields, findings, postgres=postgres)
     with_errors, newest = _update_site_gauge(
@@ -253,6 +302,34 @@ def store_validated(
     return StoreResult(
         report_id, created, changed, fields["failing_errors"], fields["failing_warnings"], with_errors, newest
     )
+
+
+def _changed_columns(stored: Any, fields: dict[str, Any], record_text: str) -> dict[str, Any]:
+    """The columns of ``fields`` whose stored value differs (``stored``: a row of ``_STORED_REPORT``;
+    ``record_text``: ``fields["record"]`` as ``jsontext`` writes it)."""
+    diff = {name: value for name, value in fields.items() if name != "record" and stored._mapping[name] != value}
+    if not _same_record(stored.record_text, record_text, fields["record"]):
+        diff["record"] = fields["record"]
+    return diff
+
+
+def _same_record(stored_text: str | None, record_text: str, record: dict[str, Any]) -> bool:
+    """Whether the stored record equals ``record``: the same text is the same record (the serializer is
+    deterministic); a different text may still be the same data (written by another serializer), so
+    only then is it parsed back and compared."""
+    if stored_text is None:
+        return False
+    return stored_text == record_text or json.loads(stored_text) == record
+
+
+def _rows_digest(
+    values: dict[tuple[str, str], tuple[Any, ...]], findings: dict[tuple[str, str], tuple[Any, ...]]
+) -> str:
+    """SHA-256 of a report's value and finding rows as :func:`_sync` writes them (identity and columns, in
+    order): equal digests, equal rows. Any change of what is written changes it, which costs one full
+    comparison of the rows, never a wrong skip."""
+    rows = ([[*ident, *data] for ident, data in values.items()], [[*ident, *data] for ident, data in findings.items()])
+    return hashlib.sha256(jsontext.dumps(rows).encode()).hexdigest()
 
 
 def _record_version(
@@ -326,25 +403,6 @@ def _finding_data(f: Finding, rules_version: str) -> tuple[Any, ...]:
         f.message,
         rules_version,
     )
-
-
-def _sync_values(
-    session: Session, report_id: int, wanted: dict[tuple[str, str], tuple[Any, ...]], *, new: bool
-) -> bool:
-    return _sync(session, VALUE, ("table_name", "key"), VALUE_FIELDS, report_id, wanted, new=new)
-
-
-def _sync_findings(
-    session: Session,
-    report_id: int,
-    findings: Sequence[Finding],
-    rules_version: str,
-    *,
-    new: bool,
-    now: datetime,
-) -> bool:
-    wanted = _finding_rows(findings, rules_version)
-    return _sync(session, FINDING, ("rule", "location"), FINDING_FIELDS, report_id, wanted, new=new, now=now)
 
 
 def _sync(
