@@ -1,11 +1,15 @@
 """The Celery app every worker and producer builds: task events are the operator's choice (off by default,
-they cost each task several Redis publishes), everything else as the reliability rules need it."""
+they cost each task several Redis publishes), message bodies written by orjson where that reads back the
+same as kombu's encoder, everything else as the reliability rules need it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import pytest
 
-from nianbao.shared.celery_app import make_celery
+from nianbao.shared.celery_app import make_celery, message_json
 from nianbao.shared.settings import CommonSettings
 
 
@@ -27,3 +31,51 @@ def test_task_events_setting_rejects_nonsense(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("NIANBAO_TASK_EVENTS", "sometimes")
     with pytest.raises(ValueError, match="task_events"):
         CommonSettings()
+
+
+# --- Message bodies: written by orjson where that reads back the same, by kombu's encoder otherwise.
+
+
+def _read(text: str) -> object:
+    from kombu.utils import json as kombu_json
+
+    return kombu_json.loads(text)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [
+            [{"record": {"title": "示例县人民政府2020年政府信息公开工作年度报告", "n": 1.5, "cells": [None, True]}}],
+            {},
+            {},
+        ],
+        [[{"n": 2**64}], {}, {}],  # beyond 64 bits: orjson refuses, kombu writes it exactly
+        [[{"at": datetime(2026, 12, 4, 12, 0, tzinfo=UTC)}], {}, {}],  # kombu tags it, reads back a datetime
+        [[{"amount": Decimal("1.50")}], {}, {}],
+        [[{"nested": [[[[{"deep": "路径"}]]]]}], {"eta": None}, {"callbacks": None, "chain": None}],
+    ],
+)
+def test_message_bodies_read_back_as_with_kombus_own_encoder(body: object) -> None:
+    from kombu.utils import json as kombu_json
+
+    assert _read(message_json(body)) == _read(kombu_json.dumps(body))
+
+
+def test_record_bodies_are_utf8_and_smaller_than_kombus() -> None:
+    from kombu.utils import json as kombu_json
+
+    body = [[{"record": {"title": "示例县人民政府2020年政府信息公开工作年度报告" * 50}}], {}, {}]
+    ours = message_json(body)
+    assert "示例县" in ours and "\\u" not in ours
+    assert len(ours.encode()) < 0.7 * len(kombu_json.dumps(body).encode())
+
+
+def test_the_apps_json_serializer_is_message_json() -> None:
+    from kombu.serialization import dumps, loads
+
+    make_celery("t", "redis://127.0.0.1:6379/0", CommonSettings())
+    content_type, encoding, data = dumps([[{"t": "标题"}], {}, {}], serializer="json")
+    assert (content_type, encoding) == ("application/json", "utf-8")
+    assert "标题" in (data.decode() if isinstance(data, bytes) else data)
+    assert loads(data, content_type, encoding) == [[{"t": "标题"}], {}, {}]

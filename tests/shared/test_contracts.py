@@ -45,3 +45,16 @@ def test_newer_schema_versions_and_unknown_fields_are_refused() -> None:
         CrawlRequested.model_validate({"site_id": "x", "schema_version": 2})
     with pytest.raises(ValidationError):
         CrawlRequested.model_validate({"site_id": "x", "surprise": 1})
+
+
+def test_report_parsed_payload_is_the_full_json_dump_with_the_record_passed_as_is() -> None:
+    record = Record(title="示例县2020年政府信息公开工作年度报告", tables={"requests": {"new.natural": 5}})
+    message = ReportParsed(
+        site_id="cq", url="http://a.gov.cn/t.html", raw_key="b" * 64, record=record.model_dump(mode="json")
+    )
+    payload = message.to_payload()
+    # The same dict, key for key and in the same order, as the generic dump; the record not copied.
+    assert payload == message.model_dump(mode="json")
+    assert list(payload) == list(message.model_dump(mode="json"))
+    assert payload["record"] is message.record
+    assert isinstance(payload["sent_at"], str)

@@ -109,6 +109,14 @@ class ReportParsed(Message):
     raw_key: str
     record: dict[str, Any]
 
+    def to_payload(self) -> dict[str, Any]:
+        """As :meth:`Message.to_payload`, with ``record`` passed on as it is: it is a record's JSON form
+        already (``Record.model_dump(mode="json")``, what the validator reads back with ``Record.model_validate``),
+        and dumping its ~60 KB again cost the parser 0.3 ms a report."""
+        payload = self.model_dump(mode="json", exclude={"record"})
+        payload["record"] = self.record
+        return payload
+
 
 MESSAGE_TYPES: tuple[type[Message], ...] = (CrawlRequested, CrawlContinued, PageFetched, ReportParsed)
 TASK_ROUTES: dict[str, dict[str, str]] = {m.TASK: {"queue": m.QUEUE} for m in MESSAGE_TYPES}
