@@ -58,9 +58,7 @@ def handle_page_fetched(
         raise
     finally:
         metrics.PARSE_SECONDS.observe(time.perf_counter() - started)
-    parsed = ReportParsed(
-        site_id=message.site_id, url=message.url, raw_key=message.raw_key, record=record.model_dump(mode="json")
-    )
+    parsed = ReportParsed.of(site_id=message.site_id, url=message.url, raw_key=message.raw_key, record=record)
     publisher.publish(parsed)
     generation = record.generation.value or "unknown"
     metrics.REPORTS_PARSED.labels(generation, "warnings" if record.warnings else "clean").inc()

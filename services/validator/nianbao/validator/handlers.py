@@ -25,7 +25,7 @@ def handle_report_parsed(
     In its own transaction, or in ``session`` when given (a caller batching several reports per commit,
     e.g. ``nianbao reparse``; the caller commits, and the metrics count the report already then)."""
     try:
-        record = Record.model_validate(message.record)
+        record = message.parsed_record()  # validated here unless the parser handed its object over in process
     except ValidationError as exc:
         raise PermanentError(f"record of {message.url} does not match the canonical record: {exc}") from exc
     started = time.perf_counter()
