@@ -19,7 +19,10 @@ Each mode runs on a fresh PostgreSQL database created for it and dropped afterwa
 * ``workers``: real Redis and worker processes (``nianbao worker parser`` and ``nianbao worker validator``,
   prefork), ``PageFetched`` messages published for every report; reports/s per stage and end to end
   from the workers' own task counters (polled once a second), ms/report of the first and last 10 % of
-  stored reports (from the completion timeline: each report's ``created_at``), peak RSS (VmHWM) of every worker process.
+  stored reports (from the completion timeline: each report's ``created_at``), peak RSS (VmHWM) of every
+  worker process, and where the CPU went: ms per report of each worker's parent and children and of the
+  local PostgreSQL and Redis servers (from /proc, over the timed run), and the bound that total puts on
+  reports/s on this machine's cores.
 
 The machine is shared: the load average is printed with the figures. Ratios are measured in one run.
 
@@ -452,6 +455,58 @@ def _tree_peak_rss_mb(pid: int) -> dict[int, float]:
     return out
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_s(pid: int, *, waited_children: bool = True) -> float:
+    """CPU seconds (user + system) of ``pid``, with its children that exited and were waited for."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    used = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if waited_children else 0)
+    return used / _CLOCK_TICKS
+
+
+def _tree_cpu_s(pid: int) -> tuple[float, float]:
+    """(CPU seconds of ``pid`` itself, of all its descendants, live or exited): a prefork worker's parent
+    and its children. An exited child's time is in its parent's waited-children figure."""
+    own = _cpu_s(pid, waited_children=False)
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            total += _cpu_s(current)
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        pending.extend(int(c) for c in children)
+    return own, total - own
+
+
+def _server_cpu_s(names: tuple[str, ...]) -> float:
+    """CPU seconds of every local process named one of ``names`` (PostgreSQL's and Redis's servers on this
+    machine), exited children included: compared before and after a run, their work during it."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() in names:
+                total += _cpu_s(int(entry.name))
+        except OSError:
+            continue
+    return total
+
+
+def _cpu_snapshot(procs: dict[str, subprocess.Popen[bytes]]) -> dict[str, float]:
+    """CPU seconds so far of each worker service's parent and children, of PostgreSQL and of Redis."""
+    out: dict[str, float] = {}
+    for service, proc in procs.items():
+        out[f"{service} parent"], out[f"{service} children"] = _tree_cpu_s(proc.pid)
+    out["postgresql"] = _server_cpu_s(("postgres", "postmaster"))
+    out["redis"] = _server_cpu_s(("redis-server",))
+    return out
+
+
 def run_workers(
     n: int,
     seeds: list[tuple[bytes, str, str]],
@@ -492,6 +547,7 @@ def run_workers(
                 return _metric(text, f"nianbao_{service}_tasks_total", outcome="ok")
 
             publisher = CeleryPublisher(make_celery("nianbao-bench", redis_url))
+            cpu_before = _cpu_snapshot(procs)
             wall_started = time.time()
             started = time.perf_counter()
             for message in messages:
@@ -511,6 +567,7 @@ def run_workers(
                     if proc.poll() is not None:
                         raise SystemExit(f"worker {service} exited {proc.returncode}: {logs[service].read_text()}")
                 time.sleep(1.0)  # each scrape costs the workers CPU (a multiprocess collect): poll slowly
+            cpu_after = _cpu_snapshot(procs)
             rss = {service: _tree_peak_rss_mb(proc.pid) for service, proc in procs.items()}
             stored_at = _stored_times(url, wall_started)
         finally:
@@ -526,6 +583,9 @@ def run_workers(
     elapsed = stored_at[-1]
     parse_done = next(t for t, p, _ in timeline if p >= n)
     first, last = _tenth_times(stored_at)
+    # Where the machine's CPU went, per report: the bound on reports/s is cores ÷ the total.
+    cpu_ms = {role: (cpu_after[role] - cpu_before[role]) / n * 1000 for role in cpu_before}
+    total_ms = sum(cpu_ms.values())
     return {
         "reports": n,
         "publish_s": published,
@@ -536,6 +596,9 @@ def run_workers(
         "flatness": last / first if first else float("nan"),
         "peak_rss_mb": {s: sorted(round(v, 1) for v in r.values()) for s, r in rss.items()},
         "max_child_rss_mb": max(max(r.values()) for r in rss.values()),
+        "cpu_ms_per_report": {role: round(ms, 2) for role, ms in cpu_ms.items()},
+        "cpu_ms_per_report_total": total_ms,
+        "cpu_bound_per_s": (os.cpu_count() or 1) * 1000 / total_ms if total_ms else float("nan"),
         "load": load(),
     }
 
