@@ -112,6 +112,7 @@ def test_previous_record_finds_same_agency_year_before(db_url: str) -> None:
     with session_scope(db_url) as session:
         prev = previous_record(session, agency="示例县人民政府", year=2020, exclude_url="http://x.gov.cn/2020.html")
         assert prev is not None and prev.year.value == 2019
+        assert prev == _record(year=2019)  # read back from its JSON text, whole
         assert previous_record(session, agency="别的县", year=2020, exclude_url="") is None
 
 

@@ -105,8 +105,9 @@ _LOCK_REPORT = (
     select(REPORT.c.updated_at, REPORT.c.rows_sha256).where(REPORT.c.id == bindparam("report_id")).with_for_update()
 )
 _INSERT_REPORT = insert(REPORT).returning(REPORT.c.id)
+# As its JSON text: pydantic reads the text into a Record in one pass, twice as fast as json.loads + validation.
 _PREVIOUS_RECORD = (
-    select(REPORT.c.record)
+    select(cast(REPORT.c.record, Text))
     .where(REPORT.c.agency == bindparam("agency"), REPORT.c.year == bindparam("year"), REPORT.c.url != bindparam("url"))
     .order_by(REPORT.c.updated_at.desc())
     .limit(1)
@@ -568,7 +569,7 @@ def previous_record(session: Session, *, agency: str | None, year: int | None, e
     stored = session.execute(
         _PREVIOUS_RECORD, {"agency": agency, "year": year - 1, "url": exclude_url}
     ).scalar_one_or_none()
-    return Record.model_validate(stored) if stored is not None else None
+    return Record.model_validate_json(stored) if stored is not None else None
 
 
 def site_summary(session: Session, site_id: str) -> tuple[int, int | None]:
