@@ -426,43 +426,43 @@ def _sync(
             table.c.report_id == report_id
         )
         existing = {(row[1], row[2]): (row[0], tuple(row[3:])) for row in session.execute(query)}
-    stamps = {} if now is None else {"created_at": now, "updated_at": now}
+    # What every new row of this report shares, and the columns each brings: built once per row, as sent.
+    shared = {"report_id": report_id} if now is None else {"report_id": report_id, "created_at": now, "updated_at": now}
+    columns = (*identity, *fields)
     touched = {} if now is None else {"updated_at": now}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for ident, data in wanted.items():
         found = existing.pop(ident, None)
         if found is None:
-            inserts.append({"report_id": report_id, identity[0]: ident[0], identity[1]: ident[1], **stamps,
-                            **dict(zip(fields, data, strict=True))})  # fmt: skip
+            inserts.append(dict(zip(columns, (*ident, *data), strict=True)))
         elif found[1] != data:
             updates.append({"_id": found[0], **touched, **dict(zip(fields, data, strict=True))})
     stale = [row_id for row_id, _data in existing.values()]
-    _write(session, table, inserts, updates, stale, (*fields, *touched))
+    _write(session, table, shared, inserts, updates, stale, (*fields, *touched))
     return bool(inserts or updates or stale)
 
 
 def _write(
     session: Session,
     table: Any,
+    shared: dict[str, Any],
     inserts: list[dict[str, Any]],
     updates: list[dict[str, Any]],
     stale: list[int],
     update_fields: Sequence[str],
 ) -> None:
-    """One INSERT of all new rows, one executemany UPDATE (by id), one DELETE; each only when needed."""
+    """One INSERT of all new rows (``shared``: the columns they have in common), one executemany UPDATE (by
+    id), one DELETE; each only when needed."""
     if inserts and session.get_bind().dialect.name == "postgresql":
-        _insert_recordset(session, table, inserts)
+        _insert_recordset(session, table, shared, inserts)
     elif inserts:
-        session.execute(insert(table), inserts)  # SQLite: executemany, in process
+        session.execute(insert(table), [{**shared, **row} for row in inserts])  # SQLite: executemany, in process
     if updates:
         stmt = update(table).where(table.c.id == bindparam("_id")).values({f: bindparam(f) for f in update_fields})
         session.connection().execute(stmt, updates)
     if stale:
         session.execute(delete(table).where(table.c.id.in_(stale)))
-
-
-_SCALARS = ("report_id", "created_at", "updated_at")  # the same in every row of one report's insert
 
 
 def _pg_type(column_type: Any) -> str:
@@ -473,17 +473,16 @@ def _pg_type(column_type: Any) -> str:
     return "bigint" if isinstance(column_type, Integer) else "text"
 
 
-def _insert_recordset(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+def _insert_recordset(session: Session, table: Any, shared: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     """PostgreSQL: all rows in one ``INSERT … SELECT … FROM json_to_recordset(:rows)``, the rows sent as one
-    JSON text (``jsontext.dumps``: orjson, parsed once per row by the server in C into typed columns): the
-    cheapest way found to hand the server ~170 values or ~90 findings (psycopg dumps array parameters in
-    Python; picking the columns out of ``json_array_elements`` with ``->>`` re-scanned each row's text once
-    per column and cost the server three times as much). One statement text whatever the row count."""
-    scalars = tuple(n for n in rows[0] if n in _SCALARS)
-    columns = tuple(n for n in rows[0] if n not in _SCALARS)
-    params: dict[str, Any] = {f"s_{n}": rows[0][n] for n in scalars}
-    params["rows"] = jsontext.dumps([{n: row[n] for n in columns} for row in rows])
-    session.execute(_recordset_insert(table, scalars, columns), params)
+    JSON text (``jsontext.dumps``: orjson, parsed once per row by the server in C into typed columns) and
+    ``shared`` as parameters: the cheapest way found to hand the server ~170 values or ~90 findings (psycopg
+    dumps array parameters in Python; picking the columns out of ``json_array_elements`` with ``->>``
+    re-scanned each row's text once per column and cost the server three times as much). One statement text
+    whatever the row count."""
+    params: dict[str, Any] = {f"s_{name}": value for name, value in shared.items()}
+    params["rows"] = jsontext.dumps(rows)
+    session.execute(_recordset_insert(table, tuple(shared), tuple(rows[0])), params)
 
 
 @functools.cache
