@@ -73,7 +73,7 @@ def _excerpt(sentence: str, start: int, end: int) -> str:
 def requests_new(text: str) -> Figure | None:
     """The first "收到/受理…申请N件" figure: applications received in the year."""
     for sentence in sentences(text):
-        if match := _NEW.search(sentence):
+        if "申请" in sentence and (match := _NEW.search(sentence)):
             return Figure(int(match.group(1)), _excerpt(sentence, match.start(), match.end()))
     return None
 
@@ -81,6 +81,8 @@ def requests_new(text: str) -> Figure | None:
 def requests_done(text: str) -> Figure | None:
     """The first "办理/答复N件" figure in a sentence about 申请: applications handled in the year."""
     for sentence in sentences(text):
+        if "申请" not in sentence:
+            continue  # a figure counts only in a sentence about 申请
         for match in _DONE.finditer(sentence):
             if "申请" in sentence[: match.end()]:
                 return Figure(int(match.group(1)), _excerpt(sentence, match.start(), match.end()))
@@ -91,6 +93,8 @@ def proceedings_figures(text: str) -> dict[ClaimKind, Figure]:
     """First stated counts of 行政复议, 行政诉讼, or both together ("行政复议和行政诉讼共N件")."""
     found: dict[ClaimKind, Figure] = {}
     for sentence in sentences(text):
+        if "行政复议" not in sentence and "行政诉讼" not in sentence:
+            continue  # every pattern below names one of them: a substring test is far cheaper than three scans
         taken: list[tuple[int, int]] = []
         patterns: tuple[tuple[ClaimKind, re.Pattern[str]], ...] = (
             ("review_litigation", _BOTH),
@@ -116,6 +120,8 @@ def zero_claims(text: str) -> dict[ClaimKind, str]:
     """
     claims: dict[ClaimKind, str] = {}
     for sentence in sentences(text):
+        if "行政复议" not in sentence and "行政诉讼" not in sentence and "申请" not in sentence:
+            continue  # what both patterns below need (_NO_PROCEEDINGS one of the first two, _NO_REQUESTS 申请)
         for clause in clauses(sentence):
             match = _NO_PROCEEDINGS.search(clause)
             if match and _PROCEEDINGS_CONTEXT.search(clause) and not _NOT_PROCEEDINGS.search(clause):
