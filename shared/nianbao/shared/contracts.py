@@ -134,7 +134,7 @@ class ReportParsed(Message):
     def parsed_record(self) -> Record:
         """The record: the object :meth:`of` kept, or ``record`` validated (raises ``ValidationError``).
         Both are equal: the parser's records survive ``model_dump(mode="json")`` and validation unchanged
-        (tests/shared/test_contracts.py checks it on the corpus and the dev portal's reports)."""
+        (``tests/parser/test_record_handover.py`` checks it on the corpus and the dev portal's reports)."""
         if self._record is not None:
             return self._record
         return Record.model_validate(self.record)
