@@ -79,3 +79,12 @@ def test_the_apps_json_serializer_is_message_json() -> None:
     assert (content_type, encoding) == ("application/json", "utf-8")
     assert "标题" in (data.decode() if isinstance(data, bytes) else data)
     assert loads(data, content_type, encoding) == [[{"t": "标题"}], {}, {}]
+
+
+def test_non_finite_numbers_are_written_as_null_as_in_a_records_json() -> None:
+    # The one documented difference from kombu's encoder (which wrote NaN, not JSON) that a float can hit.
+    assert _read(message_json([[{"v": float("nan"), "w": float("inf"), "x": 1.5}], {}, {}])) == [
+        [{"v": None, "w": None, "x": 1.5}],
+        {},
+        {},
+    ]
