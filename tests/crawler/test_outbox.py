@@ -1,14 +1,17 @@
 """A page counts as handled only when its PageFetched is published: the hand-off is committed with the
 fetch rows (outbox), published after the commit, and published again by the next crawl task of the site
 when that failed. Before the outbox, such a page was ``unchanged`` for every later crawl and never
-handed on."""
+handed on. A published hand-off whose page has no report long after (the broker lost it) is published
+once more."""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlmodel import select
 
 from nianbao.crawler.crawl import CrawlSummary
@@ -18,7 +21,7 @@ from nianbao.crawler.state import CrawlState
 from nianbao.shared.contracts import CrawlRequested, Message, PageFetched
 from nianbao.shared.db import session_scope
 from nianbao.shared.errors import TransientError
-from nianbao.shared.models import Outbox, TaskFailure
+from nianbao.shared.models import Outbox, Report, TaskFailure
 
 from .conftest import Crawler, site_entry
 from .portal import Article, Portal, add_trs_pdf_report, build_trs, pdf_document, trs_listing
@@ -169,3 +172,76 @@ def test_an_outbox_row_this_code_cannot_read_is_recorded_not_blocking(portal: Po
         (failure,) = session.exec(select(TaskFailure)).all()
     assert failure.reason == "invalid_message" and failure.site_id == "sim"
     assert all(r.published_at is not None for r in _outbox(crawler))
+
+
+# --- a page handed on long ago that never became a report (the broker lost the message) ---------------
+
+
+def _age_hand_offs(crawler: Crawler, hours: float) -> None:
+    with session_scope(crawler.settings.resolved_database_url()) as session:
+        for row in session.exec(select(Outbox)).all():
+            assert row.published_at is not None
+            row.published_at = row.published_at - timedelta(hours=hours)
+            session.add(row)
+
+
+def _store_report_for(crawler: Crawler, site_id: str, url: str) -> None:
+    with session_scope(crawler.settings.resolved_database_url()) as session:
+        session.add(Report(site_id=site_id, url=url, raw_key="0" * 64, content_sha256="0" * 64))
+
+
+def _rehanded_metric(site_id: str) -> float:
+    return REGISTRY.get_sample_value("nianbao_crawler_handoffs_total", {"site": site_id, "outcome": "rehanded"}) or 0.0
+
+
+def test_a_page_without_a_report_long_after_its_hand_off_is_handed_on_once_more(
+    portal: Portal, crawler: Crawler
+) -> None:
+    build_trs(portal, "/zfxxgknb/", ARTICLES, per_page=3)
+    entry = site_entry(portal, "/zfxxgknb/index.html")
+    first = Publisher()
+    _crawl(crawler, entry, first)
+    assert len(first.pages()) == 3
+
+    soon = Publisher()  # within handoff_recheck_s (6 h): a report may still be on its way
+    assert _crawl(crawler, entry, soon).rehanded == 0 and soon.pages() == []
+
+    # Seven hours on, one of the three became a report; the broker lost the other two.
+    _age_hand_offs(crawler, hours=7)
+    _store_report_for(crawler, entry["id"], _url(portal, ARTICLES[0]))
+    before = _rehanded_metric(entry["id"])
+    later = Publisher()
+    summary = _crawl(crawler, entry, later)
+    lost = [_url(portal, ARTICLES[1]), _url(portal, ARTICLES[2])]
+    assert summary.rehanded == 2 and [m.url for m in later.pages()] == lost
+    assert "2 page(s) without a report handed on again" in str(summary)
+    # the same hand-off as the first time (same bytes), sent anew
+    assert {m.url: m.raw_key for m in later.pages()} == {m.url: m.raw_key for m in first.pages() if m.url in lost}
+    assert _rehanded_metric(entry["id"]) == before + 2
+    assert sorted(r.url for r in _outbox(crawler) if r.rehanded_at is not None) == sorted(lost)
+
+    # Once per hand-off: a page that fails for good is not sent again at every crawl.
+    again = Publisher()
+    assert _crawl(crawler, entry, again).rehanded == 0 and again.pages() == []
+
+
+def test_the_recheck_can_be_turned_off(portal: Portal, crawler: Crawler) -> None:
+    build_trs(portal, "/zfxxgknb/", ARTICLES[:1], per_page=3)
+    entry = site_entry(portal, "/zfxxgknb/index.html")
+    _crawl(crawler, entry, Publisher())
+    _age_hand_offs(crawler, hours=24)
+    crawler.settings = crawler.settings.model_copy(update={"handoff_recheck_s": 0})
+    publisher = Publisher()
+    assert _crawl(crawler, entry, publisher).rehanded == 0 and publisher.pages() == []
+
+
+def test_a_lost_re_publish_stays_for_the_next_crawl(portal: Portal, crawler: Crawler) -> None:
+    build_trs(portal, "/zfxxgknb/", ARTICLES[:1], per_page=3)
+    entry = site_entry(portal, "/zfxxgknb/index.html")
+    _crawl(crawler, entry, Publisher())
+    _age_hand_offs(crawler, hours=7)
+    with pytest.raises(TransientError, match="kept in the outbox"):
+        _crawl(crawler, entry, Publisher(refuse={_url(portal, ARTICLES[0])}))
+    assert [r.rehanded_at for r in _outbox(crawler)] == [None]
+    publisher = Publisher()
+    assert _crawl(crawler, entry, publisher).rehanded == 1 and len(publisher.pages()) == 1

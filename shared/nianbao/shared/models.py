@@ -184,6 +184,9 @@ class Outbox(SQLModel, table=True):
     url: str
     created_at: datetime = Field(default_factory=_now)
     published_at: datetime | None = Field(default=None, index=True)
+    # Set when a published hand-off whose page never became a report was published once more (the broker
+    # lost it): at most once per row (see the crawler's ``outbox`` module).
+    rehanded_at: datetime | None = None
 
 
 class CrawlCheckpoint(SQLModel, table=True):

@@ -34,7 +34,7 @@ from nianbao.crawler.completeness import Verdict, announced_text, judge
 from nianbao.crawler.discovery import Candidate, DiscoveryContext, discover
 from nianbao.crawler.discovery.base import Link
 from nianbao.crawler.fetching import Page, SiteFetcher
-from nianbao.crawler.outbox import hand_on, publish_pending
+from nianbao.crawler.outbox import hand_on, publish_pending, publish_stalled
 from nianbao.crawler.settings import CrawlerSettings
 from nianbao.crawler.siteschema import SiteConfig
 from nianbao.crawler.state import SUCCESS_OUTCOMES, CrawlState, RunItem
@@ -59,6 +59,7 @@ class CrawlSummary:
     resumed: int = 0  # candidates an earlier delivery or slice of this run had handled: skipped
     remaining: int = 0  # candidates left to a continuation task (the slice ended)
     republished: int = 0  # hand-offs left unpublished before, published at the start
+    rehanded: int = 0  # pages handed on long ago that have no report, handed on once more at the start
     fetched: int = 0  # report pages or listed documents with new or changed content
     not_modified: int = 0  # 304 answers
     unchanged: int = 0  # 200 with the same content hash as last time
@@ -105,6 +106,7 @@ class CrawlSummary:
             + (f"; {self.resumed} done by an earlier delivery" if self.resumed else "")
             + (f"; {self.remaining} left to a continuation" if self.remaining else "")
             + (f"; {self.republished} earlier hand-off(s) published" if self.republished else "")
+            + (f"; {self.rehanded} page(s) without a report handed on again" if self.rehanded else "")
             + "".join(f"; INCOMPLETE {line}" for line in self.incomplete)
             + self.not_a_report_line()
             + (f"; discovery {self.discovery_line()}" if self.verdict else "")
@@ -136,6 +138,7 @@ def run_crawl(
         raise ValueError("a crawl records its fetches: the fetcher needs a CrawlState")
     summary = CrawlSummary(site.id)
     summary.republished = publish_pending(state, publisher, site_id=site.id, settings=settings)
+    summary.rehanded = publish_stalled(state, publisher, site_id=site.id, settings=settings)
     items = state.run_items(run_id)
     if items and discover_if_new:  # a crawl_site delivery whose run was started: redelivered or retried
         metrics.CHECKPOINTS.labels(site.id, "resumed").inc()

@@ -61,7 +61,8 @@ TASKS = Counter(
 HANDOFFS = Counter(
     "nianbao_crawler_handoffs_total",
     "PageFetched hand-offs by site and outcome: published (right after the commit that recorded it), "
-    "republished (an earlier one left unpublished, sent at the start of a crawl task), failed (the "
+    "republished (an earlier one left unpublished, sent at the start of a crawl task), rehanded (one "
+    "published more than handoff_recheck_s ago whose page has no report, sent once more), failed (the "
     "publish raised; the outbox keeps it for the next crawl task).",
     ["site", "outcome"],
 )
@@ -72,7 +73,7 @@ CHECKPOINTS = Counter(
     "ended and handed the rest of its run to a continue_crawl task).",
     ["site", "event"],
 )
-HANDOFF_OUTCOMES = ("published", "republished", "failed")
+HANDOFF_OUTCOMES = ("published", "republished", "rehanded", "failed")
 CHECKPOINT_EVENTS = ("resumed", "continued")
 
 
@@ -92,8 +93,7 @@ LISTING_INCOMPLETE = Counter(
 # newest ``nianbao_crawler_discovery_timestamp_seconds``.
 DISCOVERY_ANNOUNCED = Gauge(
     "nianbao_crawler_discovery_announced",
-    "Records the site's columns announce in its last crawl (sum of the sure minimums); NaN when none states a "
-    "total.",
+    "Records the site's columns announce in its last crawl (sum of the sure minimums); NaN when none states a total.",
     ["site"],
     multiprocess_mode="mostrecent",
 )

@@ -2,20 +2,29 @@
 left unpublished (a publish that raised, a worker killed between commit and publish) is published again
 at the start of the site's next crawl task.
 
+A published page hand-off whose page still has no report ``handoff_recheck_s`` later (6 hours by default)
+is published once more at the start of a crawl task: the broker can lose a message it took (kombu's Redis
+transport pops a message before it records it as unacknowledged; Redis dying between the two loses it).
+Once per row, so a page whose parse fails for good costs one more recorded failure, not one per crawl.
+What this does not see: a changed page whose newer hand-off was lost while its older report stands.
+
 A hand-off may so be published twice (killed after the publish, before marking it); the parser and the
-validator are idempotent (unique keys and upserts). It is never lost while its row is in the database.
+validator are idempotent (unique keys and upserts). It is never lost while its row is in the database
+(published rows are kept for three days, see ``CrawlState.prune``).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
 from nianbao.crawler import metrics
+from nianbao.crawler.settings import CrawlerSettings
 from nianbao.crawler.state import CrawlState
 from nianbao.shared.bus import Publisher
-from nianbao.shared.contracts import MESSAGE_TYPES, Message, utcnow
+from nianbao.shared.contracts import MESSAGE_TYPES, Message, PageFetched, utcnow
 from nianbao.shared.errors import TransientError
 from nianbao.shared.settings import CommonSettings
 from nianbao.shared.taskrunner import record_failure
@@ -58,6 +67,30 @@ def publish_pending(state: CrawlState, publisher: Publisher, *, site_id: str, se
     if published:
         log.info("%s: %d hand-off(s) left unpublished earlier are published now", site_id, published)
     return published
+
+
+def publish_stalled(state: CrawlState, publisher: Publisher, *, site_id: str, settings: CrawlerSettings) -> int:
+    """Publish once more every page hand-off of the site published more than ``handoff_recheck_s`` ago whose
+    page has no report, oldest first; returns how many. Raises TransientError at the first publish that
+    fails (that row and the rest stay for the next try)."""
+    if settings.handoff_recheck_s <= 0:
+        return 0
+    before = datetime.now(UTC) - timedelta(seconds=settings.handoff_recheck_s)
+    rehanded = 0
+    for row in state.stalled(site_id, published_before=before):
+        try:
+            message = PageFetched.model_validate({**row.payload, "sent_at": utcnow()})
+        except ValidationError as exc:  # published once already, so readable then: leave it as it is
+            log.warning("%s: hand-off of %s without a report cannot be read again: %s", site_id, row.url, exc)
+            state.mark_rehanded(row.id)
+            continue
+        _publish(publisher, message, site_id=site_id, url=row.url)
+        state.mark_rehanded(row.id)
+        metrics.HANDOFFS.labels(site_id, "rehanded").inc()
+        rehanded += 1
+    if rehanded:
+        log.warning("%s: %d page(s) handed on without a report since; handed on once more", site_id, rehanded)
+    return rehanded
 
 
 def _publish(publisher: Publisher, message: Message, *, site_id: str, url: str) -> None:

@@ -69,6 +69,12 @@ class CrawlerSettings(CommonSettings):
     max_retry_after_s: float = Field(
         3600.0, ge=0, description="Cap on a Retry-After header (seconds or HTTP date; absurd values end here)."
     )
+    handoff_recheck_s: float = Field(
+        21600.0,
+        ge=0,
+        description="A page handed on this long ago that has no report yet is handed on once more at the "
+        "site's next crawl (a message the broker lost); 0 turns the check off.",
+    )
     max_content_encodings: int = Field(
         2, ge=1, le=4, description="Responses with more stacked Content-Encodings are refused (bomb guard)."
     )

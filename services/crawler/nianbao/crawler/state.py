@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, exists, update
 from sqlmodel import col, select
 
 from nianbao.crawler import runs
 from nianbao.crawler.siteschema import SiteConfig
-from nianbao.shared.contracts import Message
+from nianbao.shared.contracts import Message, PageFetched
 from nianbao.shared.db import session_scope, upsert
-from nianbao.shared.models import CrawlCheckpoint, Fetch, Outbox, Site
+from nianbao.shared.models import CrawlCheckpoint, Fetch, Outbox, Report, Site
 
 # A crawl run's checkpoint rows, and published outbox rows, are kept this long (for a late redelivery of
 # a finished run, and to look at), then pruned at the site's next crawl.
@@ -58,7 +58,7 @@ class RunItem:
 
 @dataclass(frozen=True)
 class PendingHandoff:
-    """An outbox row not yet published."""
+    """An outbox row to publish: not yet published, or published long ago without a report."""
 
     id: int
     task: str
@@ -228,6 +228,28 @@ class CrawlState:
     def mark_published(self, outbox_id: int) -> None:
         with session_scope(self.database_url) as session:
             session.execute(update(Outbox).where(col(Outbox.id) == outbox_id).values(published_at=datetime.now(UTC)))
+
+    def stalled(self, site_id: str, *, published_before: datetime) -> list[PendingHandoff]:
+        """The site's page hand-offs published before ``published_before`` whose page has no report row,
+        not published a second time yet, oldest first."""
+        has_report = exists().where(col(Report.site_id) == col(Outbox.site_id), col(Report.url) == col(Outbox.url))
+        with session_scope(self.database_url) as session:
+            rows = session.exec(
+                select(Outbox)
+                .where(
+                    Outbox.site_id == site_id,
+                    Outbox.task == PageFetched.TASK,
+                    col(Outbox.published_at) < published_before,
+                    col(Outbox.rehanded_at).is_(None),
+                    ~has_report,
+                )
+                .order_by(col(Outbox.id))
+            ).all()
+            return [PendingHandoff(row.id or 0, row.task, dict(row.payload), row.url) for row in rows]
+
+    def mark_rehanded(self, outbox_id: int) -> None:
+        with session_scope(self.database_url) as session:
+            session.execute(update(Outbox).where(col(Outbox.id) == outbox_id).values(rehanded_at=datetime.now(UTC)))
 
     def drop_handoff(self, outbox_id: int) -> None:
         """Remove an outbox row that can never be published (recorded as a task failure by the caller)."""
