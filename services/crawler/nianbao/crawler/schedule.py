@@ -76,7 +76,6 @@ def beat_schedule(registry: SiteRegistry) -> dict[str, dict[str, Any]]:
     return schedule
 
 
-
 REGISTRY_CHECK_S = 5.0  # beat wakes at least this often to look at the registry (a stat: cheap)
 
 
