@@ -245,3 +245,20 @@ def test_a_lost_re_publish_stays_for_the_next_crawl(portal: Portal, crawler: Cra
     assert [r.rehanded_at for r in _outbox(crawler)] == [None]
     publisher = Publisher()
     assert _crawl(crawler, entry, publisher).rehanded == 1 and len(publisher.pages()) == 1
+
+
+def test_an_unreadable_stalled_hand_off_is_recorded_not_sent(portal: Portal, crawler: Crawler) -> None:
+    build_trs(portal, "/zfxxgknb/", ARTICLES[:1], per_page=3)
+    entry = site_entry(portal, "/zfxxgknb/index.html")
+    _crawl(crawler, entry, Publisher())
+    _age_hand_offs(crawler, hours=7)
+    with session_scope(crawler.settings.resolved_database_url()) as session:
+        row = session.exec(select(Outbox)).one()
+        row.payload = {**row.payload, "schema_version": 99}  # as a newer producer would write it
+        session.add(row)
+    publisher = Publisher()
+    assert _crawl(crawler, entry, publisher).rehanded == 0 and publisher.pages() == []
+    with session_scope(crawler.settings.resolved_database_url()) as session:
+        failures = session.exec(select(TaskFailure)).all()
+        assert [(f.reason, f.task) for f in failures] == [("invalid_message", PageFetched.TASK)]
+    assert _outbox(crawler)[0].rehanded_at is not None  # and not read again

@@ -80,8 +80,11 @@ def publish_stalled(state: CrawlState, publisher: Publisher, *, site_id: str, se
     for row in state.stalled(site_id, published_before=before):
         try:
             message = PageFetched.model_validate({**row.payload, "sent_at": utcnow()})
-        except ValidationError as exc:  # published once already, so readable then: leave it as it is
-            log.warning("%s: hand-off of %s without a report cannot be read again: %s", site_id, row.url, exc)
+        except ValidationError as exc:
+            # Written by an incompatible version: visible as a task failure, as in publish_pending, and
+            # marked so that it is not read again.
+            record_failure(settings, task=row.task, queue="crawler", reason="invalid_message",
+                           error=f"outbox row {row.id}: {exc}", payload=row.payload)  # fmt: skip
             state.mark_rehanded(row.id)
             continue
         _publish(publisher, message, site_id=site_id, url=row.url)
