@@ -22,9 +22,9 @@ from pydantic import ValidationError
 
 from nianbao.crawler import metrics
 from nianbao.crawler.settings import CrawlerSettings
-from nianbao.crawler.state import CrawlState
+from nianbao.crawler.state import CrawlState, PendingHandoff
 from nianbao.shared.bus import Publisher
-from nianbao.shared.contracts import MESSAGE_TYPES, Message, PageFetched, utcnow
+from nianbao.shared.contracts import MESSAGE_TYPES, Message, utcnow
 from nianbao.shared.errors import TransientError
 from nianbao.shared.settings import CommonSettings
 from nianbao.shared.taskrunner import record_failure
@@ -47,18 +47,9 @@ def publish_pending(state: CrawlState, publisher: Publisher, *, site_id: str, se
     TransientError at the first publish that fails (the rest stay for the next try)."""
     published = 0
     for row in state.unpublished(site_id):
-        message_cls = _BY_TASK.get(row.task)
-        try:
-            if message_cls is None:
-                raise ValueError(f"no message type for task {row.task!r}")
-            # sent_at is when it goes on the queue now (the queue-age metrics measure the wait there).
-            message = message_cls.model_validate({**row.payload, "sent_at": utcnow()})
-        except (ValidationError, ValueError) as exc:
-            # A row this code cannot read (written by an incompatible version): kept as a task failure
-            # an operator can see and re-enqueue, instead of blocking the site's crawls forever.
-            record_failure(settings, task=row.task, queue="crawler", reason="invalid_message",
-                           error=f"outbox row {row.id}: {exc}", payload=row.payload)  # fmt: skip
-            state.drop_handoff(row.id)
+        message = _message_of(row, settings)
+        if message is None:
+            state.drop_handoff(row.id)  # recorded as a task failure: not blocking the site's crawls forever
             continue
         _publish(publisher, message, site_id=site_id, url=row.url)
         state.mark_published(row.id)
@@ -78,14 +69,9 @@ def publish_stalled(state: CrawlState, publisher: Publisher, *, site_id: str, se
     before = datetime.now(UTC) - timedelta(seconds=settings.handoff_recheck_s)
     rehanded = 0
     for row in state.stalled(site_id, published_before=before):
-        try:
-            message = PageFetched.model_validate({**row.payload, "sent_at": utcnow()})
-        except ValidationError as exc:
-            # Written by an incompatible version: visible as a task failure, as in publish_pending, and
-            # marked so that it is not read again.
-            record_failure(settings, task=row.task, queue="crawler", reason="invalid_message",
-                           error=f"outbox row {row.id}: {exc}", payload=row.payload)  # fmt: skip
-            state.mark_rehanded(row.id)
+        message = _message_of(row, settings)
+        if message is None:
+            state.mark_rehanded(row.id)  # recorded as a task failure: not read again
             continue
         _publish(publisher, message, site_id=site_id, url=row.url)
         state.mark_rehanded(row.id)
@@ -94,6 +80,21 @@ def publish_stalled(state: CrawlState, publisher: Publisher, *, site_id: str, se
     if rehanded:
         log.warning("%s: %d page(s) handed on without a report since; handed on once more", site_id, rehanded)
     return rehanded
+
+
+def _message_of(row: PendingHandoff, settings: CommonSettings) -> Message | None:
+    """The message an outbox row holds, its ``sent_at`` now (the queue-age metrics measure the wait on the
+    queue); None for a row this code cannot read (written by an incompatible version), recorded as a task
+    failure an operator can see and re-enqueue."""
+    message_cls = _BY_TASK.get(row.task)
+    try:
+        if message_cls is None:
+            raise ValueError(f"no message type for task {row.task!r}")
+        return message_cls.model_validate({**row.payload, "sent_at": utcnow()})
+    except (ValidationError, ValueError) as exc:
+        record_failure(settings, task=row.task, queue="crawler", reason="invalid_message",
+                       error=f"outbox row {row.id}: {exc}", payload=row.payload)  # fmt: skip
+        return None
 
 
 def _publish(publisher: Publisher, message: Message, *, site_id: str, url: str) -> None:
