@@ -665,6 +665,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.reports < 10:
         parser.error("--reports must be at least 10 (first and last 10 %)")
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    from nianbao.shared.gctune import tune_gc
+
+    tune_gc()  # as the nianbao CLI does for every command: the in-process modes run what `nianbao run` runs
     seeds = load_seeds()
     results: dict[str, Any] = {"reports": args.reports, "seeds": len(seeds), "date": time.strftime("%Y-%m-%d")}
     print(f"{args.reports} reports from {len(seeds)} seeds, one site; {load()}")

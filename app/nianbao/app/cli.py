@@ -60,6 +60,10 @@ def _configure_logging(
     """Log records go to stderr at NIANBAO_LOG_LEVEL; progress and results go to stdout."""
     import logging
 
+    from nianbao.shared.gctune import tune_gc
+
+    tune_gc()  # every command may run the pipeline in this process (see gctune for why)
+
     _state["debug"] = _state["debug"] or debug
 
     level = AppSettings().log_level.upper()

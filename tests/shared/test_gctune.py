@@ -1,0 +1,60 @@
+"""The collector settings of nianbao's processes (nianbao.shared.gctune) and where they are applied."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from nianbao.shared.gctune import OLDER_THRESHOLDS, YOUNG_THRESHOLD, tune_gc
+
+
+@pytest.fixture
+def restore_gc() -> Iterator[None]:
+    saved = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*saved)
+
+
+def test_tune_gc_freezes_what_is_alive_and_raises_the_thresholds(restore_gc: None) -> None:
+    gc.unfreeze()
+    survivor = [object() for _ in range(10)]
+    tune_gc()
+    assert gc.get_threshold() == (YOUNG_THRESHOLD, *OLDER_THRESHOLDS)
+    assert gc.get_freeze_count() > len(survivor)
+    assert gc.isenabled()
+
+
+def test_cycles_are_still_collected_after_tuning(restore_gc: None) -> None:
+    """Raised thresholds delay the collection of cyclic garbage; they do not stop it."""
+    tune_gc()
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self
+
+    before = sum(1 for o in gc.get_objects() if isinstance(o, Node))
+    for _ in range(3 * YOUNG_THRESHOLD):  # cycles only the collector can free, past the threshold
+        Node()
+    alive = sum(1 for o in gc.get_objects() if isinstance(o, Node)) - before
+    assert alive < 2 * YOUNG_THRESHOLD
+
+
+def test_the_cli_applies_the_settings_before_any_command() -> None:
+    """Every `nianbao` command runs with the tuned collector (the pipelines run inside commands)."""
+    probe = (
+        "import gc, sys\n"
+        "from typer.testing import CliRunner\n"
+        "from nianbao.app.cli import app\n"
+        "assert gc.get_threshold() != (50_000, 20, 100), gc.get_threshold()\n"
+        "result = CliRunner().invoke(app, ['config'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(gc.get_threshold(), gc.get_freeze_count() > 0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=os.environ)
+    assert out.stdout.strip() == f"{(YOUNG_THRESHOLD, *OLDER_THRESHOLDS)} True"
