@@ -4,7 +4,6 @@ stored payload cannot be the original message, exit 2 for unknown ids, sites and
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,8 @@ from nianbao.shared.db import session_scope, upgrade
 from nianbao.shared.models import CrawlRun, FindingRow, Report, TaskFailure
 from nianbao.shared.settings import CommonSettings
 from nianbao.shared.taskrunner import record_failure
+
+from support import task_args
 
 PARSE = PageFetched.TASK
 
@@ -92,7 +93,7 @@ def test_retry_sends_the_stored_message_and_deletes_the_row(
     envelope = json.loads(raw)
     task_id = envelope["headers"]["id"]
     assert out.strip() == f"retried failure {good} ({PARSE}) as task {task_id} on queue parser"
-    sent = json.loads(base64.b64decode(envelope["body"]))[0][0]
+    sent = task_args(raw)[0]
     assert {k: v for k, v in sent.items() if k != "sent_at"} == {k: v for k, v in payload.items() if k != "sent_at"}
     assert datetime.fromisoformat(sent["sent_at"]) > datetime.fromisoformat(payload["sent_at"])
     with session_scope(_db()) as session:

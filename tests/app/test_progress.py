@@ -3,7 +3,6 @@ is; `run`/`recrawl` with a broker print the task id to follow."""
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import os
@@ -21,6 +20,8 @@ from nianbao.app.embedded import run_embedded
 from nianbao.app.progress import ProgressReporter
 from nianbao.crawler.sites import SiteRegistry
 from nianbao.devportal.server import DevPortal
+
+from support import task_args
 
 NIANBAO = str(Path(sys.executable).parent / "nianbao")
 
@@ -155,7 +156,7 @@ def test_run_and_recrawl_print_the_task_id_to_follow(redis_url: str, tmp_path: P
         sent = {}
         for raw in broker.lrange("crawler", 0, -1):
             envelope = json.loads(raw)
-            sent[json.loads(base64.b64decode(envelope["body"]))[0][0]["site_id"]] = envelope["headers"]["id"]
+            sent[task_args(raw)[0]["site_id"]] = envelope["headers"]["id"]
         assert sorted(sent) == site_ids, (result.stdout, result.stderr, broker.keys("*"))
         for site_id, task_id in sent.items():
             assert f"enqueued crawl of {site_id} (force={args[0] == 'recrawl'}) on queue crawler as task {task_id}" in (

@@ -3,7 +3,6 @@ broker and PostgreSQL as database. A recrawl puts a crawl task on the broker's c
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import time
@@ -16,7 +15,7 @@ import redis
 import yaml
 
 from integration_support import NIANBAO
-from support import free_port
+from support import free_port, task_args
 
 pytestmark = pytest.mark.integration
 TOKEN = "s3cret-admin-token"
@@ -90,7 +89,7 @@ def test_auth_errors_and_recrawl_enqueues_a_crawl_task(admin_url: str, redis_url
     [raw] = client.lrange("crawler", 0, -1)
     envelope = json.loads(raw)
     assert envelope["headers"]["task"] == "nianbao.crawler.crawl_site"
-    args = json.loads(base64.b64decode(envelope["body"]))[0]
+    args = task_args(raw)
     assert args[0]["site_id"] == "cq" and args[0]["force"] is True and args[0]["reason"] == "api"
 
 

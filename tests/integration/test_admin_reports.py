@@ -4,7 +4,6 @@ findings per rule, the last crawl run)."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -32,6 +31,8 @@ from nianbao.shared.db import session_scope, upgrade
 from nianbao.shared.models import CrawlRun, Report, TaskFailure
 from nianbao.shared.settings import CommonSettings
 from nianbao.shared.taskrunner import MAX_PAYLOAD_BYTES, record_failure
+
+from support import task_args
 
 pytestmark = pytest.mark.integration
 TOKEN = "t0ken-for-reports"
@@ -192,7 +193,7 @@ def test_task_failures_listed_filtered_paged_and_retried(pg: str, client: TestCl
     [raw] = broker.lrange("parser", 0, -1)
     envelope = json.loads(raw)
     assert envelope["headers"]["task"] == parse and envelope["headers"]["id"] == done.json()["task_id"]
-    sent = json.loads(base64.b64decode(envelope["body"]))[0][0]
+    sent = task_args(raw)[0]
     assert {k: v for k, v in sent.items() if k != "sent_at"} == {k: v for k, v in pages[2].items() if k != "sent_at"}
     assert datetime.fromisoformat(sent["sent_at"]) > datetime.now(UTC) - timedelta(minutes=1)  # a fresh sent_at
     assert _error(client.get(f"/task-failures/{ids[2]}", headers=AUTH), 404) == "unknown_failure"  # row deleted

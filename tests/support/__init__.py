@@ -31,3 +31,19 @@ def skip_or_fail(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI is set, so this may not be skipped: {reason}")
     pytest.skip(reason)
+
+
+def task_args(raw: bytes) -> list[object]:
+    """The positional arguments of one raw Celery message as kombu's Redis transport stores it: a JSON
+    envelope whose body is base64 and, when its headers say so, zlib-compressed (nianbao compresses all)."""
+    import base64
+    import json
+    import zlib
+
+    envelope = json.loads(raw)
+    body = base64.b64decode(envelope["body"])
+    if envelope["headers"].get("compression") == "application/x-gzip":
+        body = zlib.decompress(body)
+    args = json.loads(body)[0]
+    assert isinstance(args, list)
+    return args

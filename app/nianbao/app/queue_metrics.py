@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -22,9 +23,15 @@ from prometheus_client.registry import Collector
 
 from nianbao.shared.contracts import QUEUES
 
+# A message body this reader decompresses at most (a ReportParsed body is ~60 KB; the workers' own limit on
+# what they accept is the parser's, far below): a zlib bomb in the queue costs a scrape this much, no more.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+_ZLIB = "application/x-gzip"  # kombu's content type for its "zlib" compression
+
 
 def oldest_age_seconds(raw: bytes | None, now: datetime) -> float | None:
-    """Age of one raw kombu message from its first argument's ``sent_at``; None if it has none."""
+    """Age of one raw kombu message from its first argument's ``sent_at``; None if it has none (or is
+    not a message this reader understands: a foreign compression, a body past ``MAX_BODY_BYTES``)."""
     if not raw:
         return None
     try:
@@ -32,11 +39,25 @@ def oldest_age_seconds(raw: bytes | None, now: datetime) -> float | None:
         body = envelope["body"]
         if envelope.get("properties", {}).get("body_encoding") == "base64":
             body = base64.b64decode(body)
+        compression = (envelope.get("headers") or {}).get("compression")
+        if compression is not None:
+            body = _decompressed(body, compression)
         args = json.loads(body)[0]
         sent_at = datetime.fromisoformat(str(args[0]["sent_at"]).replace("Z", "+00:00"))
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError, zlib.error):
         return None
     return max(0.0, (now - sent_at).total_seconds())
+
+
+def _decompressed(body: bytes | str, compression: str) -> bytes:
+    """The body zlib-decompressed, refusing (ValueError) another compression or more than MAX_BODY_BYTES."""
+    if compression != _ZLIB:
+        raise ValueError(f"unknown message compression {compression!r}")
+    inflater = zlib.decompressobj()
+    data = inflater.decompress(body.encode("latin-1") if isinstance(body, str) else body, MAX_BODY_BYTES)
+    if inflater.unconsumed_tail or not inflater.eof:
+        raise ValueError("message body truncated or larger than MAX_BODY_BYTES")
+    return data
 
 
 class QueueCollector(Collector):

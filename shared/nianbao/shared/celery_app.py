@@ -1,8 +1,8 @@
 """Celery wiring shared by every worker and by the CLI that enqueues work.
 
-JSON only (written by orjson where it can: see :func:`message_json`), late acknowledgement (a task is
-acked after it ran, so a killed worker's task is redelivered), one prefetched task per process, results
-ignored (state lives in the database).
+JSON only (written by orjson where it can: see :func:`message_json`), zlib-compressed (see
+``MESSAGE_COMPRESSION``), late acknowledgement (a task is acked after it ran, so a killed worker's task is
+redelivered), one prefetched task per process, results ignored (state lives in the database).
 
 Timeouts (all from :class:`~nianbao.shared.settings.CommonSettings`, checked to nest there):
 
@@ -29,6 +29,13 @@ from nianbao.shared.settings import CommonSettings
 
 # What orjson must not write itself, so that kombu's encoder writes it as it always did (kombu tags dates and
 # times, which its decoder turns back into objects; orjson would write plain strings).
+# Message bodies are zlib-compressed (kombu's "zlib": the message's headers say so, and any worker decompresses
+# it). A ReportParsed body is ~60 KB of JSON, ~8 KB compressed, and the Redis transport handles each message
+# several times, as base64 inside a JSON envelope (the queue, the unacked hash, the worker's parent process, its
+# pipe to a child): compressing costs the producer ~0.3 ms and saves more than that downstream (the bench's
+# workers mode; README "Performance"). It also keeps a backlog in Redis' memory ~8x smaller: one waiting
+# dev-portal report takes 10 KB instead of 82 KB (tests/app/test_queue_messages.py).
+MESSAGE_COMPRESSION = "zlib"
 _ORJSON_PASSTHROUGH = (
     orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
 )
@@ -68,6 +75,7 @@ def make_celery(name: str, broker_url: str, settings: CommonSettings | None = No
     app = Celery(name, broker=broker_url)
     app.conf.update(
         task_serializer="json",
+        task_compression=MESSAGE_COMPRESSION,
         accept_content=["json"],
         result_serializer="json",
         task_ignore_result=True,
