@@ -6,28 +6,50 @@ import gc
 import os
 import subprocess
 import sys
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
-from nianbao.shared.gctune import OLDER_THRESHOLDS, YOUNG_THRESHOLD, tune_gc
+from nianbao.shared import gctune
+from nianbao.shared.gctune import OLDER_THRESHOLDS, YOUNG_THRESHOLD, freeze_startup, tune_gc
 
 
 @pytest.fixture
-def restore_gc() -> Iterator[None]:
+def restore_gc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     saved = gc.get_threshold()
+    monkeypatch.setattr(gctune, "_tuned", False)
+    gc.unfreeze()
     yield
     gc.unfreeze()
     gc.set_threshold(*saved)
 
 
-def test_tune_gc_freezes_what_is_alive_and_raises_the_thresholds(restore_gc: None) -> None:
-    gc.unfreeze()
-    survivor = [object() for _ in range(10)]
+def test_tune_gc_freezes_what_is_alive_and_raises_the_thresholds_once(restore_gc: None) -> None:
+    survivors = [[i] for i in range(1000)]
     tune_gc()
     assert gc.get_threshold() == (YOUNG_THRESHOLD, *OLDER_THRESHOLDS)
-    assert gc.get_freeze_count() > len(survivor)
+    frozen = gc.get_freeze_count()
+    assert frozen > len(survivors)
     assert gc.isenabled()
+    more = [[i] for i in range(1000)]
+    tune_gc()  # a second call (every CLI command calls it) changes nothing
+    assert gc.get_freeze_count() == frozen and len(more) == 1000
+
+
+def test_garbage_is_collected_before_freezing_not_frozen_for_good(restore_gc: None) -> None:
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    gc.disable()  # so that the cycles below are garbage nobody collected yet when the freeze comes
+    try:
+        refs = [weakref.ref(Cycle()) for _ in range(1000)]
+        assert all(ref() is not None for ref in refs)  # unreachable, but only the collector frees a cycle
+        freeze_startup()
+    finally:
+        gc.enable()
+    assert all(ref() is None for ref in refs)  # frozen garbage would stay alive until the process ends
 
 
 def test_cycles_are_still_collected_after_tuning(restore_gc: None) -> None:

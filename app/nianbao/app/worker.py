@@ -82,7 +82,7 @@ def run_worker(service: str, *, concurrency: int, metrics_port: int | None, logl
     from celery import signals
 
     from nianbao.shared.db import dispose_engines
-    from nianbao.shared.gctune import tune_gc
+    from nianbao.shared.gctune import freeze_startup, tune_gc
 
     def _child_init(**_: Any) -> None:
         dispose_engines()
@@ -118,7 +118,8 @@ def run_worker(service: str, *, concurrency: int, metrics_port: int | None, logl
     signals.task_failure.connect(_hard_time_limit, weak=False)
     app = build_app(service, settings)
     importlib.import_module("nianbao.app.metric_zeros").zero_metrics(service, settings)
-    tune_gc()  # start-up is done; the prefork children inherit the settings and the frozen objects
+    tune_gc()  # done by the CLI already; here too for a worker started from Python (tests, embedding)
+    freeze_startup()  # start-up is done: the prefork children inherit the frozen objects
     app.worker_main(
         [
             "worker",
