@@ -29,18 +29,17 @@ from kombu.utils import json as kombu_json
 from nianbao.shared.contracts import QUEUES, TASK_ROUTES
 from nianbao.shared.settings import CommonSettings
 
-# What orjson must not write itself, so that kombu's encoder writes it as it always did (kombu tags dates and
-# times, which its decoder turns back into objects; orjson would write plain strings).
 # Message bodies are zlib-compressed (kombu's "zlib": the message's headers say so, and any worker decompresses
-# it). A ReportParsed body is ~60 KB of JSON, ~8 KB compressed, and the Redis transport handles each message
-# several times, as base64 inside a JSON envelope (the queue, the unacked hash, the worker's parent process, its
-# pipe to a child): compressing costs the producer ~0.3 ms and saves more than that downstream (the bench's
-# workers mode; README "Performance"). It also keeps a backlog in Redis' memory ~8x smaller: one waiting
-# dev-portal report takes 10 KB instead of 82 KB (tests/app/test_queue_messages.py). Level 1, not zlib's
-# default 6: a record body compresses in 0.1 ms instead of 0.3 ms (the parser's children showed 10 % of their
-# busy samples in kombu's compress at level 6), to 9 KB instead of 8 KB.
+# it), for Redis' memory: a ReportParsed body is ~60 KB of JSON, and the Redis transport keeps it as base64
+# inside a JSON envelope, so one waiting dev-portal report takes 82 KB of Redis' memory uncompressed and 10 KB
+# compressed (tests/app/test_queue_messages.py): a backlog behind a stopped validator is ~8x cheaper. At level 1,
+# not zlib's default 6: 0.1 instead of 0.3 ms per record body (at level 6 the parser's children spent 10 % of
+# their busy samples in it), 9 KB instead of 8 KB. CPU as a whole did not move measurably (README "Performance").
 MESSAGE_COMPRESSION = "zlib"
 ZLIB_LEVEL = 1
+
+# What orjson must not write itself, so that kombu's encoder writes it as it always did (kombu tags dates and
+# times, which its decoder turns back into objects; orjson would write plain strings).
 _ORJSON_PASSTHROUGH = (
     orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
 )
