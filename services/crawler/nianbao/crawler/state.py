@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, exists, update
 from sqlmodel import col, select
@@ -217,13 +218,7 @@ class CrawlState:
 
     def unpublished(self, site_id: str) -> list[PendingHandoff]:
         """The site's hand-offs committed but not (known to be) published, oldest first."""
-        with session_scope(self.database_url) as session:
-            rows = session.exec(
-                select(Outbox)
-                .where(Outbox.site_id == site_id, col(Outbox.published_at).is_(None))
-                .order_by(col(Outbox.id))
-            ).all()
-            return [PendingHandoff(row.id or 0, row.task, dict(row.payload), row.url) for row in rows]
+        return self._handoffs(Outbox.site_id == site_id, col(Outbox.published_at).is_(None))
 
     def mark_published(self, outbox_id: int) -> None:
         with session_scope(self.database_url) as session:
@@ -233,18 +228,18 @@ class CrawlState:
         """The site's page hand-offs published before ``published_before`` whose page has no report row,
         not published a second time yet, oldest first."""
         has_report = exists().where(col(Report.site_id) == col(Outbox.site_id), col(Report.url) == col(Outbox.url))
+        return self._handoffs(
+            Outbox.site_id == site_id,
+            Outbox.task == PageFetched.TASK,
+            col(Outbox.published_at) < published_before,
+            col(Outbox.rehanded_at).is_(None),
+            ~has_report,
+        )
+
+    def _handoffs(self, *conditions: Any) -> list[PendingHandoff]:
+        """The outbox rows meeting ``conditions``, oldest first."""
         with session_scope(self.database_url) as session:
-            rows = session.exec(
-                select(Outbox)
-                .where(
-                    Outbox.site_id == site_id,
-                    Outbox.task == PageFetched.TASK,
-                    col(Outbox.published_at) < published_before,
-                    col(Outbox.rehanded_at).is_(None),
-                    ~has_report,
-                )
-                .order_by(col(Outbox.id))
-            ).all()
+            rows = session.exec(select(Outbox).where(*conditions).order_by(col(Outbox.id))).all()
             return [PendingHandoff(row.id or 0, row.task, dict(row.payload), row.url) for row in rows]
 
     def mark_rehanded(self, outbox_id: int) -> None:
