@@ -19,6 +19,8 @@ from nianbao.shared.bus import CeleryPublisher
 from nianbao.shared.celery_app import make_celery
 from nianbao.shared.contracts import VALIDATOR_QUEUE, ReportParsed
 
+from support import task_args
+
 
 def _report_parsed() -> ReportParsed:
     """A full-size message: a dev-portal report page parsed as the parser would (three tables)."""
@@ -38,8 +40,7 @@ def test_a_parsed_report_waits_in_redis_compressed_and_its_age_is_read(redis_url
     assert raw is not None
     envelope = json.loads(raw)
     assert envelope["headers"]["compression"] == "application/x-gzip"
-    body = zlib.decompress(base64.b64decode(envelope["body"]))
-    assert json.loads(body)[0][0]["record"] == message.record  # the record, whole
+    assert task_args(raw)[0]["record"] == message.record  # the record, whole
     # What Redis keeps per waiting report, against the same message sent uncompressed (as before): measured
     # by Redis itself (MEMORY USAGE of the queue holding that one message).
     compressed = client.memory_usage(VALIDATOR_QUEUE)

@@ -172,12 +172,14 @@ class Run:
         with session_scope(self.db_url) as s:
             return int(s.exec(select(func.count()).select_from(Report)).one())
 
+    def idle(self) -> bool:
+        """Nothing waiting in a queue, nothing held by a worker."""
+        return not any(self.queued(q) for q in QUEUES) and not self.broker.hlen("unacked")
+
     def settled(self) -> bool:
-        """Every report stored, nothing waiting, nothing held by a worker."""
+        """Every report stored, and the pipeline idle."""
         try:
-            if any(self.queued(q) for q in QUEUES) or self.broker.hlen("unacked"):
-                return False
-            return self.stored() >= len(REPORTS)
+            return self.idle() and self.stored() >= len(REPORTS)
         except Exception:  # a server is still coming back
             return False
 
@@ -359,7 +361,7 @@ def repair_lost_messages(run: Run) -> bool:
         if run.settled():
             return False
         try:
-            idle = not any(run.queued(q) for q in QUEUES) and not run.broker.hlen("unacked")
+            idle = run.idle()
         except redis.RedisError:  # still coming back
             idle = False
         idle_since = (idle_since or time.monotonic()) if idle else None
