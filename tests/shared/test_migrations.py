@@ -67,3 +67,76 @@ def test_migration_0008_leaves_one_partial_index_on_findings_and_round_trips(
     upgrade(url)
     assert indexes()["finding"] == {"ix_finding_rule_not_pass"}
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite_url", "postgres_url"])
+def test_migration_0011_cascades_report_deletes_by_trigger_and_round_trips(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Value and finding rows carry no foreign key (checked per inserted row, it was a third of their insert
+    cost), yet deleting a report still deletes them; downgrade restores the keys, upgrade drops them again."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from nianbao.shared.db import alembic_config
+
+    url: str = request.getfixturevalue(backend)
+    upgrade(url)
+    engine = create_engine(url)
+    if backend == "sqlite_url":
+        from sqlalchemy import event
+
+        event.listen(engine, "connect", lambda conn, _record: conn.execute("PRAGMA foreign_keys=ON"))
+
+    def foreign_keys() -> dict[str, list[str]]:
+        inspector = inspect(engine)
+        return {t: [fk["referred_table"] for fk in inspector.get_foreign_keys(t)] for t in ("report_value", "finding")}
+
+    def store_two_reports() -> None:
+        with engine.begin() as conn:
+            for table in ("report_value", "finding", "report"):
+                conn.execute(text(f"DELETE FROM {table}"))
+            for rid in (1, 2):
+                conn.execute(text(
+                    "INSERT INTO report (id, site_id, url, raw_key, content_sha256, parser_version, rules_version,"
+                    " blank_policy, record, failing_errors, failing_warnings, created_at, updated_at) VALUES"
+                    f" ({rid}, 's', 'http://x/{rid}', 'k', 'k', 'p', 'r', '{{}}', '{{}}', 0, 0,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ))  # fmt: skip
+                conn.execute(text(
+                    f"INSERT INTO report_value (report_id, table_name, key, status) VALUES ({rid}, 't', 'k', 'number')"
+                ))  # fmt: skip
+                conn.execute(text(
+                    "INSERT INTO finding (report_id, rule, location, severity, status, cells, message, rule_version,"
+                    f" created_at, updated_at) VALUES ({rid}, 'r', '', 'error', 'fail', '[]', '', '',"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ))  # fmt: skip
+
+    def children() -> tuple[list[int], list[int]]:
+        with engine.connect() as conn:
+            values = [r[0] for r in conn.execute(text("SELECT report_id FROM report_value ORDER BY 1"))]
+            findings = [r[0] for r in conn.execute(text("SELECT report_id FROM finding ORDER BY 1"))]
+        return values, findings
+
+    assert foreign_keys() == {"report_value": [], "finding": []}
+    store_two_reports()
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM report WHERE id = 1"))
+    assert children() == ([2], [2])
+
+    command.downgrade(alembic_config(url), "0010")
+    engine.dispose()
+    assert foreign_keys() == {"report_value": ["report"], "finding": ["report"]}
+    store_two_reports()
+    with engine.begin() as conn:  # the restored key cascades, and no trigger is left to do it twice
+        conn.execute(text("DELETE FROM report WHERE id = 2"))
+    assert children() == ([1], [1])
+
+    upgrade(url)
+    engine.dispose()
+    assert foreign_keys() == {"report_value": [], "finding": []}
+    store_two_reports()
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM report"))
+    assert children() == ([], [])
+    engine.dispose()
