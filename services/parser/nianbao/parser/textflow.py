@@ -12,30 +12,34 @@ Flattened tables come in three shapes (report-format §4.4, seeds 000–004):
 
 from __future__ import annotations
 
-from nianbao.parser.document import Document, Line, Token
+from nianbao.parser.document import Document, Item, Line, Token, token_kind
 from nianbao.parser.normalize import clean_line, fold
 
 
 def text_document(text: str) -> Document:
     """Split folded text into non-empty lines, keeping 1-based source line numbers."""
-    lines = []
-    for number, raw in enumerate(fold(text).splitlines(), start=1):
-        cleaned = clean_line(raw)
-        if cleaned:
-            lines.append(Line(cleaned, number, piped="|" in cleaned and cleaned != "|"))
-    return Document(items=list(lines), kind="text")
+    numbered = enumerate(map(clean_line, fold(text).splitlines()), start=1)
+    # Lines are built as tuples directly (every field given): the named tuple's generated __new__ costs
+    # as much again as the cleaning, for every line of the page.
+    new = tuple.__new__
+    items: list[Item] = [new(Line, (c, n, True, "|" in c and c != "|")) for n, c in numbered if c]
+    return Document(items=items, kind="text")
 
 
 def _row_tokens(line: Line) -> list[Token]:
-    text = line.text
+    text, number = line.text, line.number
+    group = (-1, number)  # one source row: shared by all its tokens
     if "|" not in text:
-        return [Token(text, line.number, group=(-1, line.number))]
+        return [Token(text, number, group=group)]
     pieces = text.split("|")
     if text.endswith("|"):
-        pieces = pieces[:-1]  # the "|" after the last cell terminates it
+        pieces.pop()  # the "|" after the last cell terminates it
+    # Every field is given (kind too), so the tuple is built directly, as grid_tokens does: Token.__new__
+    # would only pass the fields on, and this runs for every cell of every flattened table.
+    new = tuple.__new__
     return [
-        Token(piece.strip(), line.number, i, group=(-1, line.number))
-        for i, piece in enumerate(pieces)
+        new(Token, (piece, number, i, None, None, group, token_kind(piece), None, None))
+        for i, piece in enumerate(map(str.strip, pieces))
     ]
 
 
