@@ -46,7 +46,7 @@ from nianbao.shared.record import (
 _LEGACY_TABLE_TITLE = re.compile(r"政府信息公开.{0,6}统计表$")
 _SITE_SUFFIX = re.compile(r"\s*[_|–—-]\s*[^_|–—-]*$")
 _METADATA_WINDOW = 80  # items before the first heading that may hold the metadata block
-_COMPACT = re.compile(r"[\s\"'“”‘’「」『』]+")
+_COMPACT_QUOTES = "\"'“”‘’「」『』"  # dropped, with all whitespace, from the text markers are looked for in
 _TRAILING_PUNCT_CHARS = ".,;:。"
 _TEXT_LINK = re.compile(r"https?://[^\s\"'<>()（）]+", re.IGNORECASE)
 _MEDIA_TYPES = {
@@ -95,7 +95,13 @@ def _legacy_anchor(items: list[Item]) -> int | None:
 def _compact(items: list[Item]) -> str:
     """All text without whitespace, quotes or list commas: where generation markers are looked for."""
     text = "".join(i.text if isinstance(i, Line) else i.text() for i in items if i.in_body)
-    return _COMPACT.sub("", text).replace("、", ",")
+    # str.split drops exactly the characters \s matches, at C speed, and str.replace skips an absent quote
+    # at memchr speed: one pass of a character-class pattern over the whole page cost several times more.
+    text = "".join(text.split())
+    for quote in _COMPACT_QUOTES:
+        if quote in text:
+            text = text.replace(quote, "")
+    return text.replace("、", ",")
 
 
 def _metadata_lines(items: list[Item], first_heading: int) -> list[Line]:
@@ -177,6 +183,7 @@ def _attachments(doc: Document, base: str | None) -> list[Attachment]:
         links += [
             (m.group(0).rstrip(_TRAILING_PUNCT_CHARS), None)
             for line in doc.lines
+            if "://" in line.text  # every link has it; a substring test is far cheaper than the pattern
             for m in _TEXT_LINK.finditer(line.text)
         ]
     out: list[Attachment] = []
