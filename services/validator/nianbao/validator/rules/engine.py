@@ -6,6 +6,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
+from pydantic import TypeAdapter
+
 from nianbao.shared.record import Finding, Generation, Record
 from nianbao.validator.rules.blanks import decide
 from nianbao.validator.rules.catalogue import CATALOGUE, RULES_VERSION
@@ -71,25 +73,30 @@ def prepare(
     return _decided(ctx)
 
 
-def _finding(spec: RuleSpec, verdict: Verdict) -> Finding:
+# Findings are validated in one call per report: pydantic-core then loops over them itself, which costs
+# less than a Finding(...) call per finding (measured: ~3.0 against ~4.3 µs each). Still validated, not
+# model_construct(): that builds the fields in a Python loop and is slower than either.
+_FINDINGS: TypeAdapter[list[Finding]] = TypeAdapter(list[Finding])
+
+
+def _finding_fields(spec: RuleSpec, verdict: Verdict) -> dict[str, object]:
+    """The fields of the finding ``verdict`` of ``spec`` makes."""
     delta = None
     if verdict.lhs is not None and verdict.rhs is not None:
         delta = verdict.lhs - verdict.rhs
         if isinstance(delta, float):
             delta = round(delta, 6)  # money sums carry binary noise that would look like a real gap
-    # Validated, not model_construct(): pydantic-core validates these flat fields faster than
-    # model_construct's Python loop over the fields builds them (measured with cProfile).
-    return Finding(
-        rule=spec.id,
-        severity=spec.severity,
-        status=verdict.status,
-        where=verdict.where,
-        lhs=verdict.lhs,
-        rhs=verdict.rhs,
-        delta=delta,
-        cells=list(verdict.cells),
-        message=verdict.message,
-    )
+    return {
+        "rule": spec.id,
+        "severity": spec.severity,
+        "status": verdict.status,
+        "where": verdict.where,
+        "lhs": verdict.lhs,
+        "rhs": verdict.rhs,
+        "delta": delta,
+        "cells": verdict.cells,
+        "message": verdict.message,
+    }
 
 
 def evaluate(
@@ -111,5 +118,6 @@ def evaluate(
     ctx = replace(ctx, thresholds=thresholds)
     if previous is not None:
         ctx = replace(ctx, previous=prepare(previous, local=False)[0])
-    findings = [_finding(spec, verdict) for spec in _applicable(ctx.generation) for verdict in spec.check(ctx)]
+    fields = [_finding_fields(spec, v) for spec in _applicable(ctx.generation) for v in spec.check(ctx)]
+    findings = _FINDINGS.validate_python(fields)
     return Evaluation(findings=findings, blank_policy=dict(policies), rules_version=RULES_VERSION)
