@@ -147,17 +147,20 @@ class TableResult:
             self.values[key] = None
             self.cells.append({"table": self.name, "key": key, "value": None, "status": "missing"})
             return
-        parsed: CellValue = parse_cell(token.text, money=money, default_unit=unit)
-        self.values[key] = parsed.value
-        self.cells.append({"table": self.name, "key": key, "value": parsed.value, "status": parsed.status,
-                           "raw": token.text, "unit": parsed.unit, "annotation": parsed.annotation,
-                           "at": token.location()})
+        text = token.text
+        # Most cells are counts: their one-argument call takes lru_cache's fast path (keyword arguments
+        # make it build and hash a key tuple, about three times the cost of the lookup itself).
+        parsed: CellValue = parse_cell(text, money=money, default_unit=unit) if money or unit else parse_cell(text)
+        value = parsed.value
+        self.values[key] = value
+        self.cells.append({"table": self.name, "key": key, "value": value, "status": parsed.status, "raw": text,
+                           "unit": parsed.unit, "annotation": parsed.annotation, "at": token.location()})
         if token.line is not None:
             self.lines.add(token.line)
         if parsed.status == "unparseable":
-            self.warn("cell_unparseable", key, token.text[:80])
-        elif money and parsed.unit == "unknown" and parsed.value:
-            self.warn("money_unit_unknown", key, token.text[:80])
+            self.warn("cell_unparseable", key, text[:80])
+        elif money and parsed.unit == "unknown" and value:
+            self.warn("money_unit_unknown", key, text[:80])
 
     def note_label(self, token: Token | None) -> None:
         if token is not None and token.line is not None:

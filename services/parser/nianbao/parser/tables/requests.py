@@ -133,7 +133,7 @@ def _read_row(result: TableResult, row: Row, key: str, columns: dict[int, dict[i
         placement = place_positional(row.values, width)
     for column, token in zip(REQUEST_COLUMNS, placement.slots, strict=True):
         result.put(f"{key}.{column}", token)
-    absent = sum(slot is None for slot in placement.slots)
+    absent = placement.slots.count(None)
     if absent:
         detail = f"{absent} of {width} cells absent"
         if placement.repaired == "pair_natural_total":
