@@ -100,7 +100,8 @@ def _heading(line: Line, index: int, previous: Heading | None) -> Heading | None
 def find_headings(items: list[Item]) -> list[Heading]:
     headings: list[Heading] = []
     for index, item in enumerate(items):
-        if isinstance(item, Line):
+        # _heading's own first test, made here: it fails for almost every line, and the call is dearer.
+        if isinstance(item, Line) and item.text[:1] in ORDINALS:
             found = _heading(item, index, headings[-1] if headings else None)
             if found is not None:
                 headings.append(found)
