@@ -40,12 +40,16 @@ def holds(lhs: Number, rhs: Number, relation: Relation, *, money: bool = False) 
     return lhs <= rhs if relation == "le" else lhs >= rhs
 
 
+# List comprehensions rather than generators below: these run for every comparison of a report, and a
+# generator's per-item resumption costs more than building the short list.
+
+
 def _total(operands: Sequence[Operand]) -> Number:
-    return sum((op.value for op in operands if op.value is not None), start=0)
+    return sum([op.value for op in operands if op.value is not None])
 
 
 def local_refs(operands: Iterable[Operand]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(op.ref for op in operands if op.local))
+    return tuple(dict.fromkeys([op.ref for op in operands if op.local]))
 
 
 def not_assessable(where: str | None, text: str, operands: Sequence[Operand]) -> Verdict:

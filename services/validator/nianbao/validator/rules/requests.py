@@ -27,9 +27,20 @@ TABLE = "requests"
 OVERFULL_WARNING = "cell_overflow"
 
 
+def _keys(columns: tuple[str, ...], prefix: str = "") -> dict[str, tuple[str, ...]]:
+    return {row: tuple(f"{prefix}{row}.{col}" for col in columns) for row in REQUEST_ROW_LABELS}
+
+
+# Each row's keys and refs, built once per process: the rules below go through every row of the table
+# several times per report.
+_ROW_KEYS = _keys(REQUEST_COLUMNS)
+_APPLICANT_KEYS = _keys(REQUEST_APPLICANT_COLUMNS)
+_ROW_REFS = _keys(REQUEST_COLUMNS, prefix=f"{TABLE}.")
+
+
 def row_present(view: TableView, row: str) -> bool:
     """A row is in the document when at least one of its cells is (a blank cell counts, a missing one not)."""
-    return any(view.present(f"{row}.{col}") for col in REQUEST_COLUMNS)
+    return any(view.present(key) for key in _ROW_KEYS[row])
 
 
 def single_other_row(view: TableView, generation: Generation) -> bool:
@@ -88,7 +99,7 @@ def row_total(ctx: Context) -> Iterator[Verdict]:
     for row in data_rows(view, generation):
         yield compare(
             where=row,
-            left=view.operands([f"{row}.{col}" for col in REQUEST_APPLICANT_COLUMNS]),
+            left=view.operands(_APPLICANT_KEYS[row]),
             right=[view.operand(f"{row}.total")],
             relation="eq",
             text=f"Σ申请人 = 总计 ({REQUEST_ROW_LABELS[row]})",
@@ -138,7 +149,7 @@ def nonneg_int(ctx: Context) -> Iterator[Verdict]:
     for row in data_rows(view, generation):
         yield sign_check(
             where=row,
-            operands=view.operands([f"{row}.{col}" for col in REQUEST_COLUMNS]),
+            operands=view.operands(_ROW_KEYS[row]),
             text=f"申请数为非负整数 ({REQUEST_ROW_LABELS[row]})",
             integer=True,
         )
@@ -164,7 +175,7 @@ def shape(ctx: Context) -> Iterator[Verdict]:
     overfull = _overfull_rows(ctx, view)
     for row in request_rows(generation):
         label = REQUEST_ROW_LABELS[row]
-        cells = tuple(view.ref(f"{row}.{col}") for col in REQUEST_COLUMNS)
+        cells = _ROW_REFS[row]  # (the view of TABLE is named TABLE)
         if not row_present(view, row):
             yield Verdict(row, "fail", cells=cells, message=f"row {label} is absent from the table")
         elif row in overfull:

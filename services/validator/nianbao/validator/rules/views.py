@@ -80,18 +80,20 @@ class TableView:
         return found
 
     def _operand(self, key: str) -> Operand:
-        status = self.status(key)
+        # Runs for every cell a report's rules read: a value needs neither the status nor the policy.
+        ref = f"{self.name}.{key}"
         value = self.values.get(key)
-        if value is not None and not usable_number(value):
-            return Operand(self.ref(key), None, "unparseable", local=self.local)
-        if value is not None:
-            return Operand(self.ref(key), value, local=self.local)
+        if value is not None:  # a value is itself under every policy and whatever its status
+            if usable_number(value):
+                return Operand(ref, value, None, self.local)
+            return Operand(ref, None, "unparseable", self.local)
+        status = self.status(key)
         if status == "blank" and self.policy == "blank_as_zero":
-            return Operand(self.ref(key), 0, local=self.local)
+            return Operand(ref, 0, None, self.local)
         reason: Unavailable = "blank"
         if status in ("missing", "unparseable", "absent"):
             reason = status
-        return Operand(self.ref(key), None, reason, local=self.local)
+        return Operand(ref, None, reason, self.local)
 
     def operands(self, keys: Iterable[str]) -> list[Operand]:
         cached = self._operands
