@@ -13,7 +13,7 @@ from nianbao.devportal.catalogue import REPORTS
 from nianbao.devportal.server import DevPortal
 from nianbao.devportal.urls import article_path
 from nianbao.shared.db import session_scope
-from nianbao.shared.models import Fetch, FindingRow, Report, ReportValue, TaskFailure
+from nianbao.shared.models import FINDING_ALL, Fetch, FindingRow, Report, ReportValue, TaskFailure
 from nianbao.shared.settings import CommonSettings
 
 
@@ -56,13 +56,13 @@ def test_second_run_is_incremental_and_idempotent() -> None:
         registry = SiteRegistry.from_dict(demo_registry(portal.column_url))
         run_embedded(registry, ["demo"])
         with session_scope(_db()) as s:
-            findings_before = s.exec(select(func.count()).select_from(FindingRow)).one()
+            findings_before = s.exec(select(func.count()).select_from(FINDING_ALL)).one()
         stats = run_embedded(registry, ["demo"])
     # Nothing changed on the portal: no page is handed to the parser again.
     assert stats.handled.get("nianbao.parser.parse_page", 0) == 0
     with session_scope(_db()) as s:
         assert s.exec(select(func.count()).select_from(Report)).one() == len(REPORTS)
-        assert s.exec(select(func.count()).select_from(FindingRow)).one() == findings_before
+        assert s.exec(select(func.count()).select_from(FINDING_ALL)).one() == findings_before
         outcomes = {f.outcome for f in s.exec(select(Fetch))}
     assert outcomes & {"not_modified", "unchanged"}
 

@@ -24,7 +24,7 @@ from nianbao.app.web import auth
 from nianbao.crawler.sites import SiteRegistry
 from nianbao.devportal.server import DevPortal
 from nianbao.shared.db import session_scope, upgrade
-from nianbao.shared.models import CrawlRun, FindingRow, Report
+from nianbao.shared.models import FINDING_ALL, CrawlRun, FindingRow, Report
 from nianbao.shared.rawstore import RawStore
 from nianbao.shared.record import CellLocation
 
@@ -338,7 +338,7 @@ def test_findings_filter_and_pages(demo: Demo, client: TestClient) -> None:
     with session_scope(demo.db) as s:
         balance = s.exec(select(func.count()).select_from(FindingRow).where(
             FindingRow.rule == "requests.balance", FindingRow.status == "fail")).one()  # fmt: skip
-        everything = s.exec(select(func.count()).select_from(FindingRow)).one()
+        everything = s.exec(select(func.count()).select_from(FINDING_ALL)).one()
     page = Elements(client.get("/ui/findings?rule=requests.balance&status=fail&site=demo").text)
     body_rows = page.find("tbody")[0]["text"]
     assert body_rows.count("requests.balance") == balance > 0

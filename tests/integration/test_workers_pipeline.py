@@ -14,7 +14,7 @@ from nianbao.devportal.catalogue import REPORTS
 from nianbao.devportal.server import DevPortal
 from nianbao.devportal.urls import article_path
 from nianbao.shared.db import session_scope
-from nianbao.shared.models import Fetch, FindingRow, Report, ReportValue, TaskFailure
+from nianbao.shared.models import FINDING_ALL, Fetch, FindingRow, Report, ReportValue, TaskFailure
 
 from integration_support import Stack, metric_value, wait_until
 
@@ -25,7 +25,7 @@ def _counts(url: str) -> tuple[int, int, int]:
     with session_scope(url) as s:
         return (
             s.exec(select(func.count()).select_from(Report)).one(),
-            s.exec(select(func.count()).select_from(FindingRow)).one(),
+            s.exec(select(func.count()).select_from(FINDING_ALL)).one(),
             s.exec(select(func.count()).select_from(Fetch)).one(),
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -139,4 +141,75 @@ def test_migration_0011_cascades_report_deletes_by_trigger_and_round_trips(
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM report"))
     assert children() == ([], [])
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite_url", "postgres_url"])
+def test_migration_0012_moves_passing_findings_into_the_report_and_back(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Passing finding rows become the report's ``passed`` list (in row order, with their columns; the row
+    digest forgotten), the others stay rows, ``finding_all`` reads both; downgrade makes them rows again."""
+    from alembic import command
+    from sqlalchemy import select, text
+
+    from nianbao.shared.db import alembic_config
+    from nianbao.shared.models import FINDING_ALL
+
+    url: str = request.getfixturevalue(backend)
+    command.upgrade(alembic_config(url), "0011")
+    engine = create_engine(url)
+    findings = [  # (rule, location, status, lhs, cells): two pass, one fails, one more passes
+        ("requests.balance", "natural", "pass", 5.0, '["requests.new.natural"]'),
+        ("requests.balance", "legal", "fail", 2.0, '["requests.new.legal"]'),
+        ("meta.year", "", "pass", None, "[]"),
+        ("active.nonneg", "rules.made", "pass", 0.0, '["active.rules.made"]'),
+    ]
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO report (id, site_id, url, raw_key, content_sha256, parser_version, rules_version,"
+            " blank_policy, record, failing_errors, failing_warnings, rows_sha256, created_at, updated_at)"
+            " VALUES (1, 's', 'http://x/1', 'k', 'k', 'p', 'r7', '{}', '{}', 1, 0, 'digest',"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))  # fmt: skip
+        for rule, location, status, lhs, cells in findings:
+            conn.execute(
+                text(
+                    "INSERT INTO finding (report_id, rule, location, severity, status, lhs, cells, message,"
+                    " rule_version, created_at, updated_at) VALUES (1, :rule, :location, 'error', :status, :lhs,"
+                    " :cells, 'm', 'r7', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"rule": rule, "location": location, "status": status, "lhs": lhs, "cells": cells},
+            )
+    upgrade(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT rule, location, status FROM finding")).all()
+        passed_text, digest = conn.execute(text("SELECT passed, rows_sha256 FROM report")).one()
+        every = conn.execute(select(FINDING_ALL).order_by(FINDING_ALL.c.position)).mappings().all()
+    assert [tuple(r) for r in rows] == [("requests.balance", "legal", "fail")]
+    passed = json.loads(passed_text) if isinstance(passed_text, str) else passed_text
+    assert passed == [
+        {"rule": "requests.balance", "location": "natural", "severity": "error", "lhs": 5, "rhs": None,
+         "delta": None, "cells": ["requests.new.natural"], "message": "m"},
+        {"rule": "meta.year", "location": "", "severity": "error", "lhs": None, "rhs": None, "delta": None,
+         "cells": [], "message": "m"},
+        {"rule": "active.nonneg", "location": "rules.made", "severity": "error", "lhs": 0, "rhs": None,
+         "delta": None, "cells": ["active.rules.made"], "message": "m"},
+    ]  # fmt: skip
+    assert digest is None
+    by_place = {(f["rule"], f["location"]): f for f in every}
+    assert len(every) == 4 and {(r, loc, s) for r, loc, s, _l, _c in findings} == {
+        (f["rule"], f["location"], f["status"]) for f in every
+    }
+    assert by_place[("active.nonneg", "rules.made")]["cells"] == ["active.rules.made"]
+    assert {f["rule_version"] for f in every} == {"r7"} and {f["report_id"] for f in every} == {1}
+
+    command.downgrade(alembic_config(url), "0011")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT rule, location, status, lhs, cells, rule_version FROM finding ORDER BY id"))
+        restored = [(r, loc, s, lhs, json.loads(c) if isinstance(c, str) else c, v) for r, loc, s, lhs, c, v in rows]
+    assert sorted(restored) == sorted(
+        (rule, location, status, lhs, json.loads(cells), "r7") for rule, location, status, lhs, cells in findings
+    )
+    upgrade(url)
     engine.dispose()

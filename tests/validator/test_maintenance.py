@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import func, select
 
 from nianbao.shared.db import session_scope, upgrade
-from nianbao.shared.models import FindingRow, Report, ReportVersion
+from nianbao.shared.models import FINDING_ALL, Report, ReportVersion
 from nianbao.shared.record import Finding, Record, request_keys
 from nianbao.validator.maintenance import revalidate
 from nianbao.validator.rules import RULES_VERSION, evaluate
@@ -39,7 +39,7 @@ def test_revalidate_replaces_old_rule_output_without_duplicates(backend: str, re
     assert (stats.considered, stats.revalidated, stats.changed, stats.errors) == (1, 1, 1, [])
     expected = {(f.rule, f.where or "", f.status) for f in evaluate(record).findings}
     with session_scope(url) as session:
-        rows = session.exec(select(FindingRow)).all()
+        rows = session.execute(select(FINDING_ALL)).all()
         assert {(r.rule, r.location, r.status) for r in rows} == expected
         assert ("requests.balance", "natural", "fail") in expected
         assert len(rows) == len({(r.rule, r.location) for r in rows})
@@ -51,4 +51,4 @@ def test_revalidate_replaces_old_rule_output_without_duplicates(backend: str, re
     forced = revalidate(settings, only_stale=False)
     assert (forced.revalidated, forced.changed) == (1, 0)
     with session_scope(url) as session:
-        assert session.exec(select(func.count()).select_from(FindingRow)).one() == count
+        assert session.exec(select(func.count()).select_from(FINDING_ALL)).one() == count

@@ -45,6 +45,13 @@ def _findings(status: str) -> list[Finding]:
     ]
 
 
+# The passing finding of ``_findings``, as the report's ``passed`` list holds it.
+PUBLISH_WINDOW_PASSED = {
+    "rule": "meta.publish_window", "location": "", "severity": "warn", "lhs": None, "rhs": None, "delta": None,
+    "cells": [], "message": "",
+}  # fmt: skip
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest) -> str:
     url: str = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
@@ -77,12 +84,11 @@ def test_same_record_twice_stores_one_report_and_rewrites_nothing(db_url: str) -
         assert len(session.exec(select(Report)).all()) == 1
         assert len(session.exec(select(ReportValue)).all()) == 161
         rows = session.exec(select(FindingRow)).all()
-        assert sorted((r.rule, r.location) for r in rows) == [
-            ("meta.publish_window", ""),
-            ("requests.balance", "natural"),
-        ]
+        assert [(r.rule, r.location) for r in rows] == [("requests.balance", "natural")]
         assert [f.updated_at for f in rows] == stamps
-        assert session.exec(select(Report)).one().updated_at == report_stamp
+        report = session.exec(select(Report)).one()
+        assert report.updated_at == report_stamp
+        assert report.passed == [PUBLISH_WINDOW_PASSED]
 
 
 def test_changed_record_updates_in_place(db_url: str) -> None:
@@ -92,9 +98,34 @@ def test_changed_record_updates_in_place(db_url: str) -> None:
     with session_scope(db_url) as session:
         value = session.exec(select(ReportValue).where(ReportValue.key == "new.natural")).one()
         assert value.value == 7 and value.raw == "7"
-        rows = session.exec(select(FindingRow)).all()
-        assert [(r.rule, r.status) for r in rows] == [("requests.balance", "pass")]
-        assert session.exec(select(Report)).one().failing_errors == 0
+        assert session.exec(select(FindingRow)).all() == []  # it passes now: an entry of the report's list
+        report = session.exec(select(Report)).one()
+        assert [(p["rule"], p["location"], p["lhs"]) for p in report.passed] == [("requests.balance", "natural", 5)]
+        assert report.failing_errors == 0
+    result = _store(db_url, _record(natural_new=7), _findings("fail"))  # and back: a row again
+    assert result.changed  # type: ignore[attr-defined]
+    with session_scope(db_url) as session:
+        assert [(r.rule, r.status) for r in session.exec(select(FindingRow))] == [("requests.balance", "fail")]
+        assert session.exec(select(Report)).one().passed == [PUBLISH_WINDOW_PASSED]
+
+
+def test_every_finding_reads_back_through_the_view_with_its_columns(db_url: str) -> None:
+    """``finding_all`` (migration 0012) gives the rows and the passed entries as one relation, each with
+    the finding's columns: what exports and ``findings --status pass`` read."""
+    from sqlalchemy import select as sa_select
+
+    from nianbao.shared.models import FINDING_ALL
+
+    _store(db_url, _record(), _findings("fail"))
+    with session_scope(db_url) as session:
+        rows = session.execute(sa_select(FINDING_ALL).order_by(FINDING_ALL.c.rule)).mappings().all()
+    assert [{k: v for k, v in row.items() if k != "position"} for row in rows] == [
+        {"report_id": 1, "rule": "meta.publish_window", "location": "", "severity": "warn", "status": "pass",
+         "lhs": None, "rhs": None, "delta": None, "cells": [], "message": "", "rule_version": "r1"},
+        {"report_id": 1, "rule": "requests.balance", "location": "natural", "severity": "error", "status": "fail",
+         "lhs": 5.0, "rhs": 0.0, "delta": 5.0, "cells": ["requests.new.natural"], "message": "balance",
+         "rule_version": "r1"},
+    ]  # fmt: skip
 
 
 def test_previous_record_finds_same_agency_year_before(db_url: str) -> None:

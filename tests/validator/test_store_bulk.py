@@ -36,9 +36,9 @@ def _record(*, year: int = 2020, extra_tables: int = 0, natural: int = 5) -> Rec
     )
 
 
-def _findings(*, failing: bool, many: int = 0) -> list[Finding]:
+def _findings(*, failing: bool, many: int = 0, many_status: str = "pass") -> list[Finding]:
     out = [Finding(rule="requests.balance", severity="error", status="fail" if failing else "pass", where="natural")]
-    out += [Finding(rule="meta.demo", severity="info", status="pass", where=f"w{i}") for i in range(many)]
+    out += [Finding(rule="meta.demo", severity="info", status=many_status, where=f"w{i}") for i in range(many)]
     return out
 
 
@@ -291,19 +291,37 @@ def test_unchanged_report_reads_neither_its_values_nor_its_findings(db_url: str)
 
 
 def test_rows_that_change_under_an_unchanged_record_are_written(db_url: str) -> None:
-    # The same record with one more finding (as when the previous year's report arrives later): every
-    # report column is equal, only the rows' digest differs, and the new finding row must be stored.
-    _store(db_url, _record(), _findings(failing=True, many=1))
+    # The same record with one more failing finding (as when the previous year's report arrives later):
+    # every report column is equal, only the rows' digest differs, and the new finding row must be stored.
+    _store(db_url, _record(), _findings(failing=True, many=1, many_status="fail"))
     with _statements(db_url) as seen:
-        result = _store(db_url, _record(), _findings(failing=True, many=2))
+        result = _store(db_url, _record(), _findings(failing=True, many=2, many_status="fail"))
     assert result.changed
     assert [s for s in _writes(seen) if s.startswith("INSERT") and "finding" in s]
     with session_scope(db_url) as session:
         locations = session.execute(text("SELECT location FROM finding ORDER BY location")).scalars().all()
         assert locations == ["natural", "w0", "w1"]
     with _statements(db_url) as again:  # and the new digest is what is stored now
-        assert not _store(db_url, _record(), _findings(failing=True, many=2)).changed
+        assert not _store(db_url, _record(), _findings(failing=True, many=2, many_status="fail")).changed
     assert _reads_of_rows(again) == [] and _writes(again) == []
+
+
+def test_a_passing_finding_added_under_an_unchanged_record_is_written_to_the_report(db_url: str) -> None:
+    # A passing finding is an entry of the report's ``passed`` list, not a row: the report row is written
+    # (and stamped), no finding row is, and the next store of the same findings writes nothing.
+    _store(db_url, _record(), _findings(failing=True, many=1))
+    with _statements(db_url) as seen:
+        result = _store(db_url, _record(), _findings(failing=True, many=2))
+    assert result.changed
+    writes = _writes(seen)
+    assert [s for s in writes if "UPDATE report SET passed" in s] and not [s for s in writes if "finding" in s]
+    with session_scope(db_url) as session:
+        assert session.execute(text("SELECT location FROM finding")).scalars().all() == ["natural"]
+        passed = session.execute(select(Report.passed)).scalar_one()  # type: ignore[call-overload]
+        assert [(p["rule"], p["location"]) for p in passed] == [("meta.demo", "w0"), ("meta.demo", "w1")]
+    with _statements(db_url) as again:
+        assert not _store(db_url, _record(), _findings(failing=True, many=2)).changed
+    assert _writes(again) == []
 
 
 def test_rows_stored_without_a_digest_are_compared_once_and_then_skipped(db_url: str) -> None:

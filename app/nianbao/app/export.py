@@ -27,9 +27,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from nianbao.shared.models import FindingRow, Report, ReportValue
+from nianbao.shared.models import FINDING_ALL, Report, ReportValue
 from nianbao.shared.record import Generation, table_keys
 
 Format = Literal["csv", "parquet"]
@@ -291,10 +292,10 @@ def collect(
     wide_columns = [*WIDE_ID_COLUMNS, *_wide_columns(reports, present)]
     wide_rows = [{"report_id": rid, **row} for rid, row in sorted(wide.items())]
     finding_rows = []
-    findings = session.exec(
-        select(FindingRow)
-        .where(col(FindingRow.report_id).in_(list(by_id)))
-        .order_by(col(FindingRow.report_id), col(FindingRow.rule), col(FindingRow.location))
+    findings = session.execute(  # every finding: the rows and the reports' passed lists (the view)
+        sa_select(FINDING_ALL)
+        .where(FINDING_ALL.c.report_id.in_(list(by_id)))
+        .order_by(FINDING_ALL.c.report_id, FINDING_ALL.c.rule, FINDING_ALL.c.location)
     )
     for f in findings:
         r = by_id[f.report_id]

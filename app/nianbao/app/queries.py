@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
-from nianbao.shared.models import FindingRow, Report
+from nianbao.shared.models import FINDING_ALL, FindingRow, Report
 
 
 @dataclass(frozen=True)
@@ -76,14 +77,19 @@ class FindingListRow:
     url: str
 
 
+# Findings are read from the view of every finding (the ``finding`` rows and each report's ``passed`` list);
+# filtered on a status other than "pass", the database skips the passed lists.
+FINDING = FINDING_ALL.c
+
+
 def _finding_conditions(site_id: str | None, rule: str | None, status: str | None) -> list[Any]:
     conditions: list[Any] = []
     if site_id:
         conditions.append(col(Report.site_id) == site_id)
     if rule:
-        conditions.append(col(FindingRow.rule) == rule)
+        conditions.append(FINDING.rule == rule)
     if status:
-        conditions.append(col(FindingRow.status) == status)
+        conditions.append(FINDING.status == status)
     return conditions
 
 
@@ -91,7 +97,7 @@ def count_findings(
     session: Session, *, site_id: str | None = None, rule: str | None = None, status: str | None = "fail"
 ) -> int:
     """How many findings :func:`list_findings` lists with the same filters."""
-    query = select(func.count()).select_from(FindingRow).join(Report, col(Report.id) == col(FindingRow.report_id))
+    query = select(func.count()).select_from(FINDING_ALL).join(Report, col(Report.id) == FINDING.report_id)
     return int(session.exec(query.where(*_finding_conditions(site_id, rule, status))).one())
 
 
@@ -105,13 +111,14 @@ def list_findings(
     limit: int | None = None,
 ) -> list[FindingListRow]:
     """Findings (failing ones by default) with their report, by site, year, rule and place; ``offset`` and
-    ``limit`` page through them (the order is total: the finding id breaks ties)."""
+    ``limit`` page through them (the order is total: report and position break ties)."""
     query = (
-        select(FindingRow, Report)
-        .join(Report, col(Report.id) == FindingRow.report_id)
+        sa_select(Report, FINDING.rule, FINDING.location, FINDING.severity, FINDING.status, FINDING.lhs, FINDING.rhs,
+                  FINDING.message)
+        .join_from(FINDING_ALL, Report, col(Report.id) == FINDING.report_id)
         .where(*_finding_conditions(site_id, rule, status))
-        .order_by(col(Report.site_id), col(Report.year), col(FindingRow.rule), col(FindingRow.location),
-                  col(FindingRow.id))
+        .order_by(col(Report.site_id), col(Report.year), FINDING.rule, FINDING.location, col(Report.id),
+                  FINDING.position)
         .offset(offset)
         .limit(limit)
     )  # fmt: skip
@@ -121,16 +128,16 @@ def list_findings(
             site_id=report.site_id,
             agency=report.agency,
             year=report.year,
-            rule=f.rule,
-            where=f.location or None,
-            severity=f.severity,
-            status=f.status,
-            lhs=f.lhs,
-            rhs=f.rhs,
-            message=f.message,
+            rule=rule,
+            where=location or None,
+            severity=severity,
+            status=finding_status,
+            lhs=lhs,
+            rhs=rhs,
+            message=message,
             url=report.url,
         )
-        for f, report in session.exec(query)
+        for report, rule, location, severity, finding_status, lhs, rhs, message in session.execute(query)
     ]
 
 

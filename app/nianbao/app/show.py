@@ -126,7 +126,7 @@ def build_view(session: Session, report: Report, *, raw_root: Path) -> ReportVie
             .order_by(col(FindingRow.rule), col(FindingRow.location))
         )
     )
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = {"pass": len(report.passed)} if report.passed else {}
     for status in session.exec(select(FindingRow.status).where(FindingRow.report_id == report.id)):
         counts[status] = counts.get(status, 0) + 1
     marks: dict[str, list[str]] = {}

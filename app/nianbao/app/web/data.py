@@ -76,7 +76,8 @@ def findings_page(session: Session, where: FindingFilter, number: int) -> tuple[
 
 
 def stored_rules(session: Session) -> set[str]:
-    """Rule ids with stored findings (an older catalogue's rules included)."""
+    """Rule ids with stored findings that do not pass (an older catalogue's rules included; a rule that
+    only ever passed is in the catalogue, or retired with nothing to show)."""
     return set(session.exec(select(FindingRow.rule).distinct()).all())
 
 

@@ -1,4 +1,5 @@
-"""Storing a validated record: the report row, one row per table value, one row per finding.
+"""Storing a validated record: the report row (with the findings that pass, as its ``passed`` list), one row
+per table value, one row per finding that does not pass.
 
 Writes are idempotent and minimal: rows are matched on their natural identity (report: site + url;
 value: report + table + key; finding: report + rule + where) and only rows whose content differs are
@@ -71,8 +72,10 @@ GAUGE = SiteGauge.__table__  # type: ignore[attr-defined]
 # Columns of the report row a record determines, compared one by one with the stored row.
 REPORT_FIELDS = (
     "raw_key", "content_sha256", "title", "agency", "year", "generation", "index_no", "publish_date",
-    "parser_version", "rules_version", "blank_policy", "record", "failing_errors", "failing_warnings",
+    "parser_version", "rules_version", "blank_policy", "record", "passed", "failing_errors", "failing_warnings",
 )  # fmt: skip
+# Of those, the JSON columns: read and compared as their text (see ``_same_json``).
+JSON_FIELDS = ("record", "passed")
 VALUE_FIELDS = ("value", "status", "raw", "unit")
 FINDING_FIELDS = ("severity", "status", "lhs", "rhs", "delta", "cells", "message", "rule_version")
 
@@ -90,14 +93,14 @@ _VERSION_SEEN = (
     )
     .label("version_seen")
 )
-# The stored report row with every column a record determines (the record as its JSON text: decoding 60 KB
+# The stored report row with every column a record determines (the JSON columns as their text: decoding 60 KB
 # of JSON costs more than the rest of the row), the digest of its rows, and whether this version is in its
 # history.
 _STORED_REPORT = select(
     REPORT.c.id,
     REPORT.c.updated_at,
-    *(REPORT.c[name] for name in REPORT_FIELDS if name != "record"),
-    cast(REPORT.c.record, Text).label("record_text"),
+    *(REPORT.c[name] for name in REPORT_FIELDS if name not in JSON_FIELDS),
+    *(cast(REPORT.c[name], Text).label(f"{name}_text") for name in JSON_FIELDS),
     REPORT.c.rows_sha256,
     _VERSION_SEEN,
 ).where(REPORT.c.site_id == bindparam("site_id"), REPORT.c.url == bindparam("url"))
@@ -198,6 +201,7 @@ def report_fields(
     """The report row's columns derived from a record and its findings (``record_json``: the record as
     JSON when the caller has it already, e.g. the message it came in; dumped from ``record`` otherwise)."""
     failing = [f for f in findings if f.status == "fail"]
+    passed = [f for f in _first_per_place(findings) if f.status == "pass"]
     return {
         "raw_key": raw_key,
         "content_sha256": record.source.content_sha256 or raw_key,
@@ -211,6 +215,7 @@ def report_fields(
         "rules_version": rules_version,
         "blank_policy": blank_policy,
         "record": record_json if record_json is not None else record.model_dump(mode="json"),
+        "passed": [_passed_entry(f) for f in passed],
         "failing_errors": sum(1 for f in failing if f.severity == "error"),
         "failing_warnings": sum(1 for f in failing if f.severity != "error"),
     }
@@ -265,8 +270,8 @@ def store_validated(
     else:
         report_id = stored.id
         created = False
-        record_text = jsontext.dumps(fields["record"])
-        diff = _changed_columns(stored, fields, record_text)
+        texts = {name: jsontext.dumps(fields[name]) for name in JSON_FIELDS}
+        diff = _changed_columns(stored, fields, texts)
         if (diff or stored.rows_sha256 != rows_sha256) and postgres:
             # Lock the row before writing the report or its rows. If a concurrent writer of this report
             # committed since it was read, diff against what it wrote (so none of its columns survive ours,
@@ -274,7 +279,7 @@ def store_validated(
             locked = session.execute(_LOCK_REPORT, {"report_id": report_id}).one()
             if tuple(locked) != (stored.updated_at, stored.rows_sha256):
                 stored = session.execute(_STORED_REPORT.with_for_update(of=REPORT), keys).one()
-                diff = _changed_columns(stored, fields, record_text)
+                diff = _changed_columns(stored, fields, texts)
         changed = bool(diff)
         old_errors, old_year = stored.failing_errors, stored.year
         rows_current = stored.rows_sha256 == rows_sha256
@@ -305,22 +310,24 @@ def store_validated(
     )
 
 
-def _changed_columns(stored: Any, fields: dict[str, Any], record_text: str) -> dict[str, Any]:
+def _changed_columns(stored: Any, fields: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
     """The columns of ``fields`` whose stored value differs (``stored``: a row of ``_STORED_REPORT``;
-    ``record_text``: ``fields["record"]`` as ``jsontext`` writes it)."""
-    diff = {name: value for name, value in fields.items() if name != "record" and stored._mapping[name] != value}
-    if not _same_record(stored.record_text, record_text, fields["record"]):
-        diff["record"] = fields["record"]
+    ``texts``: each of ``JSON_FIELDS`` as ``jsontext`` writes it)."""
+    row = stored._mapping
+    diff = {name: value for name, value in fields.items() if name not in JSON_FIELDS and row[name] != value}
+    for name in JSON_FIELDS:
+        if not _same_json(row[f"{name}_text"], texts[name], fields[name]):
+            diff[name] = fields[name]
     return diff
 
 
-def _same_record(stored_text: str | None, record_text: str, record: dict[str, Any]) -> bool:
-    """Whether the stored record equals ``record``: the same text is the same record (the serializer is
-    deterministic); a different text may still be the same data (written by another serializer), so
-    only then is it parsed back and compared."""
+def _same_json(stored_text: str | None, text: str, value: Any) -> bool:
+    """Whether a stored JSON column equals ``value`` (``text``: it as ``jsontext`` writes it): the same text
+    is the same value (the serializer is deterministic); a different text may still be the same data
+    (written by another serializer, or by migration 0012), so only then is it parsed back and compared."""
     if stored_text is None:
         return False
-    return stored_text == record_text or json.loads(stored_text) == record
+    return stored_text == text or json.loads(stored_text) == value
 
 
 def _rows_digest(
@@ -383,13 +390,38 @@ def _value_rows(record: Record) -> dict[tuple[str, str], tuple[Any, ...]]:
     return rows
 
 
-def _finding_rows(findings: Sequence[Finding], rules_version: str) -> dict[tuple[str, str], tuple[Any, ...]]:
-    """(rule, where) → the finding's stored columns, in the order of ``FINDING_FIELDS``. One finding per
-    (rule, where), the first: a duplicate would break the unique key."""
-    rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+def _first_per_place(findings: Sequence[Finding]) -> list[Finding]:
+    """One finding per (rule, where), the first: what is stored of them (a duplicate would break the unique
+    key of ``finding``, and is dropped from ``passed`` alike)."""
+    first: dict[tuple[str, str], Finding] = {}
     for f in findings:
-        rows.setdefault((f.rule, _location(f.where)), _finding_data(f, rules_version))
-    return rows
+        first.setdefault((f.rule, _location(f.where)), f)
+    return list(first.values())
+
+
+def _finding_rows(findings: Sequence[Finding], rules_version: str) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """(rule, where) → the stored columns of each finding that does not pass, in the order of
+    ``FINDING_FIELDS`` (the ones that pass are the report's ``passed`` list)."""
+    return {
+        (f.rule, _location(f.where)): _finding_data(f, rules_version)
+        for f in _first_per_place(findings)
+        if f.status != "pass"
+    }
+
+
+def _passed_entry(f: Finding) -> dict[str, Any]:
+    """A passing finding as an entry of ``report.passed``: the columns of its ``finding`` row from rule to
+    message (the view ``finding_all`` reads them back as such)."""
+    return {
+        "rule": f.rule,
+        "location": _location(f.where),
+        "severity": f.severity,
+        "lhs": _stored_number(f.lhs),
+        "rhs": _stored_number(f.rhs),
+        "delta": _stored_number(f.delta),
+        "cells": list(f.cells),
+        "message": f.message,
+    }
 
 
 def _finding_data(f: Finding, rules_version: str) -> tuple[Any, ...]:

@@ -1,0 +1,87 @@
+"""The findings lists read every finding: the rows of those that do not pass and the reports' ``passed``
+lists (migration 0012), filtered, counted and paged alike on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from nianbao.app.queries import count_findings, list_findings
+from nianbao.shared.db import session_scope, upgrade
+from nianbao.shared.record import Finding, Record, request_keys
+from nianbao.validator.store import store_validated
+
+
+def _record(agency: str, year: int) -> Record:
+    return Record(
+        title=f"{agency}{year}年政府信息公开工作年度报告",
+        agency={"name": agency, "source": "title"},
+        year={"value": year, "source": "title"},
+        generation={"value": "gen2019", "source": "labels"},
+        tables={"requests": dict.fromkeys(request_keys("gen2019"), 0)},
+        parser_version="test",
+    )
+
+
+def _finding(rule: str, where: str | None, status: str, lhs: float | None = None) -> Finding:
+    return Finding(rule=rule, severity="error", status=status, where=where, lhs=lhs, message=f"{rule} {status}")
+
+
+# Two reports of site s1 (2021 and 2020) and one of s2; each with passing and failing findings.
+STORED = {
+    ("s1", "http://x.gov.cn/2021.html", 2021): [
+        _finding("requests.balance", "natural", "pass", 3),
+        _finding("requests.balance", "legal", "fail", 4),
+        _finding("meta.year", None, "pass"),
+    ],
+    ("s1", "http://x.gov.cn/2020.html", 2020): [
+        _finding("requests.balance", "natural", "pass", 1),
+        _finding("requests.balance", "other", "pass", 2),
+    ],
+    ("s2", "http://y.gov.cn/2021.html", 2021): [_finding("meta.year", None, "fail")],
+}
+
+
+@pytest.fixture(params=["sqlite_url", "postgres_url"])
+def db(request: pytest.FixtureRequest) -> str:
+    url: str = request.getfixturevalue(request.param)
+    upgrade(url)
+    for (site, url_of, year), findings in STORED.items():
+        with session_scope(url) as session:
+            store_validated(session, site_id=site, url=url_of, raw_key="a" * 64, record=_record("某县", year),
+                            findings=findings, rules_version="r1", blank_policy={})  # fmt: skip
+    return url
+
+
+def _listed(db: str, **filters: object) -> list[tuple[str, int | None, str, str | None, str, float | None]]:
+    with session_scope(db) as session:
+        rows = list_findings(session, **filters)  # type: ignore[arg-type]
+    return [(r.site_id, r.year, r.rule, r.where, r.status, r.lhs) for r in rows]
+
+
+def test_passing_findings_are_listed_in_order_with_their_values(db: str) -> None:
+    assert _listed(db, status="pass") == [
+        ("s1", 2020, "requests.balance", "natural", "pass", 1),
+        ("s1", 2020, "requests.balance", "other", "pass", 2),
+        ("s1", 2021, "meta.year", None, "pass", None),
+        ("s1", 2021, "requests.balance", "natural", "pass", 3),
+    ]
+    assert _listed(db, status="fail") == [
+        ("s1", 2021, "requests.balance", "legal", "fail", 4),
+        ("s2", 2021, "meta.year", None, "fail", None),
+    ]
+    assert _listed(db, status=None, site_id="s1", rule="requests.balance") == [
+        ("s1", 2020, "requests.balance", "natural", "pass", 1),
+        ("s1", 2020, "requests.balance", "other", "pass", 2),
+        ("s1", 2021, "requests.balance", "legal", "fail", 4),
+        ("s1", 2021, "requests.balance", "natural", "pass", 3),
+    ]
+
+
+def test_counts_and_pages_cover_every_finding_once(db: str) -> None:
+    every = _listed(db, status=None)
+    with session_scope(db) as session:
+        assert count_findings(session, status=None) == len(every) == 6
+        assert count_findings(session, status="pass") == 4
+        assert count_findings(session, status="pass", site_id="s1", rule="meta.year") == 1
+    pages = [_listed(db, status=None, offset=offset, limit=2) for offset in range(0, 8, 2)]
+    assert [row for page in pages for row in page] == every
