@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import InitVar, dataclass, field, replace
 from typing import Literal
 
 from nianbao.shared.record import Cell, CellStatus, Number, Record
@@ -46,32 +46,25 @@ class TableView:
     # key -> its operand under this view's policy: rules read the same cells many times (the blank test,
     # row and column sums, sign checks), and an operand is immutable. A new policy is a new view.
     _operands: dict[str, Operand] = field(default_factory=dict, init=False, repr=False, compare=False)
-    # key -> its status, which no policy changes: shared with the views ``with_policy`` derives.
-    _statuses: dict[str, KeyStatus] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # key -> its status, for every key of the table (any other key is absent). Resolved for the whole table
+    # when the view is made, in one pass: deciding the blank policy reads every status anyway, and the rules
+    # read most of them several times. No policy changes a status: ``with_policy`` hands them on.
+    _statuses: dict[str, KeyStatus] = field(init=False, repr=False, compare=False)
+    statuses: InitVar[dict[str, KeyStatus] | None] = None  # only for with_policy
+
+    def __post_init__(self, statuses: dict[str, KeyStatus] | None) -> None:
+        if statuses is None:
+            statuses = {key: _status(value, self.cells.get(key)) for key, value in self.values.items()}
+        object.__setattr__(self, "_statuses", statuses)
 
     def with_policy(self, policy: BlankPolicy) -> TableView:
-        view = replace(self, policy=policy)
-        object.__setattr__(view, "_statuses", self._statuses)  # same values and cells: same statuses
-        return view
+        return replace(self, policy=policy, statuses=self._statuses)  # same values and cells: same statuses
 
     def ref(self, key: str) -> str:
         return f"{self.name}.{key}"
 
     def status(self, key: str) -> KeyStatus:
-        found = self._statuses.get(key)
-        if found is None:
-            found = self._statuses[key] = self._status(key)
-        return found
-
-    def _status(self, key: str) -> KeyStatus:
-        cell = self.cells.get(key)
-        if key not in self.values:
-            return "absent"
-        if self.values[key] is not None:
-            return cell.status if cell is not None and cell.status == "placeholder" else "number"
-        if cell is not None and cell.status in ("missing", "unparseable"):
-            return cell.status
-        return "blank"
+        return self._statuses.get(key, "absent")
 
     def operand(self, key: str) -> Operand:
         found = self._operands.get(key)
@@ -103,19 +96,29 @@ class TableView:
         return self.cells.get(key)
 
     def blank_keys(self) -> frozenset[str]:
-        return frozenset(k for k in self.values if self.status(k) == "blank")
+        return frozenset(k for k, status in self._statuses.items() if status == "blank")
 
     def present(self, key: str) -> bool:
         """The cell exists in the document (possibly blank); absent and missing cells do not."""
         return self.status(key) not in ("absent", "missing")
 
 
+def _status(value: Number | None, cell: Cell | None) -> KeyStatus:
+    """The status of a key that is in the table, with ``value`` and its ``cell`` entry if any."""
+    if value is not None:
+        return cell.status if cell is not None and cell.status == "placeholder" else "number"
+    if cell is not None and cell.status in ("missing", "unparseable"):
+        return cell.status
+    return "blank"
+
+
 def table_views(record: Record, *, local: bool = True) -> dict[str, TableView]:
     """One view per table the record contains, with the default (strict) policy."""
-    index: dict[str, dict[str, Cell]] = {}
+    index: dict[str, dict[str, Cell]] = {name: {} for name in record.tables}
     for cell in record.cells:
-        index.setdefault(cell.table, {})[cell.key] = cell
+        if (table := index.get(cell.table)) is not None:  # (cells of a table without values are not read)
+            table[cell.key] = cell
     return {
-        name: TableView(name=name, values=values, cells=index.get(name, {}), local=local)
+        name: TableView(name=name, values=values, cells=index[name], local=local)
         for name, values in record.tables.items()
     }
