@@ -646,6 +646,13 @@ def _wait_ready(procs: dict[str, subprocess.Popen[bytes]], ports: dict[str, int]
 # --- report --------------------------------------------------------------------------------------------
 
 
+def _interrupted(signum: int, _frame: Any) -> None:
+    """A SIGTERM (``timeout``, ``kill``; ``uv run`` may pass on a second one) unwinds once, like Ctrl-C, so
+    the modes' cleanup runs undisturbed: worker processes stopped, the benchmark's databases dropped."""
+    signal.signal(signum, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reports", type=int, default=1000)
@@ -665,6 +672,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.reports < 10:
         parser.error("--reports must be at least 10 (first and last 10 %)")
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    signal.signal(signal.SIGTERM, _interrupted)
     from nianbao.shared.gctune import tune_gc
 
     tune_gc()  # as the nianbao CLI does for every command: the in-process modes run what `nianbao run` runs
