@@ -127,7 +127,7 @@ def blank_cells(ctx: Context) -> Iterator[Verdict]:
     there) the table is too sparsely filled to vouch for and the finding is not assessable; within it, or
     for a table without a limit, it passes with the count."""
     for name, view in ctx.tables.items():
-        keys = sorted(k for k in view.values if view.status(k) in ("blank", "placeholder"))
+        keys = sorted(view.keys_with("blank", "placeholder"))
         blanks = sum(1 for k in keys if view.status(k) == "blank")
         count = len(keys)
         limit = ctx.thresholds.blank_cells_limit(name)
