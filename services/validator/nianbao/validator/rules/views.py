@@ -44,6 +44,10 @@ class TableView:
     cells: Mapping[str, Cell]
     policy: BlankPolicy = "blank_is_missing"
     local: bool = True
+    # key -> its operand under this view's policy: rules read the same cells many times (the blank test,
+    # row and column sums, sign checks), and an operand is immutable. A new policy is a new view. (Built as
+    # read: building the whole table's at once measured no faster.)
+    _operands: dict[str, Operand] = field(default_factory=dict, init=False, repr=False, compare=False)
     # key -> its status, for every key of the table (any other key is absent). Resolved for the whole table
     # when the view is made, in one pass: deciding the blank policy reads every status anyway, and the rules
     # read most of them several times. No policy changes a status: ``with_policy`` hands them on.
@@ -64,35 +68,27 @@ class TableView:
     def status(self, key: str) -> KeyStatus:
         return self._statuses.get(key, "absent")
 
-    @cached_property
-    def _operands(self) -> dict[str, Operand]:
-        """key -> its operand under this view's policy, for every key of the table, built at the first read.
+    def operand(self, key: str) -> Operand:
+        found = self._operands.get(key)
+        if found is None:
+            found = self._operands[key] = self._operand(key)
+        return found
 
-        Rules read nearly every cell, many several times (the blank test, row and column sums, sign checks),
-        and an operand is immutable: one pass over the table costs less than a miss and a build per key. A
-        new policy is a new view. Keys not in the table are added as they are read.
-        """
-        return {key: self._operand(key, value) for key, value in self.values.items()}
-
-    def _operand(self, key: str, value: Number | None) -> Operand:
+    def _operand(self, key: str) -> Operand:
+        # Runs for every cell a report's rules read: a value needs neither the status nor the policy.
         ref = f"{self.name}.{key}"
+        value = self.values.get(key)
         if value is not None:  # a value is itself under every policy and whatever its status
             if usable_number(value):
                 return Operand(ref, value, None, self.local)
             return Operand(ref, None, "unparseable", self.local)
-        status = self._statuses[key]
+        status = self.status(key)
         if status == "blank" and self.policy == "blank_as_zero":
             return Operand(ref, 0, None, self.local)
         reason: Unavailable = "blank"
-        if status in ("missing", "unparseable"):
+        if status in ("missing", "unparseable", "absent"):
             reason = status
         return Operand(ref, None, reason, self.local)
-
-    def operand(self, key: str) -> Operand:
-        found = self._operands.get(key)
-        if found is None:  # not in the table
-            found = self._operands[key] = Operand(self.ref(key), None, "absent", self.local)
-        return found
 
     def operands(self, keys: Iterable[str]) -> list[Operand]:
         cached = self._operands
