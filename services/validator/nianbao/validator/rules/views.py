@@ -106,11 +106,12 @@ class TableView:
 
     def present(self, key: str) -> bool:
         """The cell exists in the document (possibly blank); absent and missing cells do not."""
-        return self.status(key) not in ("absent", "missing")
+        return key in self.present_keys
 
     @cached_property
     def present_keys(self) -> frozenset[str]:
-        """Every key that is :meth:`present`: a whole row tests against it in one set operation."""
+        """Every key whose cell exists in the document (a key not in the table is absent): :meth:`present`
+        for one key, and a whole row tests against it in one set operation."""
         return frozenset(k for k, status in self._statuses.items() if status != "missing")
 
 
