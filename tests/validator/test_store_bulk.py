@@ -91,12 +91,49 @@ def test_statements_per_report_do_not_grow_with_its_values(db_url: str) -> None:
     with _statements(db_url) as second:
         _store(db_url, big, _findings(failing=True, many=300), page="big")
     assert len(first) == len(second) <= 8, [s[:60] for s, _ in second]
-    inserts = [(s, many) for s, many in second if s.startswith("INSERT") and "report_value" in s]
-    # The 1161 values: one statement (PostgreSQL: INSERT … SELECT FROM json_to_recordset(one JSON text);
-    # SQLite: executemany).
+    inserts = [(s, many) for s, many in second if "INSERT INTO report_value" in s]
+    # The 1161 values: one statement (PostgreSQL: INSERT … SELECT FROM json_to_recordset(one JSON text), in
+    # the one statement that writes a new report; SQLite: executemany).
     assert len(inserts) == 1 and (inserts[0][1] or "json_to_recordset" in inserts[0][0])
     with session_scope(db_url) as session:
         assert len(session.exec(select(ReportValue)).all()) == 161 + 161 + 5 * 200
+
+
+def test_a_new_report_is_written_by_one_statement_on_postgresql(postgres_url: str) -> None:
+    """Report row, values, findings, history row and site gauge: one round trip, all of them stored."""
+    upgrade(postgres_url)
+    _store(postgres_url, _record(year=2019), _findings(failing=False), page="first")
+    passing = [Finding(rule="meta.other", severity="info", status="pass", where=f"p{i}") for i in range(2)]
+    findings = _findings(failing=True, many=4, many_status="fail") + passing
+    with _statements(postgres_url) as seen:
+        result = _store(postgres_url, _record(year=2021), findings, page="second")
+    writes = [s for s, _many in seen if not s.startswith("SELECT")]
+    assert len(writes) == 1 and writes[0].startswith("WITH"), [s[:60] for s in writes]
+    assert result.created and result.changed and result.failing_errors == 1
+    assert (result.site_reports_with_errors, result.site_newest_year) == (1, 2021)
+    assert _gauge(postgres_url, "s1") == _reference(postgres_url, "s1") == (1, 2021)
+    with session_scope(postgres_url) as session:
+        report = session.exec(select(Report).where(Report.id == result.report_id)).one()
+        assert report.rows_sha256 and report.failing_errors == 1 and report.year == 2021
+        assert [(p["rule"], p["location"]) for p in report.passed] == [("meta.other", "p0"), ("meta.other", "p1")]
+        rows = session.execute(
+            text("SELECT rule, location, status FROM finding WHERE report_id = :r ORDER BY location"),
+            {"r": result.report_id},
+        ).all()
+        assert [tuple(r) for r in rows] == [("requests.balance", "natural", "fail")] + [
+            ("meta.demo", f"w{i}", "fail") for i in range(4)
+        ]
+        values = session.exec(select(ReportValue).where(ReportValue.report_id == result.report_id)).all()
+        assert len(values) == 161
+        assert {(v.key, v.value, v.status, v.raw) for v in values if v.key == "new.natural"} == {
+            ("new.natural", 5, "number", "5")
+        }
+        history = session.execute(
+            text("SELECT failing FROM report_version WHERE report_id = :r"), {"r": result.report_id}
+        ).scalar_one()
+        assert [(h["rule"], h["where"]) for h in history] == [("requests.balance", "natural")] + [
+            ("meta.demo", f"w{i}") for i in range(4)
+        ]
 
 
 def test_unchanged_report_sends_no_write_and_no_lock(db_url: str) -> None:

@@ -6,10 +6,11 @@ value: report + table + key; finding: report + rule + where) and only rows whose
 written, so re-validating an unchanged record changes nothing (not even ``updated_at``).
 
 The write path is SQLAlchemy Core, in bulk, with a bounded number of round trips per report whatever its
-size: one SELECT of the report row, one SELECT each of its stored values and findings as plain tuples
-(skipped for a new report, and for a stored one whose rows are known unchanged: see below), then at most
-one ``executemany`` INSERT, one UPDATE and one DELETE per table, one history row and one read or update of
-the site's gauge row.
+size: one SELECT of the report row; for a new report on PostgreSQL, then one statement writing the row,
+its values, findings, history row and site gauge (``pgwrite.new_report_statement``); otherwise one SELECT
+each of its stored values and findings as plain tuples (skipped for a new report, and for a stored one
+whose rows are known unchanged: see below), then at most one ``executemany`` INSERT, one UPDATE and one
+DELETE per table, one history row and one read or update of the site's gauge row.
 
 Knowing "unchanged" cheaply matters, because re-validating stored reports (``nianbao reparse``, a redelivered
 message) mostly changes nothing. The record is compared as the JSON text it is stored as (equal text is an
@@ -29,7 +30,6 @@ kept by delta in the same transaction, so storing report #100 000 of a site cost
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import math
@@ -40,8 +40,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Float,
-    Integer,
     Text,
     bindparam,
     case,
@@ -51,7 +49,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -62,6 +59,7 @@ from sqlmodel import select as sqlmodel_select
 from nianbao.shared import jsontext
 from nianbao.shared.models import FindingRow, Report, ReportValue, ReportVersion, SiteGauge
 from nianbao.shared.record import Finding, Record
+from nianbao.validator import pgwrite
 
 REPORT = Report.__table__  # type: ignore[attr-defined]
 VALUE = ReportValue.__table__  # type: ignore[attr-defined]
@@ -257,6 +255,13 @@ def store_validated(
     # Not locked: an unchanged report must not write, not even a lock.
     stored = session.execute(_STORED_REPORT, keys).first()
     now = _now()
+    if stored is None and postgres:
+        report_id, with_errors, newest = _insert_new_report(
+            session, site_id, url, now, rows_sha256, fields, value_rows, finding_rows, findings
+        )
+        return StoreResult(
+            report_id, True, True, fields["failing_errors"], fields["failing_warnings"], with_errors, newest
+        )
     if stored is None:
         report_id = session.execute(
             _INSERT_REPORT,
@@ -340,15 +345,52 @@ def _rows_digest(
     return hashlib.sha256(jsontext.dumps(rows).encode()).hexdigest()
 
 
-def _record_version(
-    session: Session, report_id: int, fields: dict[str, Any], findings: Sequence[Finding], *, postgres: bool
-) -> None:
-    """Append a history row the first time a (content, parser version, rules version) is stored."""
-    failing = [
+def _insert_new_report(
+    session: Session,
+    site_id: str,
+    url: str,
+    now: datetime,
+    rows_sha256: str,
+    fields: dict[str, Any],
+    value_rows: dict[tuple[str, str], tuple[Any, ...]],
+    finding_rows: dict[tuple[str, str], tuple[Any, ...]],
+    findings: Sequence[Finding],
+) -> tuple[int, int, int | None]:
+    """PostgreSQL, a report not stored yet: its row, values, findings, first history row and its site's gauge
+    in one statement (``pgwrite.new_report_statement``); (report id, the site's reports with errors, newest
+    year) after it."""
+    report = {"site_id": site_id, "url": url, "created_at": now, "updated_at": now, "rows_sha256": rows_sha256,
+              **fields}  # fmt: skip
+    value_columns = ("table_name", "key", *VALUE_FIELDS)
+    finding_columns = ("rule", "location", *FINDING_FIELDS)
+    statement = pgwrite.new_report_statement(tuple(report), value_columns, finding_columns)
+    params = {
+        **report,
+        "value_rows": jsontext.dumps([dict(zip(value_columns, (*k, *v), strict=True)) for k, v in value_rows.items()]),
+        "finding_rows": jsontext.dumps(
+            [dict(zip(finding_columns, (*k, *v), strict=True)) for k, v in finding_rows.items()]
+        ),
+        "failing": _failing_entries(findings),
+        "with_errors": int(fields["failing_errors"] > 0),
+    }
+    report_id, with_errors, newest = session.execute(statement, params).one()
+    return int(report_id), int(with_errors), newest
+
+
+def _failing_entries(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    """The failing findings as a history row keeps them."""
+    return [
         {"rule": f.rule, "where": f.where, "severity": f.severity, "lhs": f.lhs, "rhs": f.rhs}
         for f in findings
         if f.status == "fail"
     ]
+
+
+def _record_version(
+    session: Session, report_id: int, fields: dict[str, Any], findings: Sequence[Finding], *, postgres: bool
+) -> None:
+    """Append a history row the first time a (content, parser version, rules version) is stored."""
+    failing = _failing_entries(findings)
     session.execute(
         _VERSION_INSERT[postgres],
         {
@@ -497,36 +539,12 @@ def _write(
         session.execute(delete(table).where(table.c.id.in_(stale)))
 
 
-def _pg_type(column_type: Any) -> str:
-    if isinstance(column_type, JSON):
-        return "json"
-    if isinstance(column_type, Float):
-        return "float8"
-    return "bigint" if isinstance(column_type, Integer) else "text"
-
-
 def _insert_recordset(session: Session, table: Any, shared: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL: all rows in one ``INSERT … SELECT … FROM json_to_recordset(:rows)``, the rows sent as one
-    JSON text (``jsontext.dumps``: orjson, parsed once per row by the server in C into typed columns) and
-    ``shared`` as parameters: the cheapest way found to hand the server ~170 values or ~90 findings (psycopg
-    dumps array parameters in Python; picking the columns out of ``json_array_elements`` with ``->>``
-    re-scanned each row's text once per column and cost the server three times as much). One statement text
-    whatever the row count."""
+    """PostgreSQL: all rows in one ``INSERT … SELECT … FROM json_to_recordset(:rows)`` (see ``pgwrite``), the
+    rows sent as one JSON text and ``shared`` as parameters."""
     params: dict[str, Any] = {f"s_{name}": value for name, value in shared.items()}
     params["rows"] = jsontext.dumps(rows)
-    session.execute(_recordset_insert(table, tuple(shared), tuple(rows[0])), params)
-
-
-@functools.cache
-def _recordset_insert(table: Any, scalars: tuple[str, ...], columns: tuple[str, ...]) -> Any:
-    """The statement of :func:`_insert_recordset` for one table and column set (built once)."""
-    binds = [bindparam(f"s_{n}", type_=table.c[n].type) for n in scalars]
-    names = ", ".join(f'"{n}"' for n in (*scalars, *columns))
-    picked = ", ".join([f":s_{n}" for n in scalars] + [f'r."{n}"' for n in columns])
-    shape = ", ".join(f'"{n}" {_pg_type(table.c[n].type)}' for n in columns)
-    return text(
-        f"INSERT INTO {table.name} ({names}) SELECT {picked} FROM json_to_recordset(CAST(:rows AS json)) AS r({shape})"
-    ).bindparams(*binds)
+    session.execute(pgwrite.recordset_insert(table, tuple(shared), tuple(rows[0])), params)
 
 
 def _update_site_gauge(

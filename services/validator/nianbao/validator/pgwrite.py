@@ -1,0 +1,111 @@
+"""PostgreSQL statements that hand the server many rows as one JSON text.
+
+``json_to_recordset(:rows)`` turns one JSON array (written by ``jsontext.dumps``: orjson) into typed rows in
+C, which was the cheapest way found to send ~170 values or a report's findings: psycopg dumps array
+parameters in Python, and picking columns out of ``json_array_elements`` with ``->>`` re-scanned each row's
+text once per column (three times the server's work). Each statement has one text whatever the row count,
+so it is prepared once per connection and built once per process (``functools.cache``): building a
+statement costs more client CPU than executing it.
+
+:func:`new_report_statement` writes a report that is not stored yet, with everything that goes with it, in
+one statement and one round trip instead of five (report row, values, findings, history row, site gauge).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Float, Integer, bindparam, text
+
+from nianbao.shared.models import FindingRow, Report, ReportValue
+
+REPORT = Report.__table__  # type: ignore[attr-defined]
+VALUE = ReportValue.__table__  # type: ignore[attr-defined]
+FINDING = FindingRow.__table__  # type: ignore[attr-defined]
+
+
+def pg_type(column_type: Any) -> str:
+    """The type a ``json_to_recordset`` column is read as, for a column of this SQLAlchemy type."""
+    if isinstance(column_type, JSON):
+        return "json"
+    if isinstance(column_type, Float):
+        return "float8"
+    return "bigint" if isinstance(column_type, Integer) else "text"
+
+
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(f'"{n}"' for n in columns)
+
+
+def _recordset(table: Any, columns: Sequence[str], param: str) -> str:
+    """``json_to_recordset(:param) AS x(…)``: the rows of one JSON parameter as typed columns of ``table``."""
+    shape = ", ".join(f'"{n}" {pg_type(table.c[n].type)}' for n in columns)
+    return f"json_to_recordset(CAST(:{param} AS json)) AS x({shape})"
+
+
+def _picks(columns: Sequence[str]) -> str:
+    return ", ".join(f'x."{n}"' for n in columns)
+
+
+@functools.cache
+def recordset_insert(table: Any, scalars: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    """``INSERT INTO table (scalars…, columns…) SELECT :s_<scalar>…, x.<column>… FROM json_to_recordset(:rows)``:
+    rows of one report (``columns`` from the JSON text in ``rows``, ``scalars`` the same for every row, as
+    parameters named ``s_<column>``)."""
+    binds = [bindparam(f"s_{n}", type_=table.c[n].type) for n in scalars]
+    picked = ", ".join([f":s_{n}" for n in scalars] + [f'x."{n}"' for n in columns])
+    return text(
+        f"INSERT INTO {table.name} ({_names((*scalars, *columns))}) "
+        f"SELECT {picked} FROM {_recordset(table, columns, 'rows')}"
+    ).bindparams(*binds)
+
+
+@functools.cache
+def new_report_statement(
+    report_columns: tuple[str, ...], value_columns: tuple[str, ...], finding_columns: tuple[str, ...]
+) -> Any:
+    """One statement storing a new report: its row (``report_columns``, each a parameter of that name), its
+    values and its findings (``value_rows`` and ``finding_rows``: JSON arrays of objects with
+    ``value_columns`` and ``finding_columns``; an empty array inserts none), its first history row
+    (``content_sha256``, ``raw_key``, ``parser_version``, ``rules_version``, ``failing``, all at
+    ``created_at``) and its site's gauge (one report more; ``with_errors``: 1 if it fails an error rule;
+    ``year``: newest year candidate). Returns one row: the report's id and the site's gauge after it
+    (reports with errors, newest year).
+
+    The data-modifying CTEs run as one statement, so the report and its rows are written together or not at
+    all: a concurrent first writer of the same report makes the whole statement fail on the report's unique
+    key (the caller retries, as with separate statements)."""
+    report_binds = [bindparam(n, type_=REPORT.c[n].type) for n in report_columns]
+    sql = f"""
+WITH r AS (
+    INSERT INTO report ({_names(report_columns)})
+    VALUES ({", ".join(f":{n}" for n in report_columns)})
+    RETURNING id
+), v AS (
+    INSERT INTO report_value (report_id, {_names(value_columns)})
+    SELECT r.id, {_picks(value_columns)} FROM r CROSS JOIN {_recordset(VALUE, value_columns, "value_rows")}
+), f AS (
+    INSERT INTO finding (report_id, created_at, updated_at, {_names(finding_columns)})
+    SELECT r.id, :created_at, :created_at, {_picks(finding_columns)}
+    FROM r CROSS JOIN {_recordset(FINDING, finding_columns, "finding_rows")}
+), h AS (
+    INSERT INTO report_version (report_id, content_sha256, raw_key, parser_version, rules_version, failing, created_at)
+    SELECT r.id, :content_sha256, :raw_key, :parser_version, :rules_version, :failing, :created_at FROM r
+), g AS (
+    INSERT INTO site_gauge (site_id, reports, reports_with_errors, newest_year)
+    VALUES (:site_id, 1, :with_errors, :year)
+    ON CONFLICT (site_id) DO UPDATE SET
+        reports = site_gauge.reports + 1,
+        reports_with_errors = site_gauge.reports_with_errors + EXCLUDED.reports_with_errors,
+        newest_year = CASE
+            WHEN site_gauge.newest_year IS NULL OR EXCLUDED.newest_year > site_gauge.newest_year
+            THEN EXCLUDED.newest_year ELSE site_gauge.newest_year END
+    RETURNING reports_with_errors, newest_year
+)
+SELECT r.id, g.reports_with_errors, g.newest_year FROM r CROSS JOIN g
+"""
+    # The history row's and the gauge's parameters named like a report column (content_sha256, year, …) are
+    # that column's value, bound once with its type.
+    return text(sql).bindparams(*report_binds, bindparam("failing", type_=JSON))
