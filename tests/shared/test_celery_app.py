@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from nianbao.shared.celery_app import make_celery, message_json
+from nianbao.shared.celery_app import make_celery, message_json, message_loads
 from nianbao.shared.settings import CommonSettings
 
 
@@ -79,6 +79,9 @@ def test_the_apps_json_serializer_is_message_json() -> None:
     assert (content_type, encoding) == ("application/json", "utf-8")
     assert "标题" in (data.decode() if isinstance(data, bytes) else data)
     assert loads(data, content_type, encoding) == [[{"t": "标题"}], {}, {}]
+    from kombu.serialization import registry
+
+    assert registry._decoders["application/json"] is message_loads
 
 
 def test_non_finite_numbers_are_written_as_null_as_in_a_records_json() -> None:
@@ -108,3 +111,57 @@ def test_bodies_are_compressed_with_fast_zlib_that_any_kombu_reads() -> None:
     assert content_type == "application/x-gzip"
     assert packed == zlib.compress(body, ZLIB_LEVEL) != zlib.compress(body)  # level 1, not zlib's default
     assert compression.decompress(packed, content_type) == zlib.decompress(packed) == body
+
+
+# --- Message bodies: read by orjson where that is certain to give what kombu's decoder gives.
+
+
+def _kombu_read(text: str) -> object:
+    from kombu.utils import json as kombu_json
+
+    return kombu_json.loads(text)
+
+
+_TRICKY_BODIES = [
+    '[[{"n": 18446744073709551616, "m": -9223372036854775809, "k": 9999999999999999999}], {}, {}]',  # > 64 bits
+    '[[{"n": 1234567890123456789, "f": 1e19, "z": -0.0, "t": 5e-324, "p": 0.1, "i": 1}], {}, {}]',
+    '[[{"v": NaN, "w": Infinity}], {}, {}]',  # not JSON, but kombu's decoder reads it: so do we
+    '[[{"s": "\\ud800 lone surrogate"}], {}, {}]',
+    '[[{"at": {"__type__": "datetime", "__value__": "2026-12-04T12:00:00+00:00"}}], {}, {}]',
+    '[[{"amount": {"__type__": "decimal", "__value__": "1.50"}}], {}, {}]',
+    '[[{"note": "__type__ in a text is no tag", "hash": "ab12345678901234567890cd"}], {}, {}]',
+    '[[{"t": "标题", "dup": 1, "dup": 2, "e": "\\u0000"}], {}, {}]',
+    "[" * 3000 + "]" * 3000,  # nested beyond orjson's limit
+    '[[{"truncated": ',
+    "",
+]
+
+
+@pytest.mark.parametrize("body", _TRICKY_BODIES, ids=range(len(_TRICKY_BODIES)))
+def test_message_bodies_are_read_as_kombus_decoder_reads_them(body: str) -> None:
+    """Same values of the same types (``repr``: 1 is not 1.0, -0.0 keeps its sign, tags become objects), or
+    the same exception, from a str or from bytes."""
+
+    def outcome(read: object, data: object) -> str:
+        try:
+            return repr(read(data))  # type: ignore[operator]
+        except Exception as exc:
+            return type(exc).__name__
+
+    expected = outcome(_kombu_read, body)
+    assert outcome(message_loads, body) == expected
+    assert outcome(message_loads, body.encode()) == expected
+
+
+def test_a_record_body_is_read_without_kombus_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nianbao.shared import celery_app
+
+    record = {"title": "示例县人民政府2020年政府信息公开工作年度报告", "v": [1, 2.5, None], "sha": "ab" * 32}
+    body = message_json([[{"record": record}], {}, {}])
+    expected = repr(_kombu_read(body))
+
+    def refuse(_text: object) -> object:
+        raise AssertionError("kombu's decoder was used")
+
+    monkeypatch.setattr(celery_app.kombu_json, "loads", refuse)
+    assert repr(message_loads(body)) == expected

@@ -1,8 +1,9 @@
 """Celery wiring shared by every worker and by the CLI that enqueues work.
 
-JSON only (written by orjson where it can: see :func:`message_json`), zlib-compressed (see
-``MESSAGE_COMPRESSION``), late acknowledgement (a task is acked after it ran, so a killed worker's task is
-redelivered), one prefetched task per process, results ignored (state lives in the database).
+JSON only (written and read by orjson where it can: see :func:`message_json` and :func:`message_loads`),
+zlib-compressed (see ``MESSAGE_COMPRESSION``), late acknowledgement (a task is acked after it ran, so a
+killed worker's task is redelivered), one prefetched task per process, results ignored (state lives in the
+database).
 
 Timeouts (all from :class:`~nianbao.shared.settings.CommonSettings`, checked to nest there):
 
@@ -55,7 +56,7 @@ def message_json(value: Any) -> str:
     reads back exactly as before. Two differences, both outside what payloads hold: a UUID object is written
     as its string (``to_payload`` writes strings), and NaN or an infinity as ``null``, as pydantic writes a
     record's JSON (kombu's encoder wrote ``NaN``, which is not JSON; a parser's number is never one).
-    Reading stays kombu's (orjson reads an integer beyond 64 bits as a float)."""
+    Read by :func:`message_loads`."""
     try:
         return orjson.dumps(value, option=_ORJSON_PASSTHROUGH).decode()
     except TypeError:
@@ -63,11 +64,35 @@ def message_json(value: Any) -> str:
         return text
 
 
+# Digits, each as "0", the rest of a body's bytes as they are: a run of 19 zeros after this translation is a
+# run of 19 digits in the body (see message_loads).
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_NINETEEN_DIGITS = b"0" * 19
+
+
+def message_loads(text: str | bytes) -> Any:
+    """A task message's body read back: the same data kombu's decoder returns, read by orjson where that is
+    certain to be so (0.4 instead of 1.1 ms for a record's body, in every worker that receives one).
+
+    orjson reads an integer beyond 64 bits as a float (kombu's decoder reads it exactly), and does not turn
+    kombu's ``{"__type__": …}`` tags back into dates and decimals. So a body with a run of 19 or more digits
+    (an integer that may not fit in 64 bits; rarely, a hash or a long decimal fraction) or with a ``"__type__"``
+    key, and one orjson refuses (NaN, a lone surrogate, nesting beyond 1 024), is read by kombu's decoder,
+    as before. The test costs ~0.07 ms for a record's body: one pass of ``bytes.translate``."""
+    raw = text.encode() if isinstance(text, str) else text
+    if _NINETEEN_DIGITS not in raw.translate(_DIGITS_AS_ZERO) and b'"__type__"' not in raw:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return kombu_json.loads(text)  # type: ignore[no-untyped-call]
+
+
 def _register_message_json() -> None:
-    """Make ``json`` bodies go through :func:`message_json`; same name and content type, so a worker with
-    or without it reads what the other wrote."""
+    """Make ``json`` bodies go through :func:`message_json` and :func:`message_loads`; same name and content
+    type, so a worker with or without them reads what the other wrote."""
     register_serializer(  # type: ignore[no-untyped-call]
-        "json", message_json, kombu_json.loads, content_type="application/json", content_encoding="utf-8"
+        "json", message_json, message_loads, content_type="application/json", content_encoding="utf-8"
     )
 
 
