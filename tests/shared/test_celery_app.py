@@ -154,7 +154,7 @@ def test_message_bodies_are_read_as_kombus_decoder_reads_them(body: str) -> None
 
 
 def test_a_record_body_is_read_without_kombus_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nianbao.shared import celery_app
+    from kombu.utils import json as kombu_json
 
     record = {"title": "示例县人民政府2020年政府信息公开工作年度报告", "v": [1, 2.5, None], "sha": "ab" * 32}
     body = message_json([[{"record": record}], {}, {}])
@@ -163,5 +163,5 @@ def test_a_record_body_is_read_without_kombus_decoder(monkeypatch: pytest.Monkey
     def refuse(_text: object) -> object:
         raise AssertionError("kombu's decoder was used")
 
-    monkeypatch.setattr(celery_app.kombu_json, "loads", refuse)
+    monkeypatch.setattr(kombu_json, "loads", refuse)
     assert repr(message_loads(body)) == expected
