@@ -1,8 +1,8 @@
 """A page counts as handled only when its PageFetched is published: the hand-off is committed with the
 fetch rows (outbox), published after the commit, and published again by the next crawl task of the site
 when that failed. Before the outbox, such a page was ``unchanged`` for every later crawl and never
-handed on. A published hand-off whose page has no report long after (the broker lost it) is published
-once more."""
+handed on. A published hand-off whose page has no report of its bytes long after (the broker lost it) is
+published once more."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from nianbao.shared.errors import TransientError
 from nianbao.shared.models import Outbox, Report, TaskFailure
 
 from .conftest import Crawler, site_entry
-from .portal import Article, Portal, add_trs_pdf_report, build_trs, pdf_document, trs_listing
+from .portal import Article, Portal, add_article, add_trs_pdf_report, build_trs, pdf_document, trs_listing
 
 ARTICLES = [
     Article("20240115", 4001, "某市水利局2023年度政府信息公开工作年度报告"),
@@ -185,9 +185,9 @@ def _age_hand_offs(crawler: Crawler, hours: float) -> None:
             session.add(row)
 
 
-def _store_report_for(crawler: Crawler, site_id: str, url: str) -> None:
+def _store_report_for(crawler: Crawler, site_id: str, url: str, raw_key: str) -> None:
     with session_scope(crawler.settings.resolved_database_url()) as session:
-        session.add(Report(site_id=site_id, url=url, raw_key="0" * 64, content_sha256="0" * 64))
+        session.add(Report(site_id=site_id, url=url, raw_key=raw_key, content_sha256=raw_key))
 
 
 def _rehanded_metric(site_id: str) -> float:
@@ -208,7 +208,8 @@ def test_a_page_without_a_report_long_after_its_hand_off_is_handed_on_once_more(
 
     # Seven hours on, one of the three became a report; the broker lost the other two.
     _age_hand_offs(crawler, hours=7)
-    _store_report_for(crawler, entry["id"], _url(portal, ARTICLES[0]))
+    stored = _url(portal, ARTICLES[0])
+    _store_report_for(crawler, entry["id"], stored, raw_key={m.url: m.raw_key for m in first.pages()}[stored])
     before = _rehanded_metric(entry["id"])
     later = Publisher()
     summary = _crawl(crawler, entry, later)
@@ -222,6 +223,30 @@ def test_a_page_without_a_report_long_after_its_hand_off_is_handed_on_once_more(
 
     # Once per hand-off: a page that fails for good is not sent again at every crawl.
     again = Publisher()
+    assert _crawl(crawler, entry, again).rehanded == 0 and again.pages() == []
+
+
+def test_a_changed_page_whose_newer_hand_off_was_lost_is_handed_on_once_more(portal: Portal, crawler: Crawler) -> None:
+    """Its older report stands, stored from other bytes: the newest hand-off is sent again, not the older one
+    (which would store the old bytes over the new), and not the pages whose report is of their bytes."""
+    build_trs(portal, "/zfxxgknb/", ARTICLES, per_page=3)
+    entry = site_entry(portal, "/zfxxgknb/index.html")
+    first = Publisher()
+    _crawl(crawler, entry, first)
+    for message in first.pages():  # all three became reports
+        _store_report_for(crawler, entry["id"], message.url, raw_key=message.raw_key)
+    changed = _url(portal, ARTICLES[0])
+    add_article(portal, "/zfxxgknb/" + ARTICLES[0].trs_path, ARTICLES[0], extra="<p>更正：表三数据已更新。</p>")
+    second = Publisher()  # the broker takes the changed page's hand-off, and loses it
+    _crawl(crawler, entry, second)
+    (newer,) = second.pages()
+    assert newer.url == changed and newer.raw_key != {m.url: m.raw_key for m in first.pages()}[changed]
+
+    _age_hand_offs(crawler, hours=7)
+    later = Publisher()
+    summary = _crawl(crawler, entry, later)
+    assert summary.rehanded == 1 and [(m.url, m.raw_key) for m in later.pages()] == [(changed, newer.raw_key)]
+    again = Publisher()  # once
     assert _crawl(crawler, entry, again).rehanded == 0 and again.pages() == []
 
 

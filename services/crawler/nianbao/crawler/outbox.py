@@ -2,11 +2,12 @@
 left unpublished (a publish that raised, a worker killed between commit and publish) is published again
 at the start of the site's next crawl task.
 
-A published page hand-off whose page still has no report ``handoff_recheck_s`` later (6 hours by default)
-is published once more at the start of a crawl task: the broker can lose a message it took (kombu's Redis
-transport pops a message before it records it as unacknowledged; Redis dying between the two loses it).
-Once per row, so a page whose parse fails for good costs one more recorded failure, not one per crawl.
-What this does not see: a changed page whose newer hand-off was lost while its older report stands.
+A published page hand-off whose page still has no report of the bytes it hands on ``handoff_recheck_s``
+later (6 hours by default: no report, or a changed page's older report) is published once more at the
+start of a crawl task: the broker can lose a message it took (kombu's Redis transport pops a message before
+it records it as unacknowledged; Redis dying between the two loses it). Once per row, and only a page's
+newest hand-off, so a page whose parse fails for good costs one more recorded failure, not one per crawl.
+What this does not see: a lost hand-off of a page whose own bytes did not change (only an attachment did).
 
 A hand-off may so be published twice (killed after the publish, before marking it); the parser and the
 validator are idempotent (unique keys and upserts). It is never lost while its row is in the database

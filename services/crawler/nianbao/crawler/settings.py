@@ -72,8 +72,8 @@ class CrawlerSettings(CommonSettings):
     handoff_recheck_s: float = Field(
         21600.0,
         ge=0,
-        description="A page handed on this long ago that has no report yet is handed on once more at the "
-        "site's next crawl (a message the broker lost); 0 turns the check off.",
+        description="A page handed on this long ago that has no report of those bytes yet is handed on once "
+        "more at the site's next crawl (a message the broker lost); 0 turns the check off.",
     )
     max_content_encodings: int = Field(
         2, ge=1, le=4, description="Responses with more stacked Content-Encodings are refused (bomb guard)."

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, exists, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from nianbao.crawler import runs
@@ -225,15 +226,29 @@ class CrawlState:
             session.execute(update(Outbox).where(col(Outbox.id) == outbox_id).values(published_at=datetime.now(UTC)))
 
     def stalled(self, site_id: str, *, published_before: datetime) -> list[PendingHandoff]:
-        """The site's page hand-offs published before ``published_before`` whose page has no report row,
-        not published a second time yet, oldest first."""
-        has_report = exists().where(col(Report.site_id) == col(Outbox.site_id), col(Report.url) == col(Outbox.url))
+        """The site's page hand-offs published before ``published_before`` whose page has no report of the
+        bytes they hand on (no report row, or one stored from other bytes: a changed page whose newer
+        hand-off was lost while its older report stands), not published a second time yet, oldest first.
+        Only a page's newest hand-off counts: an older one sent again would store older bytes over newer."""
+        newer = aliased(Outbox)
+        has_newer = exists().where(
+            col(newer.site_id) == col(Outbox.site_id),
+            col(newer.url) == col(Outbox.url),
+            col(newer.task) == col(Outbox.task),
+            col(newer.id) > col(Outbox.id),
+        )
+        report_of_these_bytes = exists().where(
+            col(Report.site_id) == col(Outbox.site_id),
+            col(Report.url) == col(Outbox.url),
+            col(Report.raw_key) == col(Outbox.payload)["raw_key"].as_string(),
+        )
         return self._handoffs(
             Outbox.site_id == site_id,
             Outbox.task == PageFetched.TASK,
             col(Outbox.published_at) < published_before,
             col(Outbox.rehanded_at).is_(None),
-            ~has_report,
+            ~has_newer,
+            ~report_of_these_bytes,
         )
 
     def _handoffs(self, *conditions: Any) -> list[PendingHandoff]:
