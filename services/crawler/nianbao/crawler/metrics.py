@@ -62,7 +62,7 @@ HANDOFFS = Counter(
     "nianbao_crawler_handoffs_total",
     "PageFetched hand-offs by site and outcome: published (right after the commit that recorded it), "
     "republished (an earlier one left unpublished, sent at the start of a crawl task), rehanded (one "
-    "published more than handoff_recheck_s ago whose page has no report, sent once more), failed (the "
+    "published more than handoff_recheck_s ago whose page has no report of its bytes, sent once more), failed (the "
     "publish raised; the outbox keeps it for the next crawl task).",
     ["site", "outcome"],
 )
