@@ -6,11 +6,13 @@ The discovery gauges and the crawl summary line say the same."""
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
+from pydantic import ValidationError
 from sqlmodel import select
 
 from nianbao.crawler.crawl import CrawlSummary
@@ -18,8 +20,9 @@ from nianbao.crawler.handlers import continue_crawl, crawl_site
 from nianbao.crawler.politeness import LocalLimiter
 from nianbao.crawler.robots import RobotsCache
 from nianbao.crawler.runs import get_run, latest_runs
-from nianbao.crawler.settings import CrawlerSettings
+from nianbao.crawler.settings import MAX_AGE_S, CrawlerSettings
 from nianbao.crawler.sites import SiteRegistry
+from nianbao.crawler.state import CrawlState
 from nianbao.shared.bus import CollectingPublisher
 from nianbao.shared.contracts import CrawlContinued, CrawlRequested, PageFetched
 from nianbao.shared.db import session_scope, upgrade
@@ -216,3 +219,82 @@ def test_a_report_titled_page_without_tables_counts_as_not_a_report(portal: Port
     _crawl(crawler, site_entry(portal, "/nb/index.html", family="static_generic"), run_id="decoy")
     [row] = _rows(crawler)
     assert (row.found, row.kept, row.fetched, row.handed_on, row.not_a_report) == (4, 4, 4, 3, 1)
+
+
+# --- retention: crawl_run rows older than crawl_run_retention_days go at the site's next crawl -----------
+
+
+def _add_runs(crawler: Crawler, site_id: str, ages_days: list[float]) -> None:
+    now = datetime.now(UTC)
+    with session_scope(crawler.settings.resolved_database_url()) as session:
+        for n, age in enumerate(ages_days):
+            started = now - timedelta(days=age)
+            session.add(CrawlRun(run_id=f"{site_id}-{n}", site_id=site_id, started_at=started, finished_at=started))
+
+
+def _run_ids(crawler: Crawler, site_id: str) -> list[str]:
+    return sorted(r.run_id for r in _rows(crawler) if r.site_id == site_id)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_crawler(request: pytest.FixtureRequest, tmp_path: Path) -> Crawler:
+    if request.param == "sqlite":
+        sqlite: Crawler = request.getfixturevalue("crawler")
+        return sqlite
+    url: str = request.getfixturevalue("postgres_url")
+    upgrade(url)
+    settings = CrawlerSettings(_env_file=None, data_dir=tmp_path, database_url=url, broker_url=None)  # type: ignore[call-arg]
+    return Crawler(
+        settings, RawStore(settings.resolved_raw_store_dir()), LocalLimiter(), RobotsCache(ttl_s=1, retry_s=1)
+    )
+
+
+def test_old_runs_are_pruned_and_each_sites_newest_kept(any_crawler: Crawler) -> None:
+    crawler = any_crawler
+    _add_runs(crawler, "sim", [900, 500, 30, 1])
+    _add_runs(crawler, "other", [900])
+    _add_runs(crawler, "lone", [700, 600])  # every run old: the newest stays, it is the site's last crawl
+    state = CrawlState(crawler.settings.resolved_database_url())
+    for site in ("sim", "lone"):
+        state.prune(site, run_retention_days=400)
+    assert _run_ids(crawler, "sim") == ["sim-2", "sim-3"]
+    assert _run_ids(crawler, "lone") == ["lone-1"]
+    assert _run_ids(crawler, "other") == ["other-0"]  # another site's rows wait for that site's crawl
+    state.prune("sim", run_retention_days=0)  # 0 keeps them all
+    assert _run_ids(crawler, "sim") == ["sim-2", "sim-3"]
+
+
+def test_a_crawl_prunes_its_sites_old_runs(portal: Portal, crawler: Crawler) -> None:
+    entry = _column(portal, 4)
+    _add_runs(crawler, entry["id"], [800, 450, 10])
+    crawler.settings = crawler.settings.model_copy(update={"crawl_run_retention_days": 365})
+    _crawl(crawler, entry, run_id="today")
+    assert _run_ids(crawler, entry["id"]) == sorted([f"{entry['id']}-2", "today"])
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("crawl_run_retention_days", "-1"),
+        ("crawl_run_retention_days", "1e9"),  # "now minus a billion days" is no date: refused, not a crash
+        ("crawl_run_retention_days", "nan"),
+        ("crawl_run_retention_days", "forever"),
+        ("handoff_recheck_s", "1e12"),
+        ("handoff_recheck_s", "inf"),
+    ],
+)
+def test_retention_and_recheck_ages_refuse_what_is_no_age(
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(f"NIANBAO_{name.upper()}", value)
+    with pytest.raises(ValidationError, match=name):
+        CrawlerSettings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_the_longest_ages_allowed_still_work(crawler: Crawler) -> None:
+    settings = CrawlerSettings(_env_file=None, crawl_run_retention_days=MAX_AGE_S / 86400, handoff_recheck_s=MAX_AGE_S)  # type: ignore[call-arg]
+    _add_runs(crawler, "sim", [900, 1])
+    CrawlState(crawler.settings.resolved_database_url()).prune(
+        "sim", run_retention_days=settings.crawl_run_retention_days
+    )
+    assert _run_ids(crawler, "sim") == ["sim-0", "sim-1"]

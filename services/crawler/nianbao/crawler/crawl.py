@@ -144,7 +144,7 @@ def run_crawl(
         metrics.CHECKPOINTS.labels(site.id, "resumed").inc()
         log.info("%s: crawl run %s continues where an earlier delivery of it stopped", site.id, run_id)
     elif not items and discover_if_new:
-        state.prune(site.id)
+        state.prune(site.id, run_retention_days=settings.crawl_run_retention_days)
         candidates = _discover(fetcher, settings, summary, run_id=run_id, started_at=started_at)
         state.start_run(
             run_id=run_id,

@@ -12,6 +12,9 @@ from pydantic import Field
 
 from nianbao.shared.settings import CommonSettings
 
+# The longest age a setting may give (100 years): beyond it "now minus the age" is not a date.
+MAX_AGE_S = 100 * 365 * 86400.0
+
 
 class CrawlerSettings(CommonSettings):
     user_agent_product: str = Field("nianbao/0.1", description="Product token at the start of the UA.")
@@ -72,8 +75,16 @@ class CrawlerSettings(CommonSettings):
     handoff_recheck_s: float = Field(
         21600.0,
         ge=0,
+        le=MAX_AGE_S,
         description="A page handed on this long ago that has no report of those bytes yet is handed on once "
         "more at the site's next crawl (a message the broker lost); 0 turns the check off.",
+    )
+    crawl_run_retention_days: float = Field(
+        400.0,
+        ge=0,
+        le=MAX_AGE_S / 86400,
+        description="Crawl-run rows (crawl_run: what each crawl of a site announced, found and handed on) older "
+        "than this are deleted at the site's next crawl; the site's newest run is always kept; 0 keeps them all.",
     )
     max_content_encodings: int = Field(
         2, ge=1, le=4, description="Responses with more stacked Content-Encodings are refused (bomb guard)."

@@ -25,7 +25,7 @@ from nianbao.crawler import runs
 from nianbao.crawler.siteschema import SiteConfig
 from nianbao.shared.contracts import Message, PageFetched
 from nianbao.shared.db import session_scope, upsert
-from nianbao.shared.models import CrawlCheckpoint, Fetch, Outbox, Report, Site
+from nianbao.shared.models import CrawlCheckpoint, CrawlRun, Fetch, Outbox, Report, Site
 
 # A crawl run's checkpoint rows, and published outbox rows, are kept this long (for a late redelivery of
 # a finished run, and to look at), then pruned at the site's next crawl.
@@ -266,10 +266,27 @@ class CrawlState:
         with session_scope(self.database_url) as session:
             session.execute(delete(Outbox).where(col(Outbox.id) == outbox_id))
 
-    def prune(self, site_id: str) -> None:
-        """Drop the site's checkpoint rows and published outbox rows older than :data:`RETENTION`."""
-        before = datetime.now(UTC) - RETENTION
+    def prune(self, site_id: str, *, run_retention_days: float = 0) -> None:
+        """Drop the site's checkpoint rows and published outbox rows older than :data:`RETENTION`, and its
+        ``crawl_run`` rows started more than ``run_retention_days`` ago except its newest (0: keep them all)."""
+        now = datetime.now(UTC)
+        before = now - RETENTION
         with session_scope(self.database_url) as session:
+            if run_retention_days > 0:
+                newest = (
+                    select(CrawlRun.id)
+                    .where(CrawlRun.site_id == site_id)
+                    .order_by(col(CrawlRun.started_at).desc(), col(CrawlRun.id).desc())
+                    .limit(1)
+                    .scalar_subquery()
+                )
+                session.execute(
+                    delete(CrawlRun).where(
+                        col(CrawlRun.site_id) == site_id,
+                        col(CrawlRun.started_at) < now - timedelta(days=run_retention_days),
+                        col(CrawlRun.id) != newest,
+                    )
+                )
             session.execute(
                 delete(CrawlCheckpoint).where(
                     col(CrawlCheckpoint.site_id) == site_id, col(CrawlCheckpoint.created_at) < before
