@@ -13,8 +13,8 @@ Each mode runs on a fresh PostgreSQL database created for it and dropped afterwa
   last 10 % of reports (median of each tenth), peak RSS of this process.
 * ``flatness``: n reports stored into an empty site, the site then grown by ``--grow`` reports (server-side
   copies of those n, with their values, findings and history: minutes instead of the hours the pipeline
-  would take; then VACUUM ANALYZE and a CHECKPOINT), then n more reports stored; median ms/report of the second batch over the first is the
-  cost of site size (the target: within 1.2 at 100 000).
+  would take; then VACUUM ANALYZE and a CHECKPOINT), then n more reports stored; median ms/report of the
+  second batch over the first is the cost of site size (the target: within 1.2 at 100 000).
 * ``reparse``: ``nianbao reparse`` (``nianbao.app.maintenance.reparse``) over ``--reparse`` stored reports.
 * ``workers``: real Redis and worker processes (``nianbao worker parser`` and ``nianbao worker validator``,
   prefork), ``PageFetched`` messages published for every report; reports/s per stage and end to end
