@@ -4,7 +4,9 @@ Redis and PostgreSQL are looked for at their usual loopback ports (override with
 ``NIANBAO_TEST_REDIS_URL`` / ``NIANBAO_TEST_POSTGRES_URL``). If none answers, a throwaway server is
 started from the installed binaries (``redis-server``; ``initdb``/``pg_ctl``). If those are missing the
 tests that need them are skipped with a message naming what to install, and when ``CI`` is set such a
-skip fails the run: CI must execute the integration tests.
+skip fails the run: CI must execute the integration tests. Each pytest process claims a Redis database
+number of its own (9–14, see ``support.claim_redis_db``), so two test runs on one machine do not flush each
+other's queues.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from support import CORPUS_DIR, free_port, skip_or_fail
+from support import CORPUS_DIR, TEST_REDIS_DBS, claim_redis_db, free_port, release_redis_db, skip_or_fail
 
 # Tests read no environment for their own configuration except these documented overrides.
 REDIS_URL_ENV = "NIANBAO_TEST_REDIS_URL"
@@ -68,13 +70,27 @@ def redis_server_url() -> Iterator[str]:
             proc.wait(10)
 
 
-@pytest.fixture
-def redis_url(redis_server_url: str) -> Iterator[str]:
-    """A Redis database number of its own, flushed before and after the test."""
+@pytest.fixture(scope="session")
+def redis_db(redis_server_url: str) -> Iterator[int]:
+    """This pytest process's own Redis database number (``support.claim_redis_db``), released at the end."""
     import redis
 
-    db = 9 + (os.getpid() % 6)  # 9..14: away from db 0 that a developer's stack may use
-    url = f"{redis_server_url}/{db}"
+    claims = redis.Redis.from_url(f"{redis_server_url}/0")
+    db = claim_redis_db(claims)
+    if db is None:
+        skip_or_fail(f"every test Redis database ({TEST_REDIS_DBS}) is claimed by a running test process")
+        return
+    yield db
+    release_redis_db(claims, db)
+    claims.close()
+
+
+@pytest.fixture
+def redis_url(redis_server_url: str, redis_db: int) -> Iterator[str]:
+    """A Redis database number of its own (this test process's), flushed before and after the test."""
+    import redis
+
+    url = f"{redis_server_url}/{redis_db}"
     client = redis.Redis.from_url(url)
     client.flushdb()
     yield url

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,3 +48,45 @@ def task_args(raw: bytes) -> list[object]:
     args = json.loads(body)[0]
     assert isinstance(args, list)
     return args
+
+
+# Redis database numbers the tests may use: away from db 0 (a developer's stack) and db 15 (the benchmarks).
+TEST_REDIS_DBS = range(9, 15)
+_CLAIM_KEY = "nianbao-tests:db:{}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def claim_redis_db(claims: Any, dbs: range = TEST_REDIS_DBS, pid: int | None = None) -> int | None:
+    """A database number for this test process alone, claimed in ``claims`` (a client of db 0) with one key
+    per number holding the claimer's pid: two test runs at once (a developer's and CI's on one machine) no
+    longer flush each other's database. A claim whose process is gone is taken over. None when every
+    number is held by a live process."""
+    me = os.getpid() if pid is None else pid
+    for db in dbs:
+        key = _CLAIM_KEY.format(db)
+        if claims.set(key, me, nx=True, ex=86400):
+            return db
+        holder = claims.get(key)
+        holder_pid = int(holder) if holder is not None and holder.isdigit() else None
+        if holder_pid == me:
+            return db
+        if holder_pid is None or not _pid_alive(holder_pid):
+            claims.set(key, me, ex=86400)
+            return db
+    return None
+
+
+def release_redis_db(claims: Any, db: int, pid: int | None = None) -> None:
+    key = _CLAIM_KEY.format(db)
+    holder = claims.get(key)
+    if holder is not None and holder.isdigit() and int(holder) == (os.getpid() if pid is None else pid):
+        claims.delete(key)
