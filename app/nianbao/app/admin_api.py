@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from nianbao.app.queries import list_findings, list_reports
+from nianbao.app.queries import count_findings, count_reports, list_findings, list_reports
 from nianbao.app.settings import AppSettings
 from nianbao.shared.db import session_scope
 
@@ -230,15 +230,17 @@ def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> F
             "requested_at": message.requested_at.isoformat(),
         }
 
+    # Pages are counted and cut in SQL: a request costs one page, however many reports and findings are stored.
     @api.get("/reports", dependencies=authed)
     def reports(
         site: Annotated[str | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=_MAX_ID)] = 0,
     ) -> dict[str, Any]:
         with session_scope(db_url) as session:
-            rows = list_reports(session, site)
-        return {"total": len(rows), "reports": [asdict(r) for r in rows[offset : offset + limit]]}
+            total = count_reports(session, site)
+            rows = list_reports(session, site, offset=offset, limit=limit)
+        return {"total": total, "reports": [asdict(r) for r in rows]}
 
     @api.get("/findings", dependencies=authed)
     def findings(
@@ -246,11 +248,13 @@ def create_app(settings: AppSettings, registry: Any, publisher: Any | None) -> F
         rule: Annotated[str | None, Query()] = None,
         status: Annotated[str, Query(pattern="^(fail|pass|not_assessable|all)$")] = "fail",
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=_MAX_ID)] = 0,
     ) -> dict[str, Any]:
+        wanted = None if status == "all" else status
         with session_scope(db_url) as session:
-            rows = list_findings(session, site_id=site, rule=rule, status=None if status == "all" else status)
-        return {"total": len(rows), "findings": [asdict(r) for r in rows[offset : offset + limit]]}
+            total = count_findings(session, site_id=site, rule=rule, status=wanted)
+            rows = list_findings(session, site_id=site, rule=rule, status=wanted, offset=offset, limit=limit)
+        return {"total": total, "findings": [asdict(r) for r in rows]}
 
     _add_issue13_routes(api, settings, registry, publisher, authed, db_url)
     return api

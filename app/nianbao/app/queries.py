@@ -27,34 +27,59 @@ class ReportRow:
     from_attachment: dict[str, str] = field(default_factory=dict)
 
 
-def list_reports(session: Session, site_id: str | None = None) -> list[ReportRow]:
-    query = select(Report).order_by(col(Report.site_id), col(Report.year), col(Report.agency))
+# What a report listing reads of each report: its columns, and of its record only the tables' names and
+# sources (JSON paths, so the ~60 KB record itself is not sent).
+_REPORT_LISTING = (
+    col(Report.id), col(Report.site_id), col(Report.agency), col(Report.year), col(Report.generation),
+    col(Report.index_no), col(Report.title), col(Report.url),
+    col(Report.record)["tables"], col(Report.record)["table_sources"],
+)  # fmt: skip
+_REPORT_ORDER = (col(Report.site_id), col(Report.year), col(Report.agency), col(Report.id))
+
+
+def count_reports(session: Session, site_id: str | None = None) -> int:
+    """How many reports :func:`list_reports` lists with the same filter."""
+    query = select(func.count()).select_from(Report)
     if site_id:
-        query = query.where(Report.site_id == site_id)
-    reports = session.exec(query).all()
+        query = query.where(col(Report.site_id) == site_id)
+    return int(session.exec(query).one())
+
+
+def list_reports(
+    session: Session, site_id: str | None = None, *, offset: int = 0, limit: int | None = None
+) -> list[ReportRow]:
+    """Reports by site, year, agency (and id: a total order), with the rules each fails; ``offset`` and
+    ``limit`` page in SQL. Reads no whole record, and the failing findings of the listed reports only."""
+    query = sa_select(*_REPORT_LISTING).order_by(*_REPORT_ORDER).offset(offset).limit(limit)
+    if site_id:
+        query = query.where(col(Report.site_id) == site_id)
+    reports = session.execute(query).all()
+    fails = sa_select(col(FindingRow.report_id), col(FindingRow.rule), col(FindingRow.location)).where(
+        col(FindingRow.status) == "fail"
+    )
+    if limit is not None:  # a page: its reports by id (at most ``limit`` parameters)
+        fails = fails.where(col(FindingRow.report_id).in_([r[0] for r in reports]))
+    elif site_id:  # the whole site: by a join, however many reports it holds
+        fails = fails.join(Report, col(Report.id) == FindingRow.report_id).where(col(Report.site_id) == site_id)
     failing: dict[int, dict[str, list[str]]] = {}
-    fails = select(FindingRow.report_id, FindingRow.rule, FindingRow.location).where(FindingRow.status == "fail")
-    for report_id, rule, location in session.exec(fails.order_by(col(FindingRow.rule), col(FindingRow.location))):
+    for report_id, rule, location in session.execute(fails.order_by(col(FindingRow.rule), col(FindingRow.location))):
         failing.setdefault(report_id, {}).setdefault(rule, []).append(location or "-")
     rows = []
-    for r in reports:
-        assert r.id is not None
+    for report_id, site, agency, year, generation, index_no, title, url, tables, sources in reports:
         rows.append(
             ReportRow(
-                id=r.id,
-                site_id=r.site_id,
-                agency=r.agency,
-                year=r.year,
-                generation=r.generation,
-                index_no=r.index_no,
-                title=r.title,
-                url=r.url,
-                tables=sorted((r.record.get("tables") or {}).keys()),
-                failing=dict(sorted(failing.get(r.id, {}).items())),
+                id=report_id,
+                site_id=site,
+                agency=agency,
+                year=year,
+                generation=generation,
+                index_no=index_no,
+                title=title,
+                url=url,
+                tables=sorted((tables or {}).keys()),
+                failing=dict(sorted(failing.get(report_id, {}).items())),
                 from_attachment={
-                    table: source
-                    for table, source in sorted((r.record.get("table_sources") or {}).items())
-                    if source and source != r.url
+                    table: source for table, source in sorted((sources or {}).items()) if source and source != url
                 },
             )
         )
@@ -112,8 +137,10 @@ def list_findings(
 ) -> list[FindingListRow]:
     """Findings (failing ones by default) with their report, by site, year, rule and place; ``offset`` and
     ``limit`` page through them (the order is total: report and position break ties)."""
+    # The report's columns a row shows, not the report: its record and passed list would be sent with every row.
     query = (
-        sa_select(Report, FINDING.rule, FINDING.location, FINDING.severity, FINDING.status, FINDING.lhs, FINDING.rhs,
+        sa_select(col(Report.id), col(Report.site_id), col(Report.agency), col(Report.year), col(Report.url),
+                  FINDING.rule, FINDING.location, FINDING.severity, FINDING.status, FINDING.lhs, FINDING.rhs,
                   FINDING.message)
         .join_from(FINDING_ALL, Report, col(Report.id) == FINDING.report_id)
         .where(*_finding_conditions(site_id, rule, status))
@@ -124,10 +151,10 @@ def list_findings(
     )  # fmt: skip
     return [
         FindingListRow(
-            report_id=report.id or 0,
-            site_id=report.site_id,
-            agency=report.agency,
-            year=report.year,
+            report_id=report_id,
+            site_id=site,
+            agency=agency,
+            year=year,
             rule=rule,
             where=location or None,
             severity=severity,
@@ -135,9 +162,11 @@ def list_findings(
             lhs=lhs,
             rhs=rhs,
             message=message,
-            url=report.url,
+            url=url,
         )
-        for report, rule, location, severity, finding_status, lhs, rhs, message in session.execute(query)
+        for report_id, site, agency, year, url, rule, location, severity, finding_status, lhs, rhs, message in (
+            session.execute(query)
+        )
     ]
 
 
