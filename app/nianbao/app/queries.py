@@ -50,9 +50,13 @@ def list_reports(
 ) -> list[ReportRow]:
     """Reports by site, year, agency (and id: a total order), with the rules each fails; ``offset`` and
     ``limit`` page in SQL. Reads no whole record, and the failing findings of the listed reports only."""
-    query = sa_select(*_REPORT_LISTING).order_by(*_REPORT_ORDER).offset(offset).limit(limit)
+    # The page's ids first, then the listing columns of those rows only: PostgreSQL would otherwise evaluate
+    # the JSON paths (decompressing each record) on every report before sorting (2.7 s for 100 of 3 000).
+    page = sa_select(col(Report.id)).order_by(*_REPORT_ORDER).offset(offset).limit(limit)
     if site_id:
-        query = query.where(col(Report.site_id) == site_id)
+        page = page.where(col(Report.site_id) == site_id)
+    ids = page.subquery()
+    query = sa_select(*_REPORT_LISTING).join_from(Report, ids, ids.c.id == col(Report.id)).order_by(*_REPORT_ORDER)
     reports = session.execute(query).all()
     fails = sa_select(col(FindingRow.report_id), col(FindingRow.rule), col(FindingRow.location)).where(
         col(FindingRow.status) == "fail"
