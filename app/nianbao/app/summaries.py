@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from nianbao.crawler.completeness import announced_text
+from nianbao.crawler.runs import NEWEST_FIRST
 from nianbao.shared.models import CrawlRun, FindingRow, Report, TaskFailure
 
 NO_CRAWL = "no crawl run recorded for this site"
@@ -93,11 +94,7 @@ def known_site_ids(session: Session, configured: Iterable[str] = ()) -> set[str]
 
 def last_crawl(session: Session, site_id: str) -> LastCrawl | None:
     """The site's latest crawl run (latest start; the higher id on a tie), or None."""
-    query = (
-        select(CrawlRun)
-        .where(col(CrawlRun.site_id) == site_id)
-        .order_by(col(CrawlRun.started_at).desc(), col(CrawlRun.id).desc())
-    )
+    query = select(CrawlRun).where(col(CrawlRun.site_id) == site_id).order_by(*NEWEST_FIRST)
     run = session.exec(query.limit(1)).first()
     return None if run is None else _crawl(run)
 

@@ -24,6 +24,8 @@ from nianbao.shared.models import CrawlCheckpoint, CrawlRun
 if TYPE_CHECKING:  # completeness imports discovery, which imports the fetcher, which imports state and so this
     from nianbao.crawler.completeness import Verdict
 
+# A site's runs, newest first (the id breaks a tie of start times): the order "the last crawl" is read in.
+NEWEST_FIRST = (col(CrawlRun.started_at).desc(), col(CrawlRun.id).desc())
 INT32_MAX = 2**31 - 1  # the columns are SQL INTEGER: a portal announcing 10^11 records must not fail the crawl
 DISCOVERY_COLUMNS = (
     "site_id", "family", "announced", "announced_max", "found", "kept", "verdict", "shortfalls", "finished_at",
@@ -129,7 +131,7 @@ def latest_runs(database_url: str, site_id: str | None = None, *, limit: int = 2
         query = select(CrawlRun)
         if site_id is not None:
             query = query.where(CrawlRun.site_id == site_id)
-        rows = session.exec(query.order_by(col(CrawlRun.started_at).desc(), col(CrawlRun.id).desc()).limit(limit))
+        rows = session.exec(query.order_by(*NEWEST_FIRST).limit(limit))
         return [_record(row) for row in rows.all()]
 
 

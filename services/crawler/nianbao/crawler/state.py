@@ -276,7 +276,7 @@ class CrawlState:
                 newest = (
                     select(CrawlRun.id)
                     .where(CrawlRun.site_id == site_id)
-                    .order_by(col(CrawlRun.started_at).desc(), col(CrawlRun.id).desc())
+                    .order_by(*runs.NEWEST_FIRST)
                     .limit(1)
                     .scalar_subquery()
                 )

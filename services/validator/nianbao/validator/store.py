@@ -74,7 +74,10 @@ REPORT_FIELDS = (
 )  # fmt: skip
 # Of those, the JSON columns: read and compared as their text (see ``_same_json``).
 JSON_FIELDS = ("record", "passed")
+# A value or finding row: its identity within the report, then the columns compared and written.
+VALUE_IDENTITY = ("table_name", "key")
 VALUE_FIELDS = ("value", "status", "raw", "unit")
+FINDING_IDENTITY = ("rule", "location")
 FINDING_FIELDS = ("severity", "status", "lhs", "rhs", "delta", "cells", "message", "rule_version")
 
 
@@ -296,9 +299,9 @@ def store_validated(
             )
         version_seen_before = bool(stored.version_seen)
     if not rows_current:
-        changed |= _sync(session, VALUE, ("table_name", "key"), VALUE_FIELDS, report_id, value_rows, new=created)
+        changed |= _sync(session, VALUE, VALUE_IDENTITY, VALUE_FIELDS, report_id, value_rows, new=created)
         changed |= _sync(
-            session, FINDING, ("rule", "location"), FINDING_FIELDS, report_id, finding_rows, new=created, now=now
+            session, FINDING, FINDING_IDENTITY, FINDING_FIELDS, report_id, finding_rows, new=created, now=now
         )
     if not version_seen_before:
         _record_version(session, report_id, fields, findings, postgres=postgres)
@@ -361,15 +364,13 @@ def _insert_new_report(
     year) after it."""
     report = {"site_id": site_id, "url": url, "created_at": now, "updated_at": now, "rows_sha256": rows_sha256,
               **fields}  # fmt: skip
-    value_columns = ("table_name", "key", *VALUE_FIELDS)
-    finding_columns = ("rule", "location", *FINDING_FIELDS)
+    value_columns = (*VALUE_IDENTITY, *VALUE_FIELDS)
+    finding_columns = (*FINDING_IDENTITY, *FINDING_FIELDS)
     statement = pgwrite.new_report_statement(tuple(report), value_columns, finding_columns)
     params = {
         **report,
-        "value_rows": jsontext.dumps([dict(zip(value_columns, (*k, *v), strict=True)) for k, v in value_rows.items()]),
-        "finding_rows": jsontext.dumps(
-            [dict(zip(finding_columns, (*k, *v), strict=True)) for k, v in finding_rows.items()]
-        ),
+        "value_rows": jsontext.dumps([_row_object(value_columns, *row) for row in value_rows.items()]),
+        "finding_rows": jsontext.dumps([_row_object(finding_columns, *row) for row in finding_rows.items()]),
         "failing": _failing_entries(findings),
         "with_errors": int(fields["failing_errors"] > 0),
     }
@@ -509,12 +510,17 @@ def _sync(
     for ident, data in wanted.items():
         found = existing.pop(ident, None)
         if found is None:
-            inserts.append(dict(zip(columns, (*ident, *data), strict=True)))
+            inserts.append(_row_object(columns, ident, data))
         elif found[1] != data:
             updates.append({"_id": found[0], **touched, **dict(zip(fields, data, strict=True))})
     stale = [row_id for row_id, _data in existing.values()]
     _write(session, table, shared, inserts, updates, stale, (*fields, *touched))
     return bool(inserts or updates or stale)
+
+
+def _row_object(columns: Sequence[str], ident: tuple[str, str], data: tuple[Any, ...]) -> dict[str, Any]:
+    """A row to insert, by column name: its identity, then its data (``columns`` names both, in order)."""
+    return dict(zip(columns, (*ident, *data), strict=True))
 
 
 def _write(
