@@ -8,9 +8,12 @@ shows as a last-10 % ms/report above the first-10 % one (the flatness ratio).
 
 Each mode runs on a fresh PostgreSQL database created for it and dropped afterwards:
 
-* ``inprocess``: the parser's and the validator's handlers called in this process, one report at a
-  time (parse, then validate + store); reports/s per stage and end to end, ms/report of the first and
-  last 10 % of reports (median of each tenth), peak RSS of this process.
+* ``inprocess``: the embedded run's bus in this process (``InProcessBus`` as ``nianbao run`` builds it): each
+  report parsed, then validated and stored by an ``OverlappedStore`` (its write and commit run while the
+  next page is parsed); reports/s per stage and end to end, ms/report of the first and last 10 % of reports
+  (median of each tenth), peak RSS of this process.
+* ``inprocess-sequential``: the same with ``handle_report_parsed`` storing each report before the next
+  page is parsed (what the bus did before the overlap): the ratio of the two is the overlap's gain.
 * ``flatness``: n reports stored into an empty site, the site then grown by ``--grow`` reports (server-side
   copies of those n, with their values, findings and history: minutes instead of the hours the pipeline
   would take; then VACUUM ANALYZE and a CHECKPOINT), then n more reports stored; median ms/report of the
@@ -26,7 +29,8 @@ Each mode runs on a fresh PostgreSQL database created for it and dropped afterwa
 
 The machine is shared: the load average is printed with the figures. Ratios are measured in one run.
 
-    uv run python bench/pipeline/bench_pipeline.py [--reports 1000] [--modes inprocess,reparse,workers]
+    uv run python bench/pipeline/bench_pipeline.py [--reports 1000]
+        [--modes inprocess,inprocess-sequential,reparse,workers]
         [--grow 100000 (flatness mode)]
         [--reparse 600] [--parser-concurrency 1] [--validator-concurrency 2] [--json out.json]
 """
@@ -195,37 +199,61 @@ def store_reports(n: int, seeds: list[tuple[bytes, str, str]], raw_dir: Path) ->
 
 
 def _timed_pipeline(
-    messages: list[Any], raw_dir: Path, parser_settings: Any, validator_settings: Any
+    messages: list[Any], raw_dir: Path, parser_settings: Any, validator_settings: Any, *, overlapped: bool = True
 ) -> tuple[list[float], list[float], int]:
-    """Parse, then validate + store, each message in turn; (parse ms, validate+store ms, parse failures)."""
+    """The messages through the embedded run's bus (``InProcessBus``, as ``nianbao run`` builds it: each page
+    parsed, then its record validated and stored); (parse ms, validate+store ms, failures) per report.
+
+    ``overlapped``: records go to an ``OverlappedStore``, as in ``nianbao run`` (a report's write and commit
+    run while the next page is parsed; its validate+store time is ``submit``'s: the check, and the wait for
+    the previous report's commit); otherwise to ``handle_report_parsed``, one transaction at a time."""
+    from nianbao.app.embedded import InProcessBus
     from nianbao.parser.handlers import handle_page_fetched
-    from nianbao.shared.bus import CollectingPublisher
+    from nianbao.shared.contracts import PageFetched, ReportParsed
     from nianbao.shared.rawstore import RawStore
     from nianbao.validator.handlers import handle_report_parsed
+    from nianbao.validator.overlap import Done, OverlappedStore
 
     store = RawStore(raw_dir)
-    publisher = CollectingPublisher()
+    bus = InProcessBus(validator_settings)
     parse_ms: list[float] = []
     store_ms: list[float] = []
-    failures = 0
-    for message in messages:
-        t0 = time.perf_counter()
+
+    def parse(message: PageFetched) -> Any:
+        started = time.perf_counter()
+        parsed = handle_page_fetched(message, store, bus, parser_settings)
+        parse_ms.append((time.perf_counter() - started) * 1000)
+        return parsed
+
+    class TimedStore(OverlappedStore):
+        def submit(self, message: ReportParsed, done: Done) -> None:
+            started = time.perf_counter()
+            super().submit(message, done)
+            store_ms.append((time.perf_counter() - started) * 1000)
+
+    def validate_and_store(message: ReportParsed) -> Any:
+        started = time.perf_counter()
         try:
-            parsed = handle_page_fetched(message, store, publisher, parser_settings)
-        except Exception as exc:
-            failures += 1
-            print(f"  parse failed: {message.url}: {exc}", file=sys.stderr)
-            continue
-        t1 = time.perf_counter()
-        handle_report_parsed(parsed, validator_settings)
-        t2 = time.perf_counter()
-        publisher.messages.clear()  # the bench holds no records: its RSS is the pipeline's
-        parse_ms.append((t1 - t0) * 1000)
-        store_ms.append((t2 - t1) * 1000)
-    return parse_ms, store_ms, failures
+            return handle_report_parsed(message, validator_settings)
+        finally:
+            store_ms.append((time.perf_counter() - started) * 1000)
+
+    bus.register(PageFetched, parse)
+    if overlapped:
+        bus.store_reports_with(TimedStore(validator_settings))
+    else:
+        bus.register(ReportParsed, validate_and_store)
+    for message in messages:
+        bus.publish(message)
+    stats = bus.drain()
+    for line in stats.failures:
+        print(f"  {line}", file=sys.stderr)
+    return parse_ms, store_ms, len(stats.failures)
 
 
-def run_inprocess(n: int, seeds: list[tuple[bytes, str, str]], admin_url: str) -> dict[str, Any]:
+def run_inprocess(
+    n: int, seeds: list[tuple[bytes, str, str]], admin_url: str, *, overlapped: bool = True
+) -> dict[str, Any]:
     from nianbao.parser.settings import ParserSettings
     from nianbao.validator.settings import ValidatorSettings
 
@@ -235,7 +263,9 @@ def run_inprocess(n: int, seeds: list[tuple[bytes, str, str]], admin_url: str) -
         validator_settings = ValidatorSettings(data_dir=Path(tmp), database_url=url)
         started = time.perf_counter()
         cpu_started = time.process_time()
-        parse_ms, store_ms, failures = _timed_pipeline(messages, Path(tmp) / "raw", parser_settings, validator_settings)
+        parse_ms, store_ms, failures = _timed_pipeline(
+            messages, Path(tmp) / "raw", parser_settings, validator_settings, overlapped=overlapped
+        )
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
     total = [p + s for p, s in zip(parse_ms, store_ms, strict=True)]
@@ -666,7 +696,7 @@ def _interrupted(signum: int, _frame: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reports", type=int, default=1000)
-    parser.add_argument("--modes", default="inprocess,reparse,workers")
+    parser.add_argument("--modes", default="inprocess,inprocess-sequential,reparse,workers")
     parser.add_argument("--reparse", type=int, default=600, help="stored reports for the reparse figure")
     parser.add_argument("--grow", type=int, default=100_000, help="reports the flatness mode adds between batches")
     parser.add_argument("--parser-concurrency", type=int, default=1)
@@ -691,6 +721,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.reports} reports from {len(seeds)} seeds, one site; {load()}")
     runners: dict[str, Callable[[], dict[str, Any]]] = {
         "inprocess": lambda: run_inprocess(args.reports, seeds, args.postgres_admin_url),
+        "inprocess-sequential": lambda: run_inprocess(args.reports, seeds, args.postgres_admin_url, overlapped=False),
         "reparse": lambda: run_reparse(args.reparse, seeds, args.postgres_admin_url),
         "flatness": lambda: run_flatness(args.reports, args.grow, seeds, args.postgres_admin_url),
         "workers": lambda: run_workers(args.reports, seeds, args.postgres_admin_url, args.redis_url,

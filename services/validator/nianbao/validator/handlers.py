@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -15,7 +16,18 @@ from nianbao.shared.record import Finding, Record
 from nianbao.validator import metrics
 from nianbao.validator.rules import evaluate
 from nianbao.validator.settings import ValidatorSettings
-from nianbao.validator.store import StoreResult, previous_record, store_validated
+from nianbao.validator.store import NewReportWrite, StoreResult, prepare_store, previous_record
+
+
+@dataclass(frozen=True)
+class CheckedReport:
+    """A report checked against the rules and stored, or ready to be: ``stored`` is the store's result, or
+    the new report's statement still to execute in the same transaction (see :func:`check_report`)."""
+
+    message: ReportParsed
+    record: Record
+    findings: list[Finding]
+    stored: StoreResult | NewReportWrite
 
 
 def handle_report_parsed(
@@ -25,38 +37,37 @@ def handle_report_parsed(
 
     In its own transaction, or in ``session`` when given (a caller batching several reports per commit,
     e.g. ``nianbao reparse``; the caller commits, and the metrics count the report already then)."""
+    started = time.perf_counter()
+    if session is None:
+        with session_scope(settings.resolved_database_url()) as own:
+            checked, result = _check_and_store(own, message, settings)
+    else:
+        checked, result = _check_and_store(session, message, settings)
+    count_stored(checked, result, seconds=time.perf_counter() - started)
+    return result
+
+
+def _check_and_store(
+    session: Session, message: ReportParsed, settings: ValidatorSettings
+) -> tuple[CheckedReport, StoreResult]:
+    checked = check_report(session, message, settings)
+    stored = checked.stored
+    return checked, stored.execute(session) if isinstance(stored, NewReportWrite) else stored
+
+
+def check_report(session: Session, message: ReportParsed, settings: ValidatorSettings) -> CheckedReport:
+    """Evaluate the rules on ``message``'s record and store it in ``session``'s transaction, except a new
+    report on PostgreSQL, whose one statement is returned unexecuted (the caller executes it, then commits).
+    Raises :class:`PermanentError` for a record that does not match the canonical record."""
     try:
         record = message.parsed_record()  # validated here unless the parser handed its object over in process
     except ValidationError as exc:
         raise PermanentError(f"record of {message.url} does not match the canonical record: {exc}") from exc
-    started = time.perf_counter()
-    if session is None:
-        with session_scope(settings.resolved_database_url()) as own:
-            result, findings = _validate_and_store(own, message, record, settings)
-    else:
-        result, findings = _validate_and_store(session, message, record, settings)
-    metrics.VALIDATION_SECONDS.observe(time.perf_counter() - started)
-    generation = record.generation.value or "unknown"
-    metrics.REPORTS_VALIDATED.labels(generation, "failing" if result.failing_errors else "clean").inc()
-    # One labels() lookup per (rule, severity, status), not per finding: a rule checked on every row of a
-    # table yields dozens of findings with the same labels.
-    for labels, count in Counter((f.rule, f.severity, f.status) for f in findings).items():
-        metrics.FINDINGS.labels(*labels).inc(count)
-    # From the site's gauge row (kept by delta in the store's transaction): no aggregate over the site.
-    metrics.REPORTS_WITH_ERRORS.labels(message.site_id).set(result.site_reports_with_errors)
-    if result.site_newest_year is not None:
-        metrics.NEWEST_YEAR.labels(message.site_id).set(result.site_newest_year)
-    return result
-
-
-def _validate_and_store(
-    session: Session, message: ReportParsed, record: Record, settings: ValidatorSettings
-) -> tuple[StoreResult, list[Finding]]:
     previous = previous_record(session, agency=record.agency.name, year=record.year.value, exclude_url=message.url)
     evaluation = evaluate(
         record, previous=previous, extra_hosts=settings.extra_allowed_hosts, thresholds=settings.rule_thresholds()
     )
-    result = store_validated(
+    stored = prepare_store(
         session,
         site_id=message.site_id,
         url=message.url,
@@ -67,4 +78,21 @@ def _validate_and_store(
         blank_policy=evaluation.blank_policy,
         record_json=message.record,
     )
-    return result, list(evaluation.findings)
+    return CheckedReport(message, record, list(evaluation.findings), stored)
+
+
+def count_stored(checked: CheckedReport, result: StoreResult, *, seconds: float) -> None:
+    """Update the metrics for a report whose store is committed (``result``): the ``seconds`` its check and
+    store took, its findings, and the site's gauges as the store's transaction left them."""
+    metrics.VALIDATION_SECONDS.observe(seconds)
+    generation = checked.record.generation.value or "unknown"
+    metrics.REPORTS_VALIDATED.labels(generation, "failing" if result.failing_errors else "clean").inc()
+    # One labels() lookup per (rule, severity, status), not per finding: a rule checked on every row of a
+    # table yields dozens of findings with the same labels.
+    for labels, count in Counter((f.rule, f.severity, f.status) for f in checked.findings).items():
+        metrics.FINDINGS.labels(*labels).inc(count)
+    # From the site's gauge row (kept by delta in the store's transaction): no aggregate over the site.
+    site_id = checked.message.site_id
+    metrics.REPORTS_WITH_ERRORS.labels(site_id).set(result.site_reports_with_errors)
+    if result.site_newest_year is not None:
+        metrics.NEWEST_YEAR.labels(site_id).set(result.site_newest_year)

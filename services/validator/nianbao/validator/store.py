@@ -222,6 +222,24 @@ def report_fields(
     }
 
 
+@dataclass(frozen=True)
+class NewReportWrite:
+    """A new report's one statement on PostgreSQL (``pgwrite.new_report_statement``), built and not executed
+    yet: :func:`prepare_store` leaves it to the caller, who may run it later on the same session (in the same
+    transaction) while doing other work, e.g. :class:`~nianbao.validator.overlap.OverlappedStore`."""
+
+    statement: Any
+    params: dict[str, Any]
+    failing_errors: int
+    failing_warnings: int
+
+    def execute(self, session: Session) -> StoreResult:
+        report_id, with_errors, newest = session.execute(self.statement, self.params).one()
+        return StoreResult(
+            int(report_id), True, True, self.failing_errors, self.failing_warnings, int(with_errors), newest
+        )
+
+
 def store_validated(
     session: Session,
     *,
@@ -236,6 +254,35 @@ def store_validated(
 ) -> StoreResult:
     """Upsert the report, its values and its findings; append a history row for a new (content, parser
     version, rules version); keep the site's gauges. Writes nothing when nothing differs."""
+    stored = prepare_store(
+        session,
+        site_id=site_id,
+        url=url,
+        raw_key=raw_key,
+        record=record,
+        findings=findings,
+        rules_version=rules_version,
+        blank_policy=blank_policy,
+        record_json=record_json,
+    )
+    return stored.execute(session) if isinstance(stored, NewReportWrite) else stored
+
+
+def prepare_store(
+    session: Session,
+    *,
+    site_id: str,
+    url: str,
+    raw_key: str,
+    record: Record,
+    findings: Sequence[Finding],
+    rules_version: str,
+    blank_policy: dict[str, str],
+    record_json: dict[str, Any] | None = None,
+) -> StoreResult | NewReportWrite:
+    """:func:`store_validated`, except that a report not stored yet on PostgreSQL is not written: its one
+    statement is returned, for the caller to ``execute`` on this session before committing. Everything
+    else (a stored report, SQLite) is written here and its result returned."""
     fields = report_fields(
         record,
         raw_key=raw_key,
@@ -259,12 +306,7 @@ def store_validated(
     stored = session.execute(_STORED_REPORT, keys).first()
     now = _now()
     if stored is None and postgres:
-        report_id, with_errors, newest = _insert_new_report(
-            session, site_id, url, now, rows_sha256, fields, value_rows, finding_rows, findings
-        )
-        return StoreResult(
-            report_id, True, True, fields["failing_errors"], fields["failing_warnings"], with_errors, newest
-        )
+        return _new_report_write(site_id, url, now, rows_sha256, fields, value_rows, finding_rows, findings)
     if stored is None:
         report_id = session.execute(
             _INSERT_REPORT,
@@ -348,8 +390,7 @@ def _rows_digest(
     return hashlib.sha256(jsontext.dumps(rows).encode()).hexdigest()
 
 
-def _insert_new_report(
-    session: Session,
+def _new_report_write(
     site_id: str,
     url: str,
     now: datetime,
@@ -358,10 +399,9 @@ def _insert_new_report(
     value_rows: dict[tuple[str, str], tuple[Any, ...]],
     finding_rows: dict[tuple[str, str], tuple[Any, ...]],
     findings: Sequence[Finding],
-) -> tuple[int, int, int | None]:
+) -> NewReportWrite:
     """PostgreSQL, a report not stored yet: its row, values, findings, first history row and its site's gauge
-    in one statement (``pgwrite.new_report_statement``); (report id, the site's reports with errors, newest
-    year) after it."""
+    in one statement (``pgwrite.new_report_statement``), returning the report's id and the site's gauge."""
     report = {"site_id": site_id, "url": url, "created_at": now, "updated_at": now, "rows_sha256": rows_sha256,
               **fields}  # fmt: skip
     value_columns = (*VALUE_IDENTITY, *VALUE_FIELDS)
@@ -374,8 +414,7 @@ def _insert_new_report(
         "failing": _failing_entries(findings),
         "with_errors": int(fields["failing_errors"] > 0),
     }
-    report_id, with_errors, newest = session.execute(statement, params).one()
-    return int(report_id), int(with_errors), newest
+    return NewReportWrite(statement, params, fields["failing_errors"], fields["failing_warnings"])
 
 
 def _failing_entries(findings: Sequence[Finding]) -> list[dict[str, Any]]:
@@ -640,7 +679,9 @@ def site_summary(session: Session, site_id: str) -> tuple[int, int | None]:
 
 
 __all__ = [
+    "NewReportWrite",
     "StoreResult",
+    "prepare_store",
     "previous_record",
     "recount_site_gauges",
     "report_fields",
