@@ -16,7 +16,7 @@ from nianbao.shared.record import Finding, Record
 from nianbao.validator import metrics
 from nianbao.validator.rules import evaluate
 from nianbao.validator.settings import ValidatorSettings
-from nianbao.validator.store import NewReportWrite, StoreResult, prepare_store, previous_record
+from nianbao.validator.store import NewReportWrite, StoreResult, finish_store, prepare_store, previous_record
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,7 @@ def _check_and_store(
     session: Session, message: ReportParsed, settings: ValidatorSettings
 ) -> tuple[CheckedReport, StoreResult]:
     checked = check_report(session, message, settings)
-    stored = checked.stored
-    return checked, stored.execute(session) if isinstance(stored, NewReportWrite) else stored
+    return checked, finish_store(session, checked.stored)
 
 
 def check_report(session: Session, message: ReportParsed, settings: ValidatorSettings) -> CheckedReport:

@@ -33,7 +33,7 @@ from nianbao.shared.contracts import ReportParsed
 from nianbao.shared.db import get_engine
 from nianbao.validator.handlers import CheckedReport, check_report, count_stored
 from nianbao.validator.settings import ValidatorSettings
-from nianbao.validator.store import NewReportWrite, StoreResult
+from nianbao.validator.store import StoreResult, finish_store
 
 # Told each report's outcome, in the caller's thread: (message, result, None) once its transaction is
 # committed, or (message, None, exception) when checking or storing it failed (nothing of it is stored).
@@ -63,6 +63,7 @@ class OverlappedStore:
     def __init__(self, settings: ValidatorSettings) -> None:
         self._settings = settings
         self._url = settings.resolved_database_url()
+        self._overlapped = get_engine(self._url).dialect.name == "postgresql"  # see the module docstring
         self._session: Session | None = None
         self._thread: threading.Thread | None = None
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -85,7 +86,7 @@ class OverlappedStore:
             self._rollback(session)
             raise
         job = _Job(checked, done, started)
-        if session.get_bind().dialect.name != "postgresql":
+        if not self._overlapped:
             self._deliver(self._finish(session, job))
             return
         self._ensure_thread()
@@ -131,9 +132,8 @@ class OverlappedStore:
     @staticmethod
     def _finish(session: Session, job: _Job) -> _Outcome:
         """The rest of a checked report's transaction: its new-report statement, if any, and the commit."""
-        stored = job.checked.stored
         try:
-            result = stored.execute(session) if isinstance(stored, NewReportWrite) else stored
+            result = finish_store(session, job.checked.stored)
             session.commit()
         except BaseException as exc:  # any: the caller waits for this outcome, so it must always come
             OverlappedStore._rollback(session)

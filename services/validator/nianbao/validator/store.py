@@ -265,6 +265,12 @@ def store_validated(
         blank_policy=blank_policy,
         record_json=record_json,
     )
+    return finish_store(session, stored)
+
+
+def finish_store(session: Session, stored: StoreResult | NewReportWrite) -> StoreResult:
+    """What :func:`prepare_store` returned, written: a new report's statement executed on ``session``
+    (the transaction it was prepared in), any other result as it is. The caller commits."""
     return stored.execute(session) if isinstance(stored, NewReportWrite) else stored
 
 
@@ -681,6 +687,7 @@ def site_summary(session: Session, site_id: str) -> tuple[int, int | None]:
 __all__ = [
     "NewReportWrite",
     "StoreResult",
+    "finish_store",
     "prepare_store",
     "previous_record",
     "recount_site_gauges",
