@@ -12,38 +12,25 @@ from sqlalchemy import text
 from sqlmodel import func, select
 
 from nianbao.app import maintenance
-from nianbao.devportal.catalogue import REPORTS
-from nianbao.devportal.render.article import report_page
-from nianbao.parser.handlers import handle_page_fetched
-from nianbao.parser.settings import ParserSettings
-from nianbao.shared.bus import CollectingPublisher
 from nianbao.shared.contracts import PageFetched, ReportParsed
 from nianbao.shared.db import session_scope, upgrade
 from nianbao.shared.models import Report, SiteGauge, TaskFailure
-from nianbao.shared.rawstore import RawStore
 from nianbao.validator.handlers import handle_report_parsed
 from nianbao.validator.settings import ValidatorSettings
 from nianbao.validator.store import site_summary
+
+from support.reports import HTML_PAGES, parse_page
 
 SITE = "demo"
 
 
 def _store_pages(count: int) -> list[str]:
     """``count`` devportal report pages stored (raw bytes and report rows) as an older nianbao left them."""
-    pages = [r for r in REPORTS if r.published_as == "html" and r.encoding == "utf-8"]
-    store = RawStore(ParserSettings().resolved_raw_store_dir())
     urls = []
     for i in range(count):
-        page = pages[i % len(pages)]
-        key = store.put(report_page(page, revision=i).encode("utf-8"))
-        url = f"http://127.0.0.1:8734/zfxxgknb/{i:03d}.html"
-        published = CollectingPublisher()
-        handle_page_fetched(PageFetched(site_id=SITE, url=url, final_url=url, raw_key=key, content_sha256=key),
-                            store, published, ParserSettings())  # fmt: skip
-        [parsed] = published.messages
-        assert isinstance(parsed, ReportParsed)
+        parsed = parse_page(HTML_PAGES[i % len(HTML_PAGES)], i, SITE)
         handle_report_parsed(parsed, ValidatorSettings())
-        urls.append(url)
+        urls.append(parsed.url)
     with session_scope(ValidatorSettings().resolved_database_url()) as session:
         # An older parser: every report must be written again by the reparse.
         session.execute(text("UPDATE report SET parser_version = 'old'"))
