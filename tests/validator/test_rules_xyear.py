@@ -104,3 +104,21 @@ def test_valid21() -> None:
         cells=[cell("active", "regulations.issued", None, "missing")],
     )
     assert verdicts(run(gap, previous=previous), "xyear.valid21")["regulations"] == "not_assessable"
+
+
+def test_an_unreadable_previous_report_makes_each_cross_year_rule_not_assessable() -> None:
+    # A stored N−1 report that no longer validates is not "no previous report": each cross-year rule of this
+    # generation says, once, that it could not run and why; the other rules run as usual.
+    reason = "the 2019 report stored for this agency does not match the canonical record"
+    evaluation = run(_pair("gen2019", 2020), previous_unreadable=reason)
+    xyear = [f for f in evaluation.findings if f.rule.startswith("xyear.")]
+    assert sorted(f.rule for f in xyear) == [
+        "xyear.carry", "xyear.copied_tables", "xyear.copied_text", "xyear.items19",
+    ]  # fmt: skip
+    assert {(f.status, f.where) for f in xyear} == {("not_assessable", None)}
+    assert all(f.message.endswith(f": not assessable ({reason})") for f in xyear)
+    assert run(_pair("gen2019", 2020)).findings == [f for f in evaluation.findings if not f.rule.startswith("xyear.")]
+    gen2021 = run(_pair("gen2021", 2021), previous_unreadable=reason)
+    assert sorted(f.rule for f in gen2021.findings if f.rule.startswith("xyear.")) == [
+        "xyear.carry", "xyear.copied_tables", "xyear.copied_text", "xyear.valid21",
+    ]  # fmt: skip

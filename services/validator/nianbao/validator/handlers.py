@@ -62,9 +62,22 @@ def check_report(session: Session, message: ReportParsed, settings: ValidatorSet
         record = message.parsed_record()  # validated here unless the parser handed its object over in process
     except ValidationError as exc:
         raise PermanentError(f"record of {message.url} does not match the canonical record: {exc}") from exc
-    previous = previous_record(session, agency=record.agency.name, year=record.year.value, exclude_url=message.url)
+    previous, unreadable = None, None
+    try:
+        previous = previous_record(session, agency=record.agency.name, year=record.year.value, exclude_url=message.url)
+    except ValidationError as exc:
+        # Stored by an older parser whose record no longer validates: this report is still checked and stored;
+        # its cross-year rules say why they could not run (findings, so the database and metrics show it).
+        unreadable = (
+            f"the {record.year.value - 1 if record.year.value else '?'} report stored for this agency does not "
+            f"match the canonical record ({exc.error_count()} errors); re-parse it with `nianbao reparse`"
+        )
     evaluation = evaluate(
-        record, previous=previous, extra_hosts=settings.extra_allowed_hosts, thresholds=settings.rule_thresholds()
+        record,
+        previous=previous,
+        previous_unreadable=unreadable,
+        extra_hosts=settings.extra_allowed_hosts,
+        thresholds=settings.rule_thresholds(),
     )
     stored = prepare_store(
         session,

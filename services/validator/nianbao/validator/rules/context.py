@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import wraps
 
 from nianbao.shared.record import Generation, Record
+from nianbao.validator.rules.model import Verdict
 from nianbao.validator.rules.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from nianbao.validator.rules.views import TableView
 
@@ -37,12 +39,15 @@ def narrative(record: Record) -> str:
 @dataclass(frozen=True)
 class Context:
     """Everything a rule may read. ``previous`` is the same agency's report for year N−1, if known;
-    ``thresholds`` are the configured limits of the rules that have one."""
+    ``previous_unreadable`` says why it is not, when one is stored but could not be read (the cross-year
+    rules are then not assessable, not silent); ``thresholds`` are the configured limits of the rules that
+    have one."""
 
     record: Record
     generation: Generation | None
     tables: Mapping[str, TableView]
     previous: Context | None = None
+    previous_unreadable: str | None = None
     allowed_hosts: tuple[str, ...] = ()
     thresholds: Thresholds = DEFAULT_THRESHOLDS
     text: str = field(default="", repr=False)
@@ -56,3 +61,24 @@ class Context:
     @property
     def year(self) -> int | None:
         return self.record.year.value
+
+
+CrossYearRule = Callable[[Context], Iterator[Verdict]]
+
+
+def needs_previous(text: str) -> Callable[[CrossYearRule], CrossYearRule]:
+    """For a cross-year rule stating ``text``: when the N−1 report is stored but could not be read
+    (``Context.previous_unreadable``), the rule's one verdict is not assessable with that reason, where
+    without any N−1 report it says nothing."""
+
+    def wrap(rule: CrossYearRule) -> CrossYearRule:
+        @wraps(rule)
+        def checked(ctx: Context) -> Iterator[Verdict]:
+            if ctx.previous_unreadable is not None:
+                yield Verdict(None, "not_assessable", message=f"{text}: not assessable ({ctx.previous_unreadable})")
+                return
+            yield from rule(ctx)
+
+        return checked
+
+    return wrap

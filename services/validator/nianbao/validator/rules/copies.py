@@ -2,7 +2,7 @@
 
 条例 art. 47 names copy-paste (雷同) reports. Without a previous report of the same format generation there
 is no finding (as for the other ``xyear.*`` rules); a previous report for another year than N−1 makes the
-check not assessable. ``where`` is null; both reports are named
+check not assessable, and so does one stored but unreadable. ``where`` is null; both reports are named
 in the message.
 """
 
@@ -13,12 +13,15 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 
 from nianbao.shared.record import Number, Record
-from nianbao.validator.rules.context import SECTION_ORDER, Context
+from nianbao.validator.rules.context import SECTION_ORDER, Context, needs_previous
 from nianbao.validator.rules.model import Verdict
 
 SHINGLE = 4  # characters per shingle: short enough for Chinese, long enough not to match by chance
 # Digits (years, counts) change every year even in a copied text; punctuation and spaces carry no wording.
 _NOT_WORDING = re.compile(r"[\d\s\W_]+")
+# What each rule states (its findings' messages start with it).
+COPIED_TEXT = "正文与上一年度报告不雷同"
+COPIED_TABLES = "统计表与上一年度报告不完全相同"
 
 
 def report_name(record: Record) -> str:
@@ -83,11 +86,12 @@ def joined_shingles(parts: list[str], shingled: list[set[str]]) -> set[str]:
     return out
 
 
+@needs_previous(COPIED_TEXT)
 def copied_text(ctx: Context) -> Iterator[Verdict]:
     """The report's part texts are not (near-)identical to the same agency's report for N−1: the shingle
     similarity of all parts together stays below the configured threshold. Not assessable when either
     report has too little text to judge."""
-    text = "正文与上一年度报告不雷同"
+    text = COPIED_TEXT
     previous, verdict = _previous(ctx, text)
     if verdict is not None:
         yield verdict
@@ -124,10 +128,11 @@ def _informative(tables: Mapping[str, Mapping[str, Number | None]]) -> bool:
     return any(v not in (None, 0) for values in tables.values() for v in values.values())
 
 
+@needs_previous(COPIED_TABLES)
 def copied_tables(ctx: Context) -> Iterator[Verdict]:
     """Not every table of the report is identical, value for value, to the same agency's N−1 report.
     Not assessable when either has no table or when all values of both are 0 or blank."""
-    text = "统计表与上一年度报告不完全相同"
+    text = COPIED_TABLES
     previous, verdict = _previous(ctx, text)
     if verdict is not None:
         yield verdict

@@ -103,19 +103,22 @@ def evaluate(
     record: Record,
     *,
     previous: Record | None = None,
+    previous_unreadable: str | None = None,
     extra_hosts: Sequence[str] = (),
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> Evaluation:
     """Check ``record`` against every rule of the catalogue that applies to its generation.
 
     ``previous`` is the same agency's report for year N−1 (for ``xyear.*``; without it those rules yield
-    nothing). Web addresses on ``*.gov.cn``, on the host of ``record.source.url``/``final_url`` or on one
+    nothing). ``previous_unreadable`` is why a stored N−1 report could not be read (e.g. written by an older
+    parser whose record no longer validates): each ``xyear.*`` rule is then one not-assessable finding
+    saying so. Web addresses on ``*.gov.cn``, on the host of ``record.source.url``/``final_url`` or on one
     of ``extra_hosts`` are the report's own for ``text.offsite_url``. ``thresholds`` are the limits of
     ``quality.blank_cells`` and ``xyear.copied_text`` (the validator passes its settings'). Pure: no I/O.
     """
     own_hosts = [h for h in (url_host(record.source.url), url_host(record.source.final_url)) if h]
     ctx, policies = prepare(record, allowed_hosts=(*own_hosts, *extra_hosts))
-    ctx = replace(ctx, thresholds=thresholds)
+    ctx = replace(ctx, thresholds=thresholds, previous_unreadable=previous_unreadable)
     if previous is not None:
         ctx = replace(ctx, previous=prepare(previous, local=False)[0])
     fields = [_finding_fields(spec, v) for spec in _applicable(ctx.generation) for v in spec.check(ctx)]

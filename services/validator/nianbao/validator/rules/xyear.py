@@ -1,9 +1,10 @@
 """Cross-year rules: this report against the same agency's report for N−1 (``xyear.*``).
 
-Without a previous report there is no finding. A previous report for another year than N−1 makes every
-instance not assessable. A rule runs only when both reports have the format it compares (e.g.
-``xyear.items19`` needs two gen2019 reports, so only 2020 against 2019). The previous report's cells are
-named in the message, not in ``cells`` (they belong to another report).
+Without a previous report there is no finding; one stored but unreadable makes each rule one
+not-assessable finding saying why (:func:`~nianbao.validator.rules.context.needs_previous`). A previous
+report for another year than N−1 makes every instance not assessable. A rule runs only when both reports
+have the format it compares (e.g. ``xyear.items19`` needs two gen2019 reports, so only 2020 against 2019).
+The previous report's cells are named in the message, not in ``cells`` (they belong to another report).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from nianbao.shared.record import REQUEST_COLUMNS, Generation
 from nianbao.validator.rules.active import DOCUMENT_ROWS, ITEM_ROWS_2019
 from nianbao.validator.rules.compare import compare, fmt, not_assessable
-from nianbao.validator.rules.context import Context
+from nianbao.validator.rules.context import Context, needs_previous
 from nianbao.validator.rules.labels import ACTIVE_ROW_LABELS, REQUEST_COLUMN_LABELS
 from nianbao.validator.rules.model import Operand, Verdict
 from nianbao.validator.rules.views import TableView
@@ -43,6 +44,7 @@ def _previous_operand(ctx: Context, previous: Context, table: str, key: str) -> 
     return Operand(ref, found.value, found.reason, local=False)
 
 
+@needs_previous("上年结转 = 上一年度结转下年度")
 def carry(ctx: Context) -> Iterator[Verdict]:
     """Per column: 上年结转 in N equals 结转下年度 in N−1."""
     if (pair := _pair(ctx, "requests", ("gen2019", "gen2021"))) is None:
@@ -58,6 +60,7 @@ def carry(ctx: Context) -> Iterator[Verdict]:
         )
 
 
+@needs_previous("上一年项目数量 = 上一年度的上一年项目数量+本年增/减")
 def items19(ctx: Context) -> Iterator[Verdict]:
     """Per (五)(六)(八) row: 上一年项目数量 (N) = 上一年项目数量 + 本年增/减 (N−1)."""
     if (pair := _pair(ctx, "active", ("gen2019",))) is None:
@@ -73,6 +76,7 @@ def items19(ctx: Context) -> Iterator[Verdict]:
         )
 
 
+@needs_previous("现行有效件数 ≈ 上一年度现行有效+本年制发−本年废止")
 def valid21(ctx: Context) -> Iterator[Verdict]:
     """Per (一) row: 现行有效件数 (N) ≈ 现行有效件数 (N−1) + 本年制发件数 − 本年废止件数 (N)."""
     if (pair := _pair(ctx, "active", ("gen2021",))) is None:
