@@ -213,3 +213,23 @@ def test_migration_0012_moves_passing_findings_into_the_report_and_back(
     )
     upgrade(url)
     engine.dispose()
+
+
+def test_the_reports_large_json_columns_are_lz4_compressed_on_postgresql(postgres_url: str) -> None:
+    """Migrations 0008 and 0012: the record and the passed list, a report's two large values, are compressed
+    with lz4 where the server has it (this machine's and CI's PostgreSQL do): half pglz's server time."""
+    from sqlalchemy import text
+
+    upgrade(postgres_url)
+    engine = create_engine(postgres_url)
+    with engine.connect() as conn:
+        has_lz4 = conn.execute(text(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        )).scalar_one()  # fmt: skip
+        columns = dict(conn.execute(text(
+            "SELECT attname, attcompression FROM pg_attribute WHERE attrelid = 'report'::regclass"
+            " AND attname IN ('record', 'passed')"
+        )).all())  # fmt: skip
+    engine.dispose()
+    expected = "l" if has_lz4 else ""  # a server built without lz4 keeps its default (pglz)
+    assert columns == {"record": expected, "passed": expected}
