@@ -301,11 +301,12 @@ WITH templates AS (
     SELECT * FROM report WHERE site_id = :site AND url NOT LIKE '%#copy-%'
 ), copies AS (
     INSERT INTO report (site_id, url, raw_key, content_sha256, title, agency, year, generation, index_no,
-                        publish_date, parser_version, rules_version, blank_policy, record, passed, failing_errors,
-                        failing_warnings, created_at, updated_at)
+                        publish_date, parser_version, rules_version, blank_policy, record, passed, passed_count,
+                        failing_errors, failing_warnings, created_at, updated_at)
     SELECT t.site_id, t.url || '#copy-' || g, md5(t.raw_key || g), md5(t.content_sha256 || g), t.title,
            t.agency || '#' || g, t.year, t.generation, t.index_no, t.publish_date, t.parser_version,
-           t.rules_version, t.blank_policy, t.record, t.passed, t.failing_errors, t.failing_warnings, now(), now()
+           t.rules_version, t.blank_policy, t.record, t.passed, t.passed_count, t.failing_errors, t.failing_warnings,
+           now(), now()
     FROM templates t CROSS JOIN generate_series(CAST(:first AS int), CAST(:last AS int)) AS g
     RETURNING id, url, content_sha256, raw_key, parser_version, rules_version
 ), pairs AS (

@@ -4,6 +4,7 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -105,7 +106,7 @@ def test_a_page_is_cut_in_sql_and_reads_no_whole_record(client: tuple[TestClient
     for statement in seen:  # the record only through a JSON path (tables, table_sources), never as a column
         flat = " ".join(statement.split())
         paths = flat.replace("JSON_EXTRACT(report.record,", "").replace("report.record ->", "")  # SQLite, PostgreSQL
-        assert "report.record" not in paths and "report.passed" not in flat, flat
+        assert "report.record" not in paths and not re.search(r"report\.passed\b", flat), flat  # passed_count may be
 
 
 def test_an_offset_beyond_everything_is_an_empty_page_and_a_huge_one_is_refused(

@@ -85,3 +85,26 @@ def test_counts_and_pages_cover_every_finding_once(db: str) -> None:
         assert count_findings(session, status="pass", site_id="s1", rule="meta.year") == 1
     pages = [_listed(db, status=None, offset=offset, limit=2) for offset in range(0, 8, 2)]
     assert [row for page in pages for row in page] == every
+
+
+def test_findings_are_listed_report_by_report_in_the_reports_order(db: str) -> None:
+    # Two reports of one site and year, stored B then A: the list follows the reports list (site, year,
+    # agency, report), each report's findings together by rule and place, not one rule across reports.
+    for agency, url in (("B县", "http://z.gov.cn/b.html"), ("A县", "http://z.gov.cn/a.html")):
+        with session_scope(db) as session:
+            store_validated(session, site_id="s3", url=url, raw_key="a" * 64, record=_record(agency, 2021),
+                            findings=[_finding("requests.balance", "natural", "fail", 1),
+                                      _finding("meta.year", None, "fail"), _finding("meta.year", "x", "pass")],
+                            rules_version="r1", blank_policy={})  # fmt: skip
+    with session_scope(db) as session:
+        rows = list_findings(session, site_id="s3", status=None)
+        pages = [list_findings(session, site_id="s3", status=None, offset=o, limit=4) for o in (0, 4)]
+    assert [(r.agency, r.rule, r.where, r.status) for r in rows] == [
+        ("A县", "meta.year", None, "fail"),
+        ("A县", "meta.year", "x", "pass"),
+        ("A县", "requests.balance", "natural", "fail"),
+        ("B县", "meta.year", None, "fail"),
+        ("B县", "meta.year", "x", "pass"),
+        ("B县", "requests.balance", "natural", "fail"),
+    ]
+    assert [r for page in pages for r in page] == rows

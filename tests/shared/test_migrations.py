@@ -233,3 +233,41 @@ def test_the_reports_large_json_columns_are_lz4_compressed_on_postgresql(postgre
     engine.dispose()
     expected = "l" if has_lz4 else ""  # a server built without lz4 keeps its default (pglz)
     assert columns == {"record": expected, "passed": expected}
+
+
+@pytest.mark.parametrize("backend", ["sqlite_url", "postgres_url"])
+def test_migration_0013_counts_each_reports_passed_list_and_indexes_the_listing_order(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """A report stored before 0013 gets ``passed_count`` = the length of its list (so the store finds it
+    unchanged and the findings total stays right); the listing index replaces site_id's; downgrade undoes."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from nianbao.shared.db import alembic_config
+
+    url: str = request.getfixturevalue(backend)
+    command.upgrade(alembic_config(url), "0012")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for number, passed in ((1, '[{"rule": "a"}, {"rule": "b"}]'), (2, "[]")):
+            conn.execute(text(
+                "INSERT INTO report (id, site_id, url, raw_key, content_sha256, parser_version, rules_version,"
+                " blank_policy, record, passed, failing_errors, failing_warnings, created_at, updated_at)"
+                f" VALUES ({number}, 's', 'http://x/{number}', 'k', 'k', 'p', 'r', '{{}}', '{{}}', :passed, 0, 0,"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ), {"passed": passed})  # fmt: skip
+
+    def report_indexes() -> set[str]:
+        return {i["name"] for i in inspect(engine).get_indexes("report") if i["name"].startswith("ix_report_")}
+
+    upgrade(url)
+    with engine.connect() as conn:
+        counts = conn.execute(text("SELECT id, passed_count FROM report ORDER BY id")).all()
+    assert [tuple(row) for row in counts] == [(1, 2), (2, 0)]
+    assert report_indexes() == {"ix_report_agency", "ix_report_year", "ix_report_listing"}
+    command.downgrade(alembic_config(url), "0012")
+    columns = {c["name"] for c in inspect(engine).get_columns("report")}
+    assert "passed_count" not in columns and "passed" in columns
+    assert report_indexes() == {"ix_report_agency", "ix_report_year", "ix_report_site_id"}
+    engine.dispose()

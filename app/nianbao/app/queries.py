@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select as sa_select
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from nianbao.shared.models import FINDING_ALL, FindingRow, Report
@@ -125,9 +126,64 @@ def _finding_conditions(site_id: str | None, rule: str | None, status: str | Non
 def count_findings(
     session: Session, *, site_id: str | None = None, rule: str | None = None, status: str | None = "fail"
 ) -> int:
-    """How many findings :func:`list_findings` lists with the same filters."""
-    query = select(func.count()).select_from(FINDING_ALL).join(Report, col(Report.id) == FINDING.report_id)
-    return int(session.exec(query.where(*_finding_conditions(site_id, rule, status))).one())
+    """How many findings :func:`list_findings` lists with the same filters. Passing findings are counted by
+    each report's ``passed_count`` (one number a report), except for one rule: then the lists are read."""
+    if rule or status not in (None, "pass"):
+        query = select(func.count()).select_from(FINDING_ALL).join(Report, col(Report.id) == FINDING.report_id)
+        return int(session.exec(query.where(*_finding_conditions(site_id, rule, status))).one())
+    on_site = [col(Report.site_id) == site_id] if site_id else []
+    rows = 0
+    if status is None:  # every finding: the rows (none pass since migration 0012) and the lists
+        joined = select(func.count()).select_from(FindingRow).join(Report, col(Report.id) == FindingRow.report_id)
+        rows = int(session.exec(joined.where(*on_site)).one())
+    passed = session.exec(select(func.coalesce(func.sum(Report.passed_count), 0)).where(*on_site)).one()
+    return rows + int(passed)
+
+
+# The findings list's order: the reports list's (site, year, agency, report), then rule, place and position
+# within a report. On PostgreSQL a page walks ``ix_report_listing`` in that order and reads each report's
+# findings (its rows by the unique key, its passed list) until the page is full: O(offset + limit), not a sort
+# of every matching finding. On SQLite the same order is sorted over the ``finding_all`` view.
+_LISTED = "r.id, r.site_id, r.agency, r.year, r.url, f.rule, f.location, f.severity, f.status, f.lhs, f.rhs, f.message"
+_PG_ROWS = (
+    "SELECT rule, location, severity, status, lhs, rhs, message, CAST(id AS bigint) AS position"
+    " FROM finding WHERE finding.report_id = r.id"
+)
+_PG_PASSED = (
+    "SELECT p.rule, p.location, p.severity, 'pass' AS status, p.lhs, p.rhs, p.message, p.position FROM ROWS FROM"
+    " (json_to_recordset(r.passed) AS (rule varchar, location varchar, severity varchar, lhs float8, rhs float8,"
+    " message varchar)) WITH ORDINALITY AS p(rule, location, severity, lhs, rhs, message, position)"
+)
+
+
+def _pg_findings(site_id: str | None, rule: str | None, status: str | None, offset: int, limit: int | None) -> Any:
+    """The findings list on PostgreSQL: each report's findings as a lateral subquery of the report (the view
+    ``finding_all`` cannot be: a join into it is not pushed down, so it would be expanded whole)."""
+    parts = []
+    if status != "pass":  # since migration 0012 a passing finding is never a row
+        parts.append(_PG_ROWS + (" AND finding.status = :status" if status else "")
+                     + (" AND finding.rule = :rule" if rule else ""))  # fmt: skip
+    if status in (None, "pass"):
+        parts.append(_PG_PASSED + (" WHERE p.rule = :rule" if rule else ""))
+    return text(
+        f"SELECT {_LISTED} FROM report r CROSS JOIN LATERAL ({' UNION ALL '.join(parts)}) AS f"
+        + (" WHERE r.site_id = :site_id" if site_id else "")
+        + " ORDER BY r.site_id, r.year, r.agency, r.id, f.rule, f.location, f.position OFFSET :offset LIMIT :limit"
+    ).bindparams(offset=offset, limit=limit)
+
+
+def _view_findings(site_id: str | None, rule: str | None, status: str | None, offset: int, limit: int | None) -> Any:
+    # The report's columns a row shows, not the report: its record and passed list would be sent with every row.
+    return (
+        sa_select(col(Report.id), col(Report.site_id), col(Report.agency), col(Report.year), col(Report.url),
+                  FINDING.rule, FINDING.location, FINDING.severity, FINDING.status, FINDING.lhs, FINDING.rhs,
+                  FINDING.message)
+        .join_from(FINDING_ALL, Report, col(Report.id) == FINDING.report_id)
+        .where(*_finding_conditions(site_id, rule, status))
+        .order_by(*_REPORT_ORDER, FINDING.rule, FINDING.location, FINDING.position)
+        .offset(offset)
+        .limit(limit)
+    )  # fmt: skip
 
 
 def list_findings(
@@ -139,20 +195,12 @@ def list_findings(
     offset: int = 0,
     limit: int | None = None,
 ) -> list[FindingListRow]:
-    """Findings (failing ones by default) with their report, by site, year, rule and place; ``offset`` and
-    ``limit`` page through them (the order is total: report and position break ties)."""
-    # The report's columns a row shows, not the report: its record and passed list would be sent with every row.
-    query = (
-        sa_select(col(Report.id), col(Report.site_id), col(Report.agency), col(Report.year), col(Report.url),
-                  FINDING.rule, FINDING.location, FINDING.severity, FINDING.status, FINDING.lhs, FINDING.rhs,
-                  FINDING.message)
-        .join_from(FINDING_ALL, Report, col(Report.id) == FINDING.report_id)
-        .where(*_finding_conditions(site_id, rule, status))
-        .order_by(col(Report.site_id), col(Report.year), FINDING.rule, FINDING.location, col(Report.id),
-                  FINDING.position)
-        .offset(offset)
-        .limit(limit)
-    )  # fmt: skip
+    """Findings (failing ones by default) with their report, in the reports list's order (site, year,
+    agency, report), then by rule and place; ``offset`` and ``limit`` page through them (the order is total:
+    a finding's position in its report breaks ties). ``status`` None: every finding."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    query = (_pg_findings if postgres else _view_findings)(site_id, rule, status, offset, limit)
+    params = {"site_id": site_id, "rule": rule, "status": status}
     return [
         FindingListRow(
             report_id=report_id,
@@ -169,7 +217,7 @@ def list_findings(
             url=url,
         )
         for report_id, site, agency, year, url, rule, location, severity, finding_status, lhs, rhs, message in (
-            session.execute(query)
+            session.execute(query, params)
         )
     ]
 

@@ -70,7 +70,8 @@ GAUGE = SiteGauge.__table__  # type: ignore[attr-defined]
 # Columns of the report row a record determines, compared one by one with the stored row.
 REPORT_FIELDS = (
     "raw_key", "content_sha256", "title", "agency", "year", "generation", "index_no", "publish_date",
-    "parser_version", "rules_version", "blank_policy", "record", "passed", "failing_errors", "failing_warnings",
+    "parser_version", "rules_version", "blank_policy", "record", "passed", "passed_count", "failing_errors",
+    "failing_warnings",
 )  # fmt: skip
 # Of those, the JSON columns: read and compared as their text (see ``_same_json``).
 JSON_FIELDS = ("record", "passed")
@@ -217,6 +218,7 @@ def report_fields(
         "blank_policy": blank_policy,
         "record": record_json if record_json is not None else record.model_dump(mode="json"),
         "passed": [_passed_entry(f) for f in passed],
+        "passed_count": len(passed),
         "failing_errors": sum(1 for f in failing if f.severity == "error"),
         "failing_warnings": sum(1 for f in failing if f.severity != "error"),
     }
