@@ -20,11 +20,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pipeline"))
-import bench_pipeline as pipeline
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # so that `bench.pipeline.*` imports work when run as a script
+
+from bench.pipeline import bench_pipeline as pipeline  # noqa: E402  (the generator, the database, the prefill)
 
 TEMPLATES = 200
 PAGE = 50
@@ -46,6 +49,7 @@ def _store_templates(url: str, raw_dir: Path) -> None:
     from nianbao.parser.handlers import handle_page_fetched
     from nianbao.parser.settings import ParserSettings
     from nianbao.shared.bus import CollectingPublisher
+    from nianbao.shared.contracts import ReportParsed
     from nianbao.shared.rawstore import RawStore
     from nianbao.validator.handlers import handle_report_parsed
     from nianbao.validator.settings import ValidatorSettings
@@ -56,6 +60,7 @@ def _store_templates(url: str, raw_dir: Path) -> None:
             published = CollectingPublisher()
             handle_page_fetched(message, store, published, parser)
             for parsed in published.messages:
+                assert isinstance(parsed, ReportParsed)
                 handle_report_parsed(parsed, validator)
 
 
@@ -74,16 +79,17 @@ def measure(size: int, admin_url: str, repeat: int) -> dict[str, Any]:
         with Session(engine) as session:
             for status in STATUSES:
                 label = status or "all"
-                figures[f"count_{label}"] = count_findings(session, site_id="bench", status=status)
-                figures[f"count_{label}_ms"] = _median_ms(
-                    lambda s=status: count_findings(session, site_id="bench", status=s), repeat
-                )
+
+                def count(status: str | None = status) -> int:
+                    return count_findings(session, site_id="bench", status=status)
+
+                def page(offset: int, status: str | None = status) -> object:
+                    return list_findings(session, site_id="bench", status=status, offset=offset, limit=PAGE)
+
+                figures[f"count_{label}"] = count()
+                figures[f"count_{label}_ms"] = _median_ms(count, repeat)
                 for offset in OFFSETS:
-                    figures[f"page_{label}_offset{offset}_ms"] = _median_ms(
-                        lambda s=status, o=offset: list_findings(session, site_id="bench", status=s, offset=o,
-                                                                 limit=PAGE),
-                        repeat,
-                    )  # fmt: skip
+                    figures[f"page_{label}_offset{offset}_ms"] = _median_ms(partial(page, offset), repeat)
         engine.dispose()
         return figures
 

@@ -3,9 +3,17 @@ lists (migration 0012), filtered, counted and paged alike on SQLite and PostgreS
 
 from __future__ import annotations
 
-import pytest
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
 
-from nianbao.app.queries import count_findings, list_findings
+import pytest
+from sqlalchemy import text
+
+from nianbao.app.queries import count_findings, iter_findings, list_findings
 from nianbao.shared.db import session_scope, upgrade
 from nianbao.shared.record import Finding, Record, request_keys
 from nianbao.validator.store import store_validated
@@ -108,3 +116,35 @@ def test_findings_are_listed_report_by_report_in_the_reports_order(db: str) -> N
         ("B县", "requests.balance", "natural", "fail"),
     ]
     assert [r for page in pages for r in page] == rows
+
+
+def test_findings_stream_from_a_server_side_cursor_on_postgresql(postgres_url: str) -> None:
+    # `nianbao findings` prints every finding of the database: they come STREAM_BATCH at a time from a cursor
+    # the server holds, never all at once into the client's memory.
+    upgrade(postgres_url)
+    for number in range(3):
+        with session_scope(postgres_url) as session:
+            store_validated(session, site_id="s1", url=f"http://x.gov.cn/{number}.html", raw_key="a" * 64,
+                            record=_record(f"县{number}", 2021), rules_version="r1", blank_policy={},
+                            findings=[_finding("requests.balance", "legal", "fail", number)])  # fmt: skip
+    with session_scope(postgres_url) as session:
+        rows = iter_findings(session, status=None)
+        first = next(rows)
+        cursors = session.execute(text("SELECT count(*) FROM pg_cursors WHERE NOT is_holdable")).scalar_one()
+        rest = list(rows)
+    assert cursors == 1
+    with session_scope(postgres_url) as session:
+        assert [first, *rest] == list_findings(session, status=None)
+
+
+def test_the_cli_prints_every_finding_as_the_lists_give_them(db: str) -> None:
+    nianbao = str(Path(sys.executable).parent / "nianbao")
+    env = {**os.environ, "NIANBAO_DATABASE_URL": db, "COLUMNS": "200"}
+    lines = subprocess.run([nianbao, "findings", "--status", "all", "--json"], capture_output=True, text=True,
+                           env=env, timeout=120, check=True).stdout.splitlines()  # fmt: skip
+    with session_scope(db) as session:
+        expected = [asdict(r) for r in list_findings(session, status=None)]
+    assert [json.loads(line) for line in lines] == expected
+    table = subprocess.run([nianbao, "findings", "--status", "pass"], capture_output=True, text=True, env=env,
+                           timeout=120, check=True).stdout  # fmt: skip
+    assert table.splitlines()[0] == "4 finding(s)" and table.count("[pass]") == 4

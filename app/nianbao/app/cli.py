@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -510,7 +510,7 @@ def _check_rule(session: Any, rule: str | None) -> None:
         raise _fail(f"unknown rule {_quote(rule)}; rule ids (see `nianbao rules`): {', '.join(sorted(known))}")
 
 
-def _print_json_lines(rows: Sequence[Any]) -> None:
+def _print_json_lines(rows: Iterable[Any]) -> None:
     """One JSON object per dataclass row, for scripts (``--json``)."""
     from dataclasses import asdict
 
@@ -547,19 +547,21 @@ def findings(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
     """List stored findings (failing ones by default)."""
-    from nianbao.app.queries import list_findings
+    from nianbao.app.queries import count_findings, iter_findings
     from nianbao.app.render import print_finding_rows
 
     if status not in FINDING_STATUSES:
         raise _fail(f"--status must be one of {', '.join(FINDING_STATUSES)}, not {_quote(status)}")
+    wanted = None if status == "all" else status
     with _session() as session:
         _check_stored_site(session, site)
         _check_rule(session, rule)
-        rows = list_findings(session, site_id=site, rule=rule, status=None if status == "all" else status)
-    if as_json:
-        _print_json_lines(rows)
-        return
-    print_finding_rows(console, rows)
+        # Streamed from the database as they are printed: any number of findings in bounded memory.
+        rows = iter_findings(session, site_id=site, rule=rule, status=wanted)
+        if as_json:
+            _print_json_lines(rows)
+            return
+        print_finding_rows(console, count_findings(session, site_id=site, rule=rule, status=wanted), rows)
 
 
 @app.command()

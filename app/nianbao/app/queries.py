@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,16 +199,36 @@ def list_findings(
     """Findings (failing ones by default) with their report, in the reports list's order (site, year,
     agency, report), then by rule and place; ``offset`` and ``limit`` page through them (the order is total:
     a finding's position in its report breaks ties). ``status`` None: every finding."""
+    return list(iter_findings(session, site_id=site_id, rule=rule, status=status, offset=offset, limit=limit))
+
+
+# Rows fetched from the database at a time when the findings are streamed (a server-side cursor on
+# PostgreSQL): what the client holds however many findings the list has.
+STREAM_BATCH = 1_000
+
+
+def iter_findings(
+    session: Session,
+    *,
+    site_id: str | None = None,
+    rule: str | None = None,
+    status: str | None = "fail",
+    offset: int = 0,
+    limit: int | None = None,
+) -> Iterator[FindingListRow]:
+    """:func:`list_findings`, one row at a time, read ``STREAM_BATCH`` rows at a time: every finding of a
+    large database (``nianbao findings``) without holding them all."""
     postgres = session.get_bind().dialect.name == "postgresql"
     query = (_pg_findings if postgres else _view_findings)(site_id, rule, status, offset, limit)
     params = {"site_id": site_id, "rule": rule, "status": status}
-    return [
-        FindingListRow(
+    rows = session.execute(query, params, execution_options={"stream_results": True, "yield_per": STREAM_BATCH})
+    for report_id, site, agency, year, url, rule_id, location, severity, finding_status, lhs, rhs, message in rows:
+        yield FindingListRow(
             report_id=report_id,
             site_id=site,
             agency=agency,
             year=year,
-            rule=rule,
+            rule=rule_id,
             where=location or None,
             severity=severity,
             status=finding_status,
@@ -216,10 +237,6 @@ def list_findings(
             message=message,
             url=url,
         )
-        for report_id, site, agency, year, url, rule, location, severity, finding_status, lhs, rhs, message in (
-            session.execute(query, params)
-        )
-    ]
 
 
 def find_report(session: Session, ref: str) -> Report | None:

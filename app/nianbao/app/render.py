@@ -6,7 +6,7 @@ details) is printed with rich markup off or escaped: a ``[/bold]`` in a title is
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -134,8 +134,9 @@ def print_findings(console: Console, record: Record, findings: Sequence[Finding]
     )
 
 
-def print_finding_rows(console: Console, rows: Sequence[FindingListRow]) -> None:
-    console.print(f"{len(rows)} finding(s)")
+def print_finding_rows(console: Console, total: int, rows: Iterable[FindingListRow]) -> None:
+    """``total`` findings, then each of ``rows`` as it comes (they may be streamed from the database)."""
+    console.print(f"{total} finding(s)")
     for r in rows:
         console.print(f"{_finding_line(r.rule, r.severity, r.where, r.lhs, r.rhs, r.message)} [{r.status}]",
                       soft_wrap=True, highlight=False, markup=False)  # fmt: skip
