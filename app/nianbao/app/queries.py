@@ -142,9 +142,10 @@ def count_findings(
 
 
 # The findings list's order: the reports list's (site, year, agency, report), then rule, place and position
-# within a report. On PostgreSQL a page walks ``ix_report_listing`` in that order and reads each report's
-# findings (its rows by the unique key, its passed list) until the page is full: O(offset + limit), not a sort
-# of every matching finding. On SQLite the same order is sorted over the ``finding_all`` view.
+# within a report. A page walks ``ix_report_listing`` in that order and reads each report's findings (its
+# rows by the unique key (report, rule, place), its passed list) until the page is full: the cost of its
+# offset and size, not a sort of every matching finding. (The view ``finding_all`` cannot be used for this:
+# neither database pushes a join into it, so it would be expanded whole.)
 _LISTED = "r.id, r.site_id, r.agency, r.year, r.url, f.rule, f.location, f.severity, f.status, f.lhs, f.rhs, f.message"
 _PG_ROWS = (
     "SELECT rule, location, severity, status, lhs, rhs, message, CAST(id AS bigint) AS position"
@@ -153,38 +154,45 @@ _PG_ROWS = (
 _PG_PASSED = (
     "SELECT p.rule, p.location, p.severity, 'pass' AS status, p.lhs, p.rhs, p.message, p.position FROM ROWS FROM"
     " (json_to_recordset(r.passed) AS (rule varchar, location varchar, severity varchar, lhs float8, rhs float8,"
-    " message varchar)) WITH ORDINALITY AS p(rule, location, severity, lhs, rhs, message, position)"
+    " message varchar)) WITH ORDINALITY AS p(rule, location, severity, lhs, rhs, message, position) WHERE TRUE"
+)
+# SQLite has no LATERAL: a compound of the two joins, which it merges in order (each arm walks the index;
+# the passed lists' arm still sorts its entries, so status pass/all stays linear there).
+_SQLITE_ROWS = (
+    "SELECT r.id AS id, r.site_id AS site_id, r.agency AS agency, r.year AS year, r.url AS url, f.rule AS rule,"
+    " f.location AS location, f.severity AS severity, f.status AS status, f.lhs AS lhs, f.rhs AS rhs,"
+    " f.message AS message, f.id AS position FROM report r JOIN finding f ON f.report_id = r.id WHERE 1 = 1"
+)
+_SQLITE_PASSED = (
+    "SELECT r.id AS id, r.site_id AS site_id, r.agency AS agency, r.year AS year, r.url AS url,"
+    + ", ".join(f"json_extract(p.value, '$.{name}') AS {name}" for name in ("rule", "location", "severity"))
+    + ", 'pass' AS status, "
+    + ", ".join(f"json_extract(p.value, '$.{name}') AS {name}" for name in ("lhs", "rhs", "message"))
+    + ", p.key + 1 AS position FROM report r, json_each(r.passed) AS p WHERE 1 = 1"
 )
 
 
-def _pg_findings(site_id: str | None, rule: str | None, status: str | None, offset: int, limit: int | None) -> Any:
-    """The findings list on PostgreSQL: each report's findings as a lateral subquery of the report (the view
-    ``finding_all`` cannot be: a join into it is not pushed down, so it would be expanded whole)."""
+def _findings_query(
+    postgres: bool, site_id: str | None, rule: str | None, status: str | None, offset: int, limit: int | None
+) -> Any:
+    """The findings list's statement; ``:site_id``, ``:rule`` and ``:status`` are bound by the caller."""
+    rows, passed = (_PG_ROWS, _PG_PASSED) if postgres else (_SQLITE_ROWS, _SQLITE_PASSED)
+    row, entry_rule = ("finding", "p.rule") if postgres else ("f", "json_extract(p.value, '$.rule')")
     parts = []
     if status != "pass":  # since migration 0012 a passing finding is never a row
-        parts.append(_PG_ROWS + (" AND finding.status = :status" if status else "")
-                     + (" AND finding.rule = :rule" if rule else ""))  # fmt: skip
+        parts.append(rows + (f" AND {row}.status = :status" if status else "")
+                     + (f" AND {row}.rule = :rule" if rule else ""))  # fmt: skip
     if status in (None, "pass"):
-        parts.append(_PG_PASSED + (" WHERE p.rule = :rule" if rule else ""))
-    return text(
-        f"SELECT {_LISTED} FROM report r CROSS JOIN LATERAL ({' UNION ALL '.join(parts)}) AS f"
-        + (" WHERE r.site_id = :site_id" if site_id else "")
-        + " ORDER BY r.site_id, r.year, r.agency, r.id, f.rule, f.location, f.position OFFSET :offset LIMIT :limit"
-    ).bindparams(offset=offset, limit=limit)
-
-
-def _view_findings(site_id: str | None, rule: str | None, status: str | None, offset: int, limit: int | None) -> Any:
-    # The report's columns a row shows, not the report: its record and passed list would be sent with every row.
-    return (
-        sa_select(col(Report.id), col(Report.site_id), col(Report.agency), col(Report.year), col(Report.url),
-                  FINDING.rule, FINDING.location, FINDING.severity, FINDING.status, FINDING.lhs, FINDING.rhs,
-                  FINDING.message)
-        .join_from(FINDING_ALL, Report, col(Report.id) == FINDING.report_id)
-        .where(*_finding_conditions(site_id, rule, status))
-        .order_by(*_REPORT_ORDER, FINDING.rule, FINDING.location, FINDING.position)
-        .offset(offset)
-        .limit(limit)
-    )  # fmt: skip
+        parts.append(passed + (f" AND {entry_rule} = :rule" if rule else ""))
+    on_site = " AND r.site_id = :site_id" if site_id else ""
+    if postgres:
+        sql = (f"SELECT {_LISTED} FROM report r CROSS JOIN LATERAL ({' UNION ALL '.join(parts)}) AS f WHERE 1 = 1"
+               f"{on_site} ORDER BY r.site_id, r.year, r.agency, r.id, f.rule, f.location, f.position"
+               " OFFSET :offset LIMIT :limit")  # fmt: skip
+    else:
+        sql = (" UNION ALL ".join(part + on_site for part in parts)
+               + " ORDER BY site_id, year, agency, id, rule, location, position LIMIT :limit OFFSET :offset")
+    return text(sql).bindparams(offset=offset, limit=limit if limit is not None or postgres else -1)
 
 
 def list_findings(
@@ -219,10 +227,10 @@ def iter_findings(
     """:func:`list_findings`, one row at a time, read ``STREAM_BATCH`` rows at a time: every finding of a
     large database (``nianbao findings``) without holding them all."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    query = (_pg_findings if postgres else _view_findings)(site_id, rule, status, offset, limit)
+    query = _findings_query(postgres, site_id, rule, status, offset, limit)
     params = {"site_id": site_id, "rule": rule, "status": status}
     rows = session.execute(query, params, execution_options={"stream_results": True, "yield_per": STREAM_BATCH})
-    for report_id, site, agency, year, url, rule_id, location, severity, finding_status, lhs, rhs, message in rows:
+    for report_id, site, agency, year, url, rule_id, location, severity, finding_status, lhs, rhs, message, *_ in rows:
         yield FindingListRow(
             report_id=report_id,
             site_id=site,
