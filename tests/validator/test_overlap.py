@@ -57,15 +57,6 @@ def _submit_all(messages: list[ReportParsed]) -> list[Outcome]:
     return told
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "postgresql":
-        monkeypatch.setenv("NIANBAO_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    url = ValidatorSettings().resolved_database_url()
-    upgrade(url)
-    return url
-
-
 def test_overlapped_stores_leave_what_one_by_one_stores_leave(database: str) -> None:
     messages = parsed_pages(6)
     for message in messages:

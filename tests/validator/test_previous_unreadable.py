@@ -4,24 +4,14 @@ in the database (findings) and in the findings metric."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import text
 
-from nianbao.shared.db import session_scope, upgrade
+from nianbao.shared.db import session_scope
 from nianbao.validator import metrics
 from nianbao.validator.handlers import handle_report_parsed
 from nianbao.validator.settings import ValidatorSettings
 
 from support.reports import CITY_2019, CITY_2020, parse_page
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "postgresql":
-        monkeypatch.setenv("NIANBAO_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    url = ValidatorSettings().resolved_database_url()
-    upgrade(url)
-    return url
 
 
 def _not_assessable(rule: str) -> float:
