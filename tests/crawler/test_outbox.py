@@ -287,3 +287,37 @@ def test_an_unreadable_stalled_hand_off_is_recorded_not_sent(portal: Portal, cra
         failures = session.exec(select(TaskFailure)).all()
         assert [(f.reason, f.task) for f in failures] == [("invalid_message", PageFetched.TASK)]
     assert _outbox(crawler)[0].rehanded_at is not None  # and not read again
+
+
+def test_an_embedded_run_hands_on_again_what_an_earlier_process_lost(portal: Portal, crawler: Crawler) -> None:
+    """An embedded run's queue is its process's memory: whatever a killed run handed on and never stored is
+    handed on again by the next run, at once and as often as it is lost (not once, 6 h later), except a
+    page whose parse or check failed since (recorded in task_failure, retried from there)."""
+    from datetime import UTC, datetime
+
+    from nianbao.crawler.outbox import publish_stalled
+
+    build_trs(portal, "/zfxxgknb/", ARTICLES, per_page=3)
+    entry = site_entry(portal, "/zfxxgknb/index.html")
+    killed = Publisher()
+    run_started = datetime.now(UTC)
+    _crawl(crawler, entry, killed)  # handed on all three; the process died after storing the first only
+    # Hand-offs published since a run started are that run's own, in its queue: not lost.
+    assert publish_stalled(CrawlState(crawler.settings.resolved_database_url()), Publisher(), site_id=entry["id"],
+                           settings=crawler.settings, lost_before=run_started) == 0  # fmt: skip
+    sent = {m.url: m for m in killed.pages()}
+    stored, failed, lost = (_url(portal, a) for a in ARTICLES)
+    _store_report_for(crawler, entry["id"], stored, raw_key=sent[stored].raw_key)
+    with session_scope(crawler.settings.resolved_database_url()) as session:
+        session.add(TaskFailure(task=PageFetched.TASK, queue="parser", reason="permanent", error="unreadable",
+                                payload=sent[failed].to_payload(), site_id=entry["id"]))  # fmt: skip
+    state = CrawlState(crawler.settings.resolved_database_url())
+
+    for attempt in range(2):  # the next run is killed too before it stores the page: handed on again
+        run = Publisher()
+        count = publish_stalled(state, run, site_id=entry["id"], settings=crawler.settings,
+                                lost_before=datetime.now(UTC))  # fmt: skip
+        assert (count, [(m.url, m.raw_key) for m in run.pages()]) == (1, [(lost, sent[lost].raw_key)]), attempt
+    _store_report_for(crawler, entry["id"], lost, raw_key=sent[lost].raw_key)
+    assert publish_stalled(state, Publisher(), site_id=entry["id"], settings=crawler.settings,
+                           lost_before=datetime.now(UTC)) == 0  # fmt: skip

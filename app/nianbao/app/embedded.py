@@ -11,11 +11,14 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from nianbao.crawler.handlers import crawl_site
+from nianbao.crawler.outbox import publish_stalled
 from nianbao.crawler.settings import CrawlerSettings
 from nianbao.crawler.sites import SiteRegistry
+from nianbao.crawler.state import CrawlState
 from nianbao.parser.handlers import handle_page_fetched
 from nianbao.parser.settings import ParserSettings
 from nianbao.shared.contracts import CrawlRequested, Message, PageFetched, ReportParsed
@@ -147,9 +150,17 @@ def run_embedded(
     force: bool = False,
     progress: Progress | None = None,
 ) -> RunStats:
-    """Crawl, parse, validate and store the given sites in this process (migrating the database first)."""
+    """Crawl, parse, validate and store the given sites in this process (migrating the database first).
+
+    First, each site's page hand-offs that an earlier run published and that never became a report are
+    handed on again: the in-process queue they went to ended with that run's process (killed, or stopped
+    with Ctrl+C), and the site's next crawl would find those pages unchanged and skip them."""
     upgrade(CommonSettings().resolved_database_url())
+    started = datetime.now(UTC)
     bus = build_bus(registry, progress)
+    crawler_settings = CrawlerSettings()
+    state = CrawlState(crawler_settings.resolved_database_url())
     for site_id in site_ids:
+        publish_stalled(state, bus, site_id=site_id, settings=crawler_settings, lost_before=started)
         bus.publish(CrawlRequested(site_id=site_id, force=force, reason="cli"))
     return bus.drain()

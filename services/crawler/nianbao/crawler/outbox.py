@@ -8,6 +8,8 @@ start of a crawl task: the broker can lose a message it took (kombu's Redis tran
 it records it as unacknowledged; Redis dying between the two loses it). Once per row, and only a page's
 newest hand-off, so a page whose parse fails for good costs one more recorded failure, not one per crawl.
 What this does not see: a lost hand-off of a page whose own bytes did not change (only an attachment did).
+An embedded run's queue is its process's memory, so there a hand-off published by an earlier process and
+without a report is lost for sure: each embedded run hands those on again first (``lost_before``).
 
 A hand-off may so be published twice (killed after the publish, before marking it); the parser and the
 validator are idempotent (unique keys and upserts). It is never lost while its row is in the database
@@ -61,15 +63,24 @@ def publish_pending(state: CrawlState, publisher: Publisher, *, site_id: str, se
     return published
 
 
-def publish_stalled(state: CrawlState, publisher: Publisher, *, site_id: str, settings: CrawlerSettings) -> int:
+def publish_stalled(
+    state: CrawlState,
+    publisher: Publisher,
+    *,
+    site_id: str,
+    settings: CrawlerSettings,
+    lost_before: datetime | None = None,
+) -> int:
     """Publish once more every page hand-off of the site published more than ``handoff_recheck_s`` ago whose
     page has no report, oldest first; returns how many. Raises TransientError at the first publish that
-    fails (that row and the rest stay for the next try)."""
-    if settings.handoff_recheck_s <= 0:
+    fails (that row and the rest stay for the next try). ``lost_before`` (embedded runs): instead, every
+    hand-off published before that moment, by an earlier process whose in-memory queue it was lost with
+    (see ``CrawlState.stalled``'s ``lost_with_process``)."""
+    if lost_before is None and settings.handoff_recheck_s <= 0:
         return 0
-    before = datetime.now(UTC) - timedelta(seconds=settings.handoff_recheck_s)
+    before = lost_before or datetime.now(UTC) - timedelta(seconds=settings.handoff_recheck_s)
     rehanded = 0
-    for row in state.stalled(site_id, published_before=before):
+    for row in state.stalled(site_id, published_before=before, lost_with_process=lost_before is not None):
         message = _message_of(row, settings)
         if message is None:
             state.mark_rehanded(row.id)  # recorded as a task failure: not read again

@@ -25,7 +25,7 @@ from nianbao.crawler import runs
 from nianbao.crawler.siteschema import SiteConfig
 from nianbao.shared.contracts import Message, PageFetched
 from nianbao.shared.db import session_scope, upsert
-from nianbao.shared.models import CrawlCheckpoint, CrawlRun, Fetch, Outbox, Report, Site
+from nianbao.shared.models import CrawlCheckpoint, CrawlRun, Fetch, Outbox, Report, Site, TaskFailure
 
 # A crawl run's checkpoint rows, and published outbox rows, are kept this long (for a late redelivery of
 # a finished run, and to look at), then pruned at the site's next crawl.
@@ -225,11 +225,17 @@ class CrawlState:
         with session_scope(self.database_url) as session:
             session.execute(update(Outbox).where(col(Outbox.id) == outbox_id).values(published_at=datetime.now(UTC)))
 
-    def stalled(self, site_id: str, *, published_before: datetime) -> list[PendingHandoff]:
+    def stalled(
+        self, site_id: str, *, published_before: datetime, lost_with_process: bool = False
+    ) -> list[PendingHandoff]:
         """The site's page hand-offs published before ``published_before`` whose page has no report of the
         bytes they hand on (no report row, or one stored from other bytes: a changed page whose newer
         hand-off was lost while its older report stands), not published a second time yet, oldest first.
-        Only a page's newest hand-off counts: an older one sent again would store older bytes over newer."""
+        Only a page's newest hand-off counts: an older one sent again would store older bytes over newer.
+
+        ``lost_with_process`` (embedded runs, whose queue is the process's memory): also those published a
+        second time already (a run killed twice), but not a page whose parse or check failed since its
+        hand-off was published (that is recorded in ``task_failure``, and retried from there)."""
         newer = aliased(Outbox)
         has_newer = exists().where(
             col(newer.site_id) == col(Outbox.site_id),
@@ -242,11 +248,16 @@ class CrawlState:
             col(Report.url) == col(Outbox.url),
             col(Report.raw_key) == col(Outbox.payload)["raw_key"].as_string(),
         )
+        failed_since = exists().where(
+            col(TaskFailure.site_id) == col(Outbox.site_id),
+            col(TaskFailure.payload)["url"].as_string() == col(Outbox.url),
+            col(TaskFailure.created_at) >= col(Outbox.published_at),
+        )
         return self._handoffs(
             Outbox.site_id == site_id,
             Outbox.task == PageFetched.TASK,
             col(Outbox.published_at) < published_before,
-            col(Outbox.rehanded_at).is_(None),
+            ~failed_since if lost_with_process else col(Outbox.rehanded_at).is_(None),
             ~has_newer,
             ~report_of_these_bytes,
         )
