@@ -148,3 +148,19 @@ def test_the_cli_prints_every_finding_as_the_lists_give_them(db: str) -> None:
     table = subprocess.run([nianbao, "findings", "--status", "pass"], capture_output=True, text=True, env=env,
                            timeout=120, check=True).stdout  # fmt: skip
     assert table.splitlines()[0] == "4 finding(s)" and table.count("[pass]") == 4
+
+
+def test_the_failing_total_adds_up_each_reports_counts_and_matches_the_rows(db: str) -> None:
+    # Two failing findings at one place (one row is stored, as for any duplicate) and a not-assessable one.
+    with session_scope(db) as session:
+        store_validated(session, site_id="s4", url="http://w.gov.cn/2021.html", raw_key="a" * 64,
+                        record=_record("某县", 2021), rules_version="r1", blank_policy={},
+                        findings=[_finding("requests.balance", "legal", "fail", 1),
+                                  _finding("requests.balance", "legal", "fail", 2),
+                                  _finding("meta.year", None, "not_assessable")])  # fmt: skip
+    with session_scope(db) as session:
+        for site in (None, "s1", "s2", "s4"):
+            for status in ("fail", "pass", "not_assessable", None):
+                listed = list_findings(session, site_id=site, status=status)
+                assert count_findings(session, site_id=site, status=status) == len(listed), (site, status)
+        assert [(r.rule, r.lhs) for r in list_findings(session, site_id="s4")] == [("requests.balance", 1)]

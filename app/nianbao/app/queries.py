@@ -127,9 +127,11 @@ def _finding_conditions(site_id: str | None, rule: str | None, status: str | Non
 def count_findings(
     session: Session, *, site_id: str | None = None, rule: str | None = None, status: str | None = "fail"
 ) -> int:
-    """How many findings :func:`list_findings` lists with the same filters. Passing findings are counted by
-    each report's ``passed_count`` (one number a report), except for one rule: then the lists are read."""
-    if rule or status not in (None, "pass"):
+    """How many findings :func:`list_findings` lists with the same filters. Without a rule, the failing and
+    the passing findings are added up from each report's counts (``failing_errors`` + ``failing_warnings``,
+    ``passed_count``: one row a report); with one, or for the not-assessable ones, their rows and lists are
+    counted."""
+    if rule or status not in (None, "pass", "fail"):
         query = select(func.count()).select_from(FINDING_ALL).join(Report, col(Report.id) == FINDING.report_id)
         return int(session.exec(query.where(*_finding_conditions(site_id, rule, status))).one())
     on_site = [col(Report.site_id) == site_id] if site_id else []
@@ -137,8 +139,9 @@ def count_findings(
     if status is None:  # every finding: the rows (none pass since migration 0012) and the lists
         joined = select(func.count()).select_from(FindingRow).join(Report, col(Report.id) == FindingRow.report_id)
         rows = int(session.exec(joined.where(*on_site)).one())
-    passed = session.exec(select(func.coalesce(func.sum(Report.passed_count), 0)).where(*on_site)).one()
-    return rows + int(passed)
+    per_report = Report.failing_errors + Report.failing_warnings if status == "fail" else Report.passed_count
+    summed = session.exec(select(func.coalesce(func.sum(per_report), 0)).where(*on_site)).one()
+    return rows + int(summed)
 
 
 # The findings list's order: the reports list's (site, year, agency, report), then rule, place and position

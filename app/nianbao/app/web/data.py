@@ -1,8 +1,8 @@
 """The read-side queries of the web view beyond the per-site summaries of ``nianbao.app.summaries``: paged
 lists of reports and findings. Counting and paging happen in SQL (LIMIT/OFFSET): a page sends one page of
 rows, whatever the database holds. A findings page follows the reports' listing index on PostgreSQL, so its
-cost is its offset and size (see ``nianbao.app.queries.list_findings``); its total still counts the rows of
-the failing findings (~0.2 s at 20 000 reports)."""
+cost is its offset and size (see ``nianbao.app.queries.list_findings``); its total adds one number a report
+(``count_findings``)."""
 
 from __future__ import annotations
 

@@ -202,8 +202,11 @@ def report_fields(
 ) -> dict[str, Any]:
     """The report row's columns derived from a record and its findings (``record_json``: the record as
     JSON when the caller has it already, e.g. the message it came in; dumped from ``record`` otherwise)."""
-    failing = [f for f in findings if f.status == "fail"]
-    passed = [f for f in _first_per_place(findings) if f.status == "pass"]
+    # Counted from what is stored (one finding per place): failing_errors + failing_warnings is the number of
+    # the report's failing rows, which the findings lists' total adds up instead of counting rows.
+    stored = _first_per_place(findings)
+    failing = [f for f in stored if f.status == "fail"]
+    passed = [f for f in stored if f.status == "pass"]
     return {
         "raw_key": raw_key,
         "content_sha256": record.source.content_sha256 or raw_key,
