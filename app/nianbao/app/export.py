@@ -190,7 +190,7 @@ class ExportResult:
     rows: dict[str, int]
 
 
-def _wide_columns(reports: Sequence[Report], present: set[str]) -> list[str]:
+def _wide_columns(present: set[str]) -> list[str]:
     """Every table.key column present in the data, in catalogue order (gen2021-only keys after)."""
     ordered: list[str] = []
     for table in TABLE_ORDER:
@@ -252,53 +252,68 @@ def _value_row(r: Report, v: ReportValue, cells: dict[tuple[str, str], dict[str,
     }  # fmt: skip
 
 
-PROGRESS_EVERY = 10_000  # values read between two progress steps
+# Reports read, turned into rows and written at a time: what an export holds in memory (their records, values
+# and findings), however many reports the database has; and how many ids one query names.
+EXPORT_BATCH = 200
 
 
-def collect(
-    session: Session, site_id: str | None = None, progress: Callable[[str], None] | None = None
-) -> dict[str, tuple[Sequence[str], list[dict[str, Any]]]]:
-    """Every file's columns and rows; ``progress`` is told each ``PROGRESS_EVERY`` values read."""
-    query = select(Report).order_by(col(Report.site_id), col(Report.year), col(Report.id))
+def _report_ids(session: Session, site_id: str | None) -> list[int]:
+    query = sa_select(col(Report.id)).order_by(col(Report.id))
     if site_id:
-        query = query.where(Report.site_id == site_id)
-    reports = list(session.exec(query))
-    by_id = {r.id: r for r in reports}
-    report_rows = [
-        {"report_id": r.id, **{c: getattr(r, c) for c in REPORT_COLUMNS if c != "report_id"}} for r in reports
-    ]
-    for row in report_rows:
+        query = query.where(col(Report.site_id) == site_id)
+    return [int(i) for i in session.execute(query).scalars()]
+
+
+def _present_value_columns(session: Session, site_id: str | None) -> set[str]:
+    """Every ``table.key`` stored for the exported reports: the wide file's columns, known before its header."""
+    query = sa_select(col(ReportValue.table_name), col(ReportValue.key)).distinct()
+    if site_id:
+        query = query.join(Report, col(Report.id) == col(ReportValue.report_id)).where(col(Report.site_id) == site_id)
+    return {f"{table}.{key}" for table, key in session.execute(query)}
+
+
+def _report_rows(session: Session, site_id: str | None) -> Iterable[dict[str, Any]]:
+    """The reports file, by site, year and id: the report's columns only, never its record, streamed."""
+    query = sa_select(*(col(getattr(Report, "id" if c == "report_id" else c)) for c in REPORT_COLUMNS)).order_by(
+        col(Report.site_id), col(Report.year), col(Report.id)
+    )
+    if site_id:
+        query = query.where(col(Report.site_id) == site_id)
+    for values in session.execute(query, execution_options={"yield_per": EXPORT_BATCH * 10}):
+        row = dict(zip(REPORT_COLUMNS, values, strict=True))
         row["publish_date"] = _date(row["publish_date"])
+        yield row
+
+
+def _batch_rows(session: Session, ids: Sequence[int]) -> dict[str, list[dict[str, Any]]]:
+    """The values (long and wide) and findings rows of the reports ``ids`` (ascending): values by report and
+    value id, wide rows by report id, findings by report, rule and place."""
+    reports = {r.id: r for r in session.exec(select(Report).where(col(Report.id).in_(ids)))}
     cells: dict[int, dict[tuple[str, str], dict[str, Any]]] = {
-        r.id: {(c.get("table"), c.get("key")): c for c in r.record.get("cells") or []}
-        for r in reports
-        if r.id is not None
-    }
+        rid: {(c.get("table"), c.get("key")): c for c in r.record.get("cells") or []} for rid, r in reports.items()
+        if rid is not None
+    }  # fmt: skip
     value_rows: list[dict[str, Any]] = []
     wide: dict[int, dict[str, Any]] = {}
-    values = session.exec(
-        select(ReportValue).where(col(ReportValue.report_id).in_(list(by_id))).order_by(col(ReportValue.id))
-    )
     stored: dict[int, dict[str, ReportValue]] = {}
+    values = session.exec(
+        select(ReportValue).where(col(ReportValue.report_id).in_(ids))
+        .order_by(col(ReportValue.report_id), col(ReportValue.id))
+    )  # fmt: skip
     for v in values:
-        r = by_id[v.report_id]
+        r = reports[v.report_id]
         stored.setdefault(v.report_id, {})[f"{v.table_name}.{v.key}"] = v
-        if progress is not None and len(value_rows) % PROGRESS_EVERY == PROGRESS_EVERY - 1:
-            progress(f"read {len(value_rows) + 1} values")
         value_rows.append(_value_row(r, v, cells.get(v.report_id, {})))
         row = wide.setdefault(v.report_id, {c: getattr(r, c, None) for c in WIDE_ID_COLUMNS[1:]})
         row[f"{v.table_name}.{v.key}"] = v.value
-    present = {k for row in wide.values() for k in row if k not in WIDE_ID_COLUMNS}
-    wide_columns = [*WIDE_ID_COLUMNS, *_wide_columns(reports, present)]
-    wide_rows = [{"report_id": rid, **row} for rid, row in sorted(wide.items())]
     finding_rows = []
     findings = session.execute(  # every finding: the rows and the reports' passed lists (the view)
         sa_select(FINDING_ALL)
-        .where(FINDING_ALL.c.report_id.in_(list(by_id)))
+        .where(FINDING_ALL.c.report_id.in_(ids))
         .order_by(FINDING_ALL.c.report_id, FINDING_ALL.c.rule, FINDING_ALL.c.location)
     )
     for f in findings:
-        r = by_id[f.report_id]
+        r = reports[f.report_id]
         finding_rows.append({
             "report_id": r.id, "site_id": r.site_id, "agency": r.agency, "year": r.year, "rule": f.rule,
             "where": f.location or None, "severity": f.severity, "status": f.status, "lhs": f.lhs, "rhs": f.rhs,
@@ -309,10 +324,9 @@ def collect(
             ),
         })  # fmt: skip
     return {
-        "reports": (REPORT_COLUMNS, report_rows),
-        "values_long": (VALUE_COLUMNS, value_rows),
-        "values_wide": (wide_columns, wide_rows),
-        "findings": (FINDING_COLUMNS, finding_rows),
+        "values_long": value_rows,
+        "values_wide": [{"report_id": rid, **row} for rid, row in sorted(wide.items())],
+        "findings": finding_rows,
     }
 
 
@@ -334,12 +348,19 @@ def _csv_cell(value: Any) -> Any:
     return neutralise(value)
 
 
-def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]], *, bom: bool = False) -> None:
-    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=[neutralise(c) for c in columns], extrasaction="raise")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({neutralise(c): _csv_cell(row.get(c)) for c in columns})
+class _CsvFile:
+    def __init__(self, path: Path, columns: Sequence[str], *, bom: bool) -> None:
+        self.columns = columns
+        self._fh = path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="")
+        self._writer = csv.DictWriter(self._fh, fieldnames=[neutralise(c) for c in columns], extrasaction="raise")
+        self._writer.writeheader()
+
+    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+        columns = self.columns
+        self._writer.writerows({neutralise(c): _csv_cell(row.get(c)) for c in columns} for row in rows)
+
+    def close(self) -> None:
+        self._fh.close()
 
 
 def column_types(name: str, columns: Sequence[str]) -> dict[str, ColumnType]:
@@ -348,17 +369,29 @@ def column_types(name: str, columns: Sequence[str]) -> dict[str, ColumnType]:
     return {c: declared.get(c, "float") for c in columns}
 
 
-def _write_parquet(path: Path, name: str, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+class _ParquetFile:
+    """One row group per batch written: the file grows as the export goes, with the declared types."""
 
-    arrow = {
-        "int": pa.int64(), "float": pa.float64(), "string": pa.string(), "date": pa.date32(),
-        "timestamp": pa.timestamp("us", tz="UTC"),
-    }  # fmt: skip
-    schema = pa.schema([pa.field(c, arrow[t]) for c, t in column_types(name, columns).items()])
-    table = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows], schema=schema)
-    pq.write_table(table, path)
+    def __init__(self, path: Path, name: str, columns: Sequence[str]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        arrow = {
+            "int": pa.int64(), "float": pa.float64(), "string": pa.string(), "date": pa.date32(),
+            "timestamp": pa.timestamp("us", tz="UTC"),
+        }  # fmt: skip
+        self.columns = columns
+        self._schema = pa.schema([pa.field(c, arrow[t]) for c, t in column_types(name, columns).items()])
+        self._table = pa.Table.from_pylist
+        self._writer = pq.ParquetWriter(path, self._schema)
+
+    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+        batch = [{c: row.get(c) for c in self.columns} for row in rows]
+        if batch:
+            self._writer.write_table(self._table(batch, schema=self._schema))
+
+    def close(self) -> None:
+        self._writer.close()
 
 
 def export(
@@ -370,18 +403,51 @@ def export(
     bom: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> ExportResult:
-    """Write the four files into ``out_dir``; ``progress`` (optional) hears of values read and files written."""
+    """Write the four files into ``out_dir``; ``progress`` (optional) hears of reports read and files written.
+
+    Streamed: the reports file from one cursor, the others ``EXPORT_BATCH`` reports at a time (their records,
+    values and findings read, written, dropped), so memory does not grow with the database and no query
+    names more than ``EXPORT_BATCH`` ids (PostgreSQL refuses a statement with more than 65 535 parameters)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Path] = {}
-    counts: dict[str, int] = {}
-    for name, (columns, rows) in collect(session, site_id, progress).items():
-        path = out_dir / f"{name}.{fmt}"
-        if fmt == "csv":
-            _write_csv(path, columns, rows, bom=bom)
-        else:
-            _write_parquet(path, name, columns, rows)
-        files[name] = path
-        counts[name] = len(rows)
-        if progress is not None:
-            progress(f"wrote {path} ({len(rows)} rows)")
-    return ExportResult(files, counts)
+    ids = _report_ids(session, site_id)
+    columns: dict[str, Sequence[str]] = {
+        "reports": REPORT_COLUMNS,
+        "values_long": VALUE_COLUMNS,
+        "values_wide": [*WIDE_ID_COLUMNS, *_wide_columns(_present_value_columns(session, site_id))],
+        "findings": FINDING_COLUMNS,
+    }
+    files = {name: out_dir / f"{name}.{fmt}" for name in columns}
+    rows = dict.fromkeys(columns, 0)
+    writers = {
+        name: _CsvFile(files[name], cols, bom=bom) if fmt == "csv" else _ParquetFile(files[name], name, cols)
+        for name, cols in columns.items()
+    }
+    try:
+        for start in range(0, len(ids), EXPORT_BATCH):
+            for name, batch in _batch_rows(session, ids[start : start + EXPORT_BATCH]).items():
+                writers[name].write(batch)
+                rows[name] += len(batch)
+            session.expunge_all()  # the batch's reports and values: nothing keeps them now
+            if progress is not None:
+                progress(f"read {min(start + EXPORT_BATCH, len(ids))} of {len(ids)} reports")
+        for report_batch in _chunks(_report_rows(session, site_id), EXPORT_BATCH * 10):
+            writers["reports"].write(report_batch)
+            rows["reports"] += len(report_batch)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    if progress is not None:
+        for name, path in files.items():
+            progress(f"wrote {path} ({rows[name]} rows)")
+    return ExportResult(files, rows)
+
+
+def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
