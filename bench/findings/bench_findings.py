@@ -44,7 +44,7 @@ def _median_ms(call: Callable[[], object], repeat: int) -> float:
     return round(statistics.median(times), 2)
 
 
-def _store_templates(url: str, raw_dir: Path) -> None:
+def store_templates(url: str, raw_dir: Path) -> None:
     """TEMPLATES generated reports through the parser's and the validator's handlers, into site ``bench``."""
     from nianbao.parser.handlers import handle_page_fetched
     from nianbao.parser.settings import ParserSettings
@@ -71,7 +71,7 @@ def measure(size: int, admin_url: str, repeat: int) -> dict[str, Any]:
     from nianbao.app.queries import count_findings, list_findings
 
     with pipeline.fresh_database(admin_url, f"findings{size}") as url, tempfile.TemporaryDirectory() as raw:
-        _store_templates(url, Path(raw))
+        store_templates(url, Path(raw))
         if size > TEMPLATES:
             pipeline.prefill(url, "bench", TEMPLATES, size - TEMPLATES)
         engine = create_engine(url)
