@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -272,17 +272,19 @@ def _present_value_columns(session: Session, site_id: str | None) -> set[str]:
     return {f"{table}.{key}" for table, key in session.execute(query)}
 
 
-def _report_rows(session: Session, site_id: str | None) -> Iterable[dict[str, Any]]:
-    """The reports file, by site, year and id: the report's columns only, never its record, streamed."""
+def _report_row_batches(session: Session, site_id: str | None, size: int) -> Iterator[list[dict[str, Any]]]:
+    """The reports file, by site, year and id, ``size`` rows at a time from one cursor: the report's columns
+    only, never its record."""
     query = sa_select(*(col(getattr(Report, "id" if c == "report_id" else c)) for c in REPORT_COLUMNS)).order_by(
         col(Report.site_id), col(Report.year), col(Report.id)
     )
     if site_id:
         query = query.where(col(Report.site_id) == site_id)
-    for values in session.execute(query, execution_options={"yield_per": EXPORT_BATCH * 10}):
-        row = dict(zip(REPORT_COLUMNS, values, strict=True))
-        row["publish_date"] = _date(row["publish_date"])
-        yield row
+    for partition in session.execute(query, execution_options={"yield_per": size}).partitions():
+        rows = [dict(zip(REPORT_COLUMNS, values, strict=True)) for values in partition]
+        for row in rows:
+            row["publish_date"] = _date(row["publish_date"])
+        yield rows
 
 
 def _batch_rows(session: Session, ids: Sequence[int]) -> dict[str, list[dict[str, Any]]]:
@@ -430,7 +432,7 @@ def export(
             session.expunge_all()  # the batch's reports and values: nothing keeps them now
             if progress is not None:
                 progress(f"read {min(start + EXPORT_BATCH, len(ids))} of {len(ids)} reports")
-        for report_batch in _chunks(_report_rows(session, site_id), EXPORT_BATCH * 10):
+        for report_batch in _report_row_batches(session, site_id, EXPORT_BATCH * 10):
             writers["reports"].write(report_batch)
             rows["reports"] += len(report_batch)
     finally:
@@ -440,14 +442,3 @@ def export(
         for name, path in files.items():
             progress(f"wrote {path} ({rows[name]} rows)")
     return ExportResult(files, rows)
-
-
-def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
-    chunk: list[dict[str, Any]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
