@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -98,8 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="2000,20000", help="reports in the site, comma-separated")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--postgres-admin-url", default=os.environ.get(
-        "NIANBAO_BENCH_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))  # fmt: skip
+    parser.add_argument("--postgres-admin-url", default=pipeline.ADMIN_URL)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))

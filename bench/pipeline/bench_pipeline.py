@@ -57,6 +57,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS_SEEDS = REPO.parent / "shared" / "corpus" / "seeds"
+# Where the benches create (and drop) their databases: the tests' PostgreSQL unless told otherwise.
+ADMIN_URL = os.environ.get("NIANBAO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NIANBAO = str(Path(sys.executable).parent / "nianbao")
 
 # Invented place names (two characters each) combined with the seed agency's kind of office.
@@ -703,10 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parser-concurrency", type=int, default=1)
     parser.add_argument("--validator-concurrency", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=3600, help="seconds the workers mode may take")
-    parser.add_argument(
-        "--postgres-admin-url",
-        default=os.environ.get("NIANBAO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
-    )
+    parser.add_argument("--postgres-admin-url", default=ADMIN_URL)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
