@@ -44,6 +44,7 @@ import random
 import re
 import resource
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -263,6 +264,7 @@ def run_inprocess(
         messages = store_reports(n, seeds, Path(tmp) / "raw")
         parser_settings = ParserSettings(data_dir=Path(tmp), database_url=url)
         validator_settings = ValidatorSettings(data_dir=Path(tmp), database_url=url)
+        server_started = _server_cpu_s(_POSTGRES)
         started = time.perf_counter()
         cpu_started = time.process_time()
         parse_ms, store_ms, failures = _timed_pipeline(
@@ -270,6 +272,7 @@ def run_inprocess(
         )
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
+        server = _server_cpu_s(_POSTGRES) - server_started
     total = [p + s for p, s in zip(parse_ms, store_ms, strict=True)]
     first, last, ratio = tenths(total)
     s_first, s_last, s_ratio = tenths(store_ms)
@@ -279,8 +282,13 @@ def run_inprocess(
         "parse_per_s": 1000 / statistics.mean(parse_ms),
         "validate_store_per_s": 1000 / statistics.mean(store_ms),
         "end_to_end_per_s": len(total) / elapsed,
-        # This process's CPU only (parse, rules, SQL building); the database server's work is not in it.
+        # This process's CPU (parse, rules, SQL building), then the database server's for the same reports
+        # (from /proc: every local PostgreSQL process, so other work on the machine counts too). Their sum is
+        # the work itself with no transport: no way of spreading it over processes needs less CPU per report.
         "client_cpu_ms_per_report": cpu / max(1, len(total)) * 1000,
+        "postgresql_cpu_ms_per_report": server / max(1, len(total)) * 1000,
+        "work_cpu_ms_per_report": (cpu + server) / max(1, len(total)) * 1000,
+        "work_bound_per_s": (os.cpu_count() or 1) * len(total) / (cpu + server) if cpu + server else float("nan"),
         "parse_ms_median": statistics.median(parse_ms),
         "validate_store_ms_median": statistics.median(store_ms),
         "validate_store_ms_p90": statistics.quantiles(store_ms, n=10)[-1] if len(store_ms) > 1 else store_ms[0],
@@ -540,12 +548,15 @@ def _server_cpu_s(names: tuple[str, ...]) -> float:
     return total
 
 
+_POSTGRES = ("postgres", "postmaster")
+
+
 def _cpu_snapshot(procs: dict[str, subprocess.Popen[bytes]]) -> dict[str, float]:
     """CPU seconds so far of each worker service's parent and children, of PostgreSQL and of Redis."""
     out: dict[str, float] = {}
     for service, proc in procs.items():
         out[f"{service} parent"], out[f"{service} children"] = _tree_cpu_s(proc.pid)
-    out["postgresql"] = _server_cpu_s(("postgres", "postmaster"))
+    out["postgresql"] = _server_cpu_s(_POSTGRES)
     out["redis"] = _server_cpu_s(("redis-server",))
     return out
 
@@ -558,7 +569,14 @@ def run_workers(
     parser_concurrency: int,
     validator_concurrency: int,
     timeout_s: float,
+    *,
+    backlog: bool = True,
 ) -> dict[str, Any]:
+    """``backlog``: every ``PageFetched`` is queued while the parser worker does not consume (its consumer
+    cancelled by a broadcast), then consuming starts and the clock with it: the workers drain a backlog, as
+    after a recrawl, and the crawler's side (this process publishing, ~1 ms of CPU a message) does not take
+    the cores the figure is about. Otherwise the clock starts with publishing, which runs beside the
+    workers."""
     import httpx
     import redis
 
@@ -589,13 +607,24 @@ def run_workers(
                 text = httpx.get(f"http://127.0.0.1:{ports[service]}/metrics", timeout=10).text
                 return _metric(text, f"nianbao_{service}_tasks_total", outcome="ok")
 
-            publisher = CeleryPublisher(make_celery("nianbao-bench", redis_url))
+            celery = make_celery("nianbao-bench", redis_url)
+            publisher = CeleryPublisher(celery)
+            parser_queue = messages[0].QUEUE
+            if backlog:
+                _switch_consumer(celery, "cancel_consumer", parser_queue, procs["parser"].pid)
+                publish_started = time.perf_counter()
+                for message in messages:
+                    publisher.publish(message)
+                published = time.perf_counter() - publish_started
             cpu_before = _cpu_snapshot(procs)
             wall_started = time.time()
             started = time.perf_counter()
-            for message in messages:
-                publisher.publish(message)
-            published = time.perf_counter() - started
+            if backlog:
+                _switch_consumer(celery, "add_consumer", parser_queue, procs["parser"].pid)
+            else:
+                for message in messages:
+                    publisher.publish(message)
+                published = time.perf_counter() - started
             timeline: list[tuple[float, float, float]] = []  # (seconds, parsed, stored)
             deadline = time.monotonic() + timeout_s
             while True:
@@ -631,6 +660,7 @@ def run_workers(
     total_ms = sum(cpu_ms.values())
     return {
         "reports": n,
+        "clock_starts": "after publishing (a backlog)" if backlog else "with publishing",
         "publish_s": published,
         "parse_per_s": n / parse_done,
         "end_to_end_per_s": n / elapsed,
@@ -644,6 +674,17 @@ def run_workers(
         "cpu_bound_per_s": (os.cpu_count() or 1) * 1000 / total_ms if total_ms else float("nan"),
         "load": load(),
     }
+
+
+def _switch_consumer(celery: Any, command: str, queue: str, worker_pid: int) -> None:
+    """Send ``cancel_consumer`` or ``add_consumer`` for ``queue`` to the one worker started as ``worker_pid``
+    (``nianbao worker`` names itself ``<service>-<pid>@<host>``) and wait for its reply, so the switch has
+    happened when this returns. Only to that worker: a worker told to consume a queue whose tasks it does
+    not have discards their messages as unregistered."""
+    destination = [f"{queue}-{worker_pid}@{socket.gethostname()}"]
+    replies = getattr(celery.control, command)(queue, destination=destination, reply=True, timeout=10)
+    if not replies:
+        raise SystemExit(f"workers: no reply from {destination[0]} to {command} {queue!r}")
 
 
 def _stored_times(url: str, wall_started: float) -> list[float]:
@@ -705,6 +746,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parser-concurrency", type=int, default=1)
     parser.add_argument("--validator-concurrency", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=3600, help="seconds the workers mode may take")
+    parser.add_argument(
+        "--publish-during",
+        action="store_true",
+        help="workers mode: start the clock with publishing (this process's publishing then shares the cores) "
+        "instead of after it (a backlog, the default)",
+    )
     parser.add_argument("--postgres-admin-url", default=ADMIN_URL)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -725,7 +772,8 @@ def main(argv: list[str] | None = None) -> int:
         "reparse": lambda: run_reparse(args.reparse, seeds, args.postgres_admin_url),
         "flatness": lambda: run_flatness(args.reports, args.grow, seeds, args.postgres_admin_url),
         "workers": lambda: run_workers(args.reports, seeds, args.postgres_admin_url, args.redis_url,
-                                       args.parser_concurrency, args.validator_concurrency, args.timeout),
+                                       args.parser_concurrency, args.validator_concurrency, args.timeout,
+                                       backlog=not args.publish_during),
     }  # fmt: skip
     for mode in modes:
         if mode not in runners:
@@ -736,6 +784,12 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in result.items():
             shown = f"{value:.2f}" if isinstance(value, float) else value
             print(f"  {key:26} {shown}")
+    if "workers" in results and "inprocess-sequential" in results:
+        # What handing each report from process to process costs, beyond the work itself (same run).
+        work = results["inprocess-sequential"]["work_cpu_ms_per_report"]
+        transport = results["workers"]["cpu_ms_per_report_total"] - work
+        results["workers_beyond_work_cpu_ms_per_report"] = transport
+        print(f"\nworkers' CPU per report beyond the work itself (workers − inprocess-sequential): {transport:.2f} ms")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
