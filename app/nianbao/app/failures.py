@@ -30,10 +30,14 @@ from sqlmodel import Session, col, select
 from nianbao.shared.contracts import MESSAGE_TYPES, QUEUES, Message, utcnow
 from nianbao.shared.models import TaskFailure
 from nianbao.shared.taskrunner import _MAX_STR_CHARS
+from nianbao.shared.unrunnable import REASONS as UNRUNNABLE_REASONS
 
 log = logging.getLogger(__name__)
 
-REASONS = ("permanent", "retries_exhausted", "invalid_message")  # taskrunner.OUTCOMES that record a row
+# Every reason a task_failure row is stored with: the task runner's give-ups (taskrunner.OUTCOMES that record
+# a row), a task killed at its hard time limit (app.worker), and a message the worker could not run at all
+# (shared.unrunnable).
+REASONS = ("permanent", "retries_exhausted", "invalid_message", "time_limit", *UNRUNNABLE_REASONS)
 TASKS = tuple(m.TASK for m in MESSAGE_TYPES)
 MAX_LIMIT = 1000
 MAX_ID = 2**31 - 1  # ids are SQL integers; a larger id names no row

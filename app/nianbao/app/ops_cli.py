@@ -18,7 +18,12 @@ failures_app = typer.Typer(help="Task failures recorded in the database (task_fa
 
 Queue = Annotated[str | None, typer.Option("--queue", help="crawler | parser | validator")]
 Site = Annotated[str | None, typer.Option("--site", help="Only this site.")]
-Reason = Annotated[str | None, typer.Option("--reason", help="permanent | retries_exhausted | invalid_message")]
+Reason = Annotated[
+    str | None,
+    typer.Option(
+        "--reason", help="permanent | retries_exhausted | invalid_message | time_limit | unknown_task | unreadable"
+    ),
+]
 Task = Annotated[str | None, typer.Option("--task", help="Task name, e.g. nianbao.parser.parse_page.")]
 
 

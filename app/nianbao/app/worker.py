@@ -83,6 +83,7 @@ def run_worker(service: str, *, concurrency: int, metrics_port: int | None, logl
 
     from nianbao.shared.db import dispose_engines
     from nianbao.shared.gctune import freeze_startup, tune_gc
+    from nianbao.shared.unrunnable import recording_consumer
 
     def _child_init(**_: Any) -> None:
         dispose_engines()
@@ -118,6 +119,12 @@ def run_worker(service: str, *, concurrency: int, metrics_port: int | None, logl
     signals.task_failure.connect(_hard_time_limit, weak=False)
     app = build_app(service, settings)
     importlib.import_module("nianbao.app.metric_zeros").zero_metrics(service, settings)
+    # A message this worker cannot run (another service's task, an unreadable body) is stored in
+    # task_failure before Celery drops it, and counted as a message given up on (outcome invalid_message).
+    tasks_total = importlib.import_module(f"nianbao.{service}.metrics").TASKS
+    app.conf.worker_consumer = recording_consumer(
+        settings, queue=SERVICES[service].queue, on_recorded=lambda: tasks_total.labels("invalid_message").inc()
+    )
     tune_gc()  # done by the CLI already; here too for a worker started from Python (tests, embedding)
     freeze_startup()  # start-up is done: the prefork children inherit the frozen objects
     app.worker_main(
