@@ -190,6 +190,15 @@ def _store_report_for(crawler: Crawler, site_id: str, url: str, raw_key: str) ->
         session.add(Report(site_id=site_id, url=url, raw_key=raw_key, content_sha256=raw_key))
 
 
+def _store_report_with_attachments(crawler: Crawler, message: PageFetched) -> None:
+    """A report of ``message``'s page and attachments, naming them in its record as the parser does."""
+    attachments = [{"url": d.url, "raw_key": d.raw_key, "content_sha256": d.content_sha256, "outcome": "tables"}
+                   for d in message.attachments]  # fmt: skip
+    with session_scope(crawler.settings.resolved_database_url()) as session:
+        session.add(Report(site_id=message.site_id, url=message.url, raw_key=message.raw_key,
+                           content_sha256=message.raw_key, record={"attachments": attachments}))  # fmt: skip
+
+
 def _rehanded_metric(site_id: str) -> float:
     return REGISTRY.get_sample_value("nianbao_crawler_handoffs_total", {"site": site_id, "outcome": "rehanded"}) or 0.0
 
@@ -321,3 +330,88 @@ def test_an_embedded_run_hands_on_again_what_an_earlier_process_lost(portal: Por
     _store_report_for(crawler, entry["id"], lost, raw_key=sent[lost].raw_key)
     assert publish_stalled(state, Publisher(), site_id=entry["id"], settings=crawler.settings,
                            lost_before=datetime.now(UTC)) == 0  # fmt: skip
+
+
+@pytest.mark.parametrize("embedded", [False, True], ids=["workers", "embedded"])
+def test_a_lost_hand_off_of_an_attachment_only_change_is_handed_on_again(
+    portal: Portal, crawler: Crawler, embedded: bool
+) -> None:
+    """The page's bytes are those of its stored report, but the hand-off carries a corrected attachment the
+    report was not built from: lost, it is handed on again like a changed page's (before, the report of the
+    page's bytes hid it, and the attachment, unchanged since, was never handed on again)."""
+    from datetime import UTC, datetime
+
+    from nianbao.crawler.outbox import publish_stalled
+
+    article = ARTICLES[0]
+    pdf_path = add_trs_pdf_report(portal, "/zfxxgknb/", article, pdf_document("first upload"))
+    portal.add("/zfxxgknb/index.html", trs_listing([(f"./{article.trs_path}", article.title)], pages=1, current=0))
+    portal.add("/robots.txt", "", content_type="text/plain")
+    entry = site_entry(portal, "/zfxxgknb/index.html")
+    first = Publisher()
+    _crawl(crawler, entry, first)
+    (original,) = first.pages()
+    _store_report_with_attachments(crawler, original)  # stored from the first upload
+    portal.add(pdf_path, pdf_document("corrected upload"), content_type="application/pdf")
+    second = Publisher()  # the broker (or the killed embedded run) loses the corrected attachment's hand-off
+    _crawl(crawler, entry, second)
+    (corrected,) = second.pages()
+    assert corrected.raw_key == original.raw_key and corrected.attachments != original.attachments
+    state = CrawlState(crawler.settings.resolved_database_url())
+
+    def recheck() -> list[tuple[str, tuple[str, ...]]]:
+        run = Publisher()
+        if embedded:
+            publish_stalled(state, run, site_id=entry["id"], settings=crawler.settings, lost_before=datetime.now(UTC))
+        else:
+            _age_hand_offs(crawler, hours=7)
+            _crawl(crawler, entry, run)
+        return [(m.url, tuple(d.raw_key for d in m.attachments)) for m in run.pages()]
+
+    handed = [(corrected.url, tuple(d.raw_key for d in corrected.attachments))]
+    assert recheck() == handed  # the newest hand-off, with the corrected attachment
+    with session_scope(crawler.settings.resolved_database_url()) as session:  # ... and now stored
+        session.delete(session.exec(select(Report)).one())
+    _store_report_with_attachments(crawler, corrected)
+    assert recheck() == []
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_stalled_compares_attachments_on_both_databases(request: pytest.FixtureRequest, database: str) -> None:
+    """The query behind the test above, on rows written directly: a hand-off is stalled when its page has no
+    report of its page bytes, or one of its page bytes built from other attachment bytes."""
+    from datetime import UTC, datetime
+
+    from nianbao.shared.contracts import FetchedDocument
+    from nianbao.shared.db import upgrade
+
+    url = request.getfixturevalue("sqlite_url" if database == "sqlite" else "postgres_url")
+    upgrade(url)
+
+    def document(key: str) -> FetchedDocument:
+        return FetchedDocument(url=f"http://a.gov.cn/{key}.pdf", final_url=f"http://a.gov.cn/{key}.pdf",
+                               raw_key=key * 64, content_sha256=key * 64)  # fmt: skip
+
+    cases = {  # page -> (hand-off's attachments, stored report's page bytes and attachments or None)
+        "same": ((document("a"),), ("p", ["a"])),
+        "attachment changed": ((document("b"),), ("p", ["a"])),
+        "attachment added": ((document("a"), document("c")), ("p", ["a"])),
+        "page changed": ((), ("q", [])),
+        "no report": ((), None),
+        "no attachments, report": ((), ("p", [])),
+    }
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    with session_scope(url) as session:
+        for page, (attachments, report) in cases.items():
+            message = PageFetched(site_id="s", url=f"http://a.gov.cn/{page}", final_url=f"http://a.gov.cn/{page}",
+                                  raw_key="p" * 64, content_sha256="p" * 64, attachments=attachments)  # fmt: skip
+            session.add(Outbox(task=PageFetched.TASK, payload=message.to_payload(), site_id="s", url=message.url,
+                               published_at=long_ago))  # fmt: skip
+            if report is not None:
+                key, stored = report
+                record = {"attachments": [{"url": "x", "raw_key": k * 64} for k in stored]}
+                session.add(Report(site_id="s", url=message.url, raw_key=key * 64, content_sha256=key * 64,
+                                   record=record))  # fmt: skip
+    stalled = CrawlState(url).stalled("s", published_before=datetime.now(UTC))
+    assert [h.url.rsplit("/", 1)[1] for h in stalled] == ["attachment changed", "attachment added", "page changed",
+                                                           "no report"]  # fmt: skip

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, update
+from sqlalchemy import and_, delete, exists, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -66,6 +66,13 @@ class PendingHandoff:
     task: str
     payload: dict[str, object]
     url: str
+
+
+def _attachment_keys(attachments: Any) -> set[str]:
+    """The raw-store keys of a JSON list of attachments (a hand-off's, or a stored record's)."""
+    if not isinstance(attachments, list):
+        return set()
+    return {a["raw_key"] for a in attachments if isinstance(a, dict) and isinstance(a.get("raw_key"), str)}
 
 
 class CrawlState:
@@ -230,7 +237,8 @@ class CrawlState:
     ) -> list[PendingHandoff]:
         """The site's page hand-offs published before ``published_before`` whose page has no report of the
         bytes they hand on (no report row, or one stored from other bytes: a changed page whose newer
-        hand-off was lost while its older report stands), not published a second time yet, oldest first.
+        hand-off was lost while its older report stands; or one stored from the same page with other
+        attachments: only an attachment changed), not published a second time yet, oldest first.
         Only a page's newest hand-off counts: an older one sent again would store older bytes over newer.
 
         ``lost_with_process`` (embedded runs, whose queue is the process's memory): also those published a
@@ -253,14 +261,39 @@ class CrawlState:
             col(TaskFailure.payload)["url"].as_string() == col(Outbox.url),
             col(TaskFailure.created_at) >= col(Outbox.published_at),
         )
-        return self._handoffs(
+        conditions = (
             Outbox.site_id == site_id,
             Outbox.task == PageFetched.TASK,
             col(Outbox.published_at) < published_before,
             ~failed_since if lost_with_process else col(Outbox.rehanded_at).is_(None),
             ~has_newer,
-            ~report_of_these_bytes,
         )
+        stalled = self._handoffs(*conditions, ~report_of_these_bytes)
+        return sorted(stalled + self._attachments_not_stored(conditions), key=lambda h: h.id)
+
+    def _attachments_not_stored(self, conditions: Sequence[Any]) -> list[PendingHandoff]:
+        """Hand-offs meeting ``conditions`` whose page has a report of the page's bytes but not of the
+        attachments they hand on (the report names other attachment bytes: only an attachment changed).
+        Compared here rather than in SQL: both sides are JSON lists, and only hand-offs with attachments
+        are read."""
+        same_page_bytes = and_(
+            col(Report.site_id) == col(Outbox.site_id),
+            col(Report.url) == col(Outbox.url),
+            col(Report.raw_key) == col(Outbox.payload)["raw_key"].as_string(),
+        )
+        with session_scope(self.database_url) as session:
+            rows = session.exec(
+                select(Outbox, col(Report.record)["attachments"])
+                .join(Report, same_page_bytes)
+                .where(*conditions)
+                .order_by(col(Outbox.id))
+            ).all()
+            return [
+                PendingHandoff(row.id or 0, row.task, dict(row.payload), row.url)
+                for row, stored in rows
+                if _attachment_keys(row.payload.get("attachments")) != _attachment_keys(stored)
+                and row.payload.get("attachments")
+            ]
 
     def _handoffs(self, *conditions: Any) -> list[PendingHandoff]:
         """The outbox rows meeting ``conditions``, oldest first."""
