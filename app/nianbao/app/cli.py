@@ -527,16 +527,17 @@ def reports(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
     """List the reports the database holds."""
-    from nianbao.app.queries import list_reports
+    from nianbao.app.queries import iter_reports
     from nianbao.app.render import print_reports
 
     with _session() as session:
         _check_stored_site(session, site)
-        rows = list_reports(session, site)
-    if as_json:
-        _print_json_lines(rows)
-        return
-    print_reports(console, rows)
+        # Streamed from the database as they are printed: any number of reports in bounded memory.
+        rows = iter_reports(session, site)
+        if as_json:
+            _print_json_lines(rows)
+            return
+        print_reports(console, rows)
 
 
 @app.command()

@@ -25,7 +25,7 @@ def _fmt_failing(failing: dict[str, list[str]]) -> str:
     return "; ".join(f"{rule} ({', '.join(wheres)})" for rule, wheres in failing.items())
 
 
-def print_reports(console: Console, rows: Sequence[ReportRow]) -> None:
+def print_reports(console: Console, rows: Iterable[ReportRow]) -> None:
     """One block per report: readable at any terminal width, and greppable."""
     for r in rows:
         console.print(
