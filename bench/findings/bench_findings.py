@@ -4,7 +4,8 @@ For each size n (``--sizes``, default 2 000 and 20 000 reports in one site): a f
 reports (bench/pipeline's generator: corpus seeds with agencies renamed and counts shifted) parsed, checked
 and stored by the pipeline; the site grown to n by server-side copies (bench/pipeline's prefill, which ends
 with VACUUM ANALYZE). Then ``nianbao.app.queries.list_findings`` (a page of 50) at offsets 0 and 5 000 and
-``count_findings``, for failing findings and for every finding: the median ms of ``--repeat`` runs. The ratio
+``count_findings``, for failing findings and for every finding (and the totals of one rule's failing findings
+and of the not-assessable ones): the median ms of ``--repeat`` runs. The ratio
 of the largest size to the smallest says whether a page costs the same on a large database.
 
     uv run python bench/findings/bench_findings.py [--sizes 2000,20000] [--json FILE]
@@ -32,6 +33,7 @@ TEMPLATES = 200
 PAGE = 50
 OFFSETS = (0, 5_000)
 STATUSES = ("fail", None)  # failing findings (the default list), every finding (status=all)
+ONE_RULE = "requests.balance"  # the total of one rule's failing findings (the web view's rule filter)
 
 
 def _median_ms(call: Callable[[], object], repeat: int) -> float:
@@ -89,6 +91,13 @@ def measure(size: int, admin_url: str, repeat: int) -> dict[str, Any]:
                 figures[f"count_{label}_ms"] = _median_ms(count, repeat)
                 for offset in OFFSETS:
                     figures[f"page_{label}_offset{offset}_ms"] = _median_ms(partial(page, offset), repeat)
+            for label, rule, status in (("rule_fail", ONE_RULE, "fail"), ("not_assessable", None, "not_assessable")):
+
+                def narrowed(rule: str | None = rule, status: str = status) -> int:
+                    return count_findings(session, site_id="bench", rule=rule, status=status)
+
+                figures[f"count_{label}"] = narrowed()
+                figures[f"count_{label}_ms"] = _median_ms(narrowed, repeat)
         engine.dispose()
         return figures
 

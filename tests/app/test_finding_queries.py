@@ -150,7 +150,7 @@ def test_the_cli_prints_every_finding_as_the_lists_give_them(db: str) -> None:
     assert table.splitlines()[0] == "4 finding(s)" and table.count("[pass]") == 4
 
 
-def test_the_failing_total_adds_up_each_reports_counts_and_matches_the_rows(db: str) -> None:
+def test_every_total_matches_the_listed_rows(db: str) -> None:
     # Two failing findings at one place (one row is stored, as for any duplicate) and a not-assessable one.
     with session_scope(db) as session:
         store_validated(session, site_id="s4", url="http://w.gov.cn/2021.html", raw_key="a" * 64,
@@ -161,6 +161,8 @@ def test_the_failing_total_adds_up_each_reports_counts_and_matches_the_rows(db: 
     with session_scope(db) as session:
         for site in (None, "s1", "s2", "s4"):
             for status in ("fail", "pass", "not_assessable", None):
-                listed = list_findings(session, site_id=site, status=status)
-                assert count_findings(session, site_id=site, status=status) == len(listed), (site, status)
+                for rule in (None, "requests.balance", "meta.year", "no.such.rule"):
+                    listed = list_findings(session, site_id=site, rule=rule, status=status)
+                    counted = count_findings(session, site_id=site, rule=rule, status=status)
+                    assert counted == len(listed), (site, status, rule)
         assert [(r.rule, r.lhs) for r in list_findings(session, site_id="s4")] == [("requests.balance", 1)]

@@ -151,9 +151,18 @@ def count_findings(
 ) -> int:
     """How many findings :func:`list_findings` lists with the same filters. Without a rule, the failing and
     the passing findings are added up from each report's counts (``failing_errors`` + ``failing_warnings``,
-    ``passed_count``: one row a report); with one, or for the not-assessable ones, their rows and lists are
-    counted."""
-    if rule or status not in (None, "pass", "fail"):
+    ``passed_count``: one row a report). Findings that do not pass (failing or not assessable) are rows
+    only, so with a rule, or for the not-assessable ones, those rows are counted (by the rule's partial
+    index); only one rule's passing findings, or all of them, need the reports' lists read."""
+    if status is not None and status != "pass" and (rule or status != "fail"):
+        rows_only = select(func.count()).select_from(FindingRow).where(col(FindingRow.status) == status)
+        if rule:
+            rows_only = rows_only.where(col(FindingRow.rule) == rule)
+        if site_id:
+            rows_only = rows_only.join(Report, col(Report.id) == FindingRow.report_id)
+            rows_only = rows_only.where(col(Report.site_id) == site_id)
+        return int(session.exec(rows_only).one())
+    if rule:
         query = select(func.count()).select_from(FINDING_ALL).join(Report, col(Report.id) == FINDING.report_id)
         return int(session.exec(query.where(*_finding_conditions(site_id, rule, status))).one())
     on_site = [col(Report.site_id) == site_id] if site_id else []
