@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, update
+from sqlalchemy import and_, delete, exists, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -274,12 +274,13 @@ class CrawlState:
     def _attachments_not_stored(self, conditions: Sequence[Any]) -> list[PendingHandoff]:
         """Hand-offs meeting ``conditions`` whose page has a report of the page's bytes but not of the
         attachments they hand on (the report names other attachment bytes: only an attachment changed).
-        Compared here rather than in SQL: both sides are JSON lists, and only hand-offs with attachments
-        are read."""
+        Only hand-offs with attachments are read (most pages have none); their keys are compared here
+        rather than in SQL, both sides being JSON lists."""
         same_page_bytes = and_(
             col(Report.site_id) == col(Outbox.site_id),
             col(Report.url) == col(Outbox.url),
             col(Report.raw_key) == col(Outbox.payload)["raw_key"].as_string(),
+            func.json_array_length(col(Outbox.payload)["attachments"]) > 0,
         )
         with session_scope(self.database_url) as session:
             rows = session.exec(
@@ -292,7 +293,6 @@ class CrawlState:
                 PendingHandoff(row.id or 0, row.task, dict(row.payload), row.url)
                 for row, stored in rows
                 if _attachment_keys(row.payload.get("attachments")) != _attachment_keys(stored)
-                and row.payload.get("attachments")
             ]
 
     def _handoffs(self, *conditions: Any) -> list[PendingHandoff]:
