@@ -38,6 +38,7 @@ COMMANDS = [
     "pages",
     "failures list",
     "failures retry",
+    "failures delete",
     "config",
 ]
 

@@ -1,6 +1,7 @@
-"""`nianbao failures list|retry` and `nianbao sites summary`: recorded task failures listed and filtered,
-retried onto a real Redis broker (row deleted, payload unchanged but for sent_at), refused when the
-stored payload cannot be the original message, exit 2 for unknown ids, sites and filters."""
+"""`nianbao failures list|retry|delete` and `nianbao sites summary`: recorded task failures listed and
+filtered, retried onto a real Redis broker (row deleted, payload unchanged but for sent_at), refused when the
+stored payload cannot be the original message, dismissed by id or filter, exit 2 for unknown ids, sites and
+filters."""
 
 from __future__ import annotations
 
@@ -110,6 +111,29 @@ def test_retry_sends_the_stored_message_and_deletes_the_row(
     for usage in ([], ["1", "--all"], ["1", "--queue", "parser"], ["abc"], ["--all", "--queue", "nosuch"]):
         code, _, err = _run(capsys, "failures", "retry", *usage)
         assert code == 2, usage
+
+
+def test_delete_dismisses_rows_by_id_or_filter_and_needs_no_broker(capsys: pytest.CaptureFixture[str]) -> None:
+    unreadable = _record(PARSE, "parser", "unreadable", {"body_head": "{\"trunc", "body_bytes": 7},
+                         "the message body could not be read: DecodeError: Unterminated string")  # fmt: skip
+    kept = _record(PARSE, "parser", "permanent", _page(1))
+    flood = [_record("(none)", "parser", "unreadable", {"body_head": "x"}) for _ in range(3)]
+    code, out, err = _run(capsys, "failures", "delete", str(unreadable))
+    assert code == 0, err
+    assert out.strip() == f"deleted failure {unreadable} ({PARSE}, unreadable)"
+    code, out, err = _run(capsys, "failures", "delete", str(unreadable))  # gone now
+    assert code == 2 and f"no task failure {unreadable}" in err
+    code, out, err = _run(capsys, "failures", "delete", "--all", "--reason", "unreadable")
+    assert code == 0 and {int(line.split()[2]) for line in out.splitlines()} == set(flood)
+    with session_scope(_db()) as session:
+        assert [f.id for f in session.exec(select(TaskFailure))] == [kept]
+    code, out, _ = _run(capsys, "failures", "delete", "--all", "--reason", "unreadable")
+    assert code == 0 and out.strip() == "no task failure matches"
+    for usage in ([], ["1", "--all"], ["1", "--reason", "unreadable"], ["--all", "--reason", "nosuch"]):
+        code, _, err = _run(capsys, "failures", "delete", *usage)
+        assert code == 2, usage
+    with session_scope(_db()) as session:
+        assert [f.id for f in session.exec(select(TaskFailure))] == [kept]
 
 
 def test_retry_needs_a_broker(capsys: pytest.CaptureFixture[str]) -> None:

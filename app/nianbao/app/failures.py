@@ -232,3 +232,18 @@ def retry_failure(session: Session, failure_id: int, send: Send) -> Retried | No
     session.flush()
     log.info("task failure %d (%s, %s) re-enqueued as task %s", failure_id, failure.task, failure.reason, task_id)
     return Retried(failure_id=failure_id, task=message.TASK, queue=message.QUEUE, task_id=task_id)
+
+
+def delete_failure(session: Session, failure_id: int) -> TaskFailure | None:
+    """Delete failure ``failure_id`` and return what it was (None: no such failure): an operator dismissing
+    a message that cannot or need not be sent again (an unreadable body, a page since removed). Logged,
+    with task, reason and the error's last line."""
+    if not 1 <= failure_id <= MAX_ID:
+        return None
+    failure = session.exec(select(TaskFailure).where(col(TaskFailure.id) == failure_id).with_for_update()).first()
+    if failure is None:
+        return None
+    session.delete(failure)
+    session.flush()
+    log.info("task failure %d (%s, %s) deleted: %s", failure_id, failure.task, failure.reason, summary(failure.error))
+    return failure

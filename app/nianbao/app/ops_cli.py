@@ -81,6 +81,25 @@ def failures_list(
     cli.err.print(f"{page.total} task failure(s){more}", markup=False, highlight=False)
 
 
+def _matching_ids(site: str | None, queue: str | None, reason: str | None, task: str | None) -> list[int]:
+    """Every failure id the filters match (exit 2 for an unknown filter value), read by key 1 000 at a time
+    so that rows handled meanwhile do not shift pages."""
+    from nianbao.app import cli
+    from nianbao.app.failures import list_failures
+
+    ids: list[int] = []
+    with cli._session() as session:
+        _check(session, site, queue, reason, task)
+        after: int | None = None
+        while True:
+            page = list_failures(session, queue=queue, site_id=site, reason=reason, task=task, limit=1000,
+                                 after_id=after)  # fmt: skip
+            ids += [f.id for f in page.failures]
+            if len(page.failures) < 1000:
+                return ids
+            after = page.failures[-1].id
+
+
 @failures_app.command("retry")
 def failures_retry(
     ids: Annotated[list[int] | None, typer.Argument(help="Failure ids (see `nianbao failures list`).")] = None,
@@ -95,7 +114,7 @@ def failures_retry(
     """Re-enqueue failed messages to their tasks (needs NIANBAO_BROKER_URL). A retried failure's row is
     deleted once the broker took the message; if it fails again, a new row is recorded."""
     from nianbao.app import cli
-    from nianbao.app.failures import NotRetryable, list_failures, retry_failure, sender
+    from nianbao.app.failures import NotRetryable, retry_failure, sender
     from nianbao.app.settings import AppSettings
     from nianbao.shared.bus import CeleryPublisher
     from nianbao.shared.celery_app import make_celery
@@ -109,18 +128,8 @@ def failures_retry(
         raise cli._fail("retrying needs a broker: set NIANBAO_BROKER_URL (embedded mode: run or reparse again)")
     cli._ping_broker(broker)
     send = sender(CeleryPublisher(make_celery("nianbao-cli", broker)))
-    with cli._session() as session:
-        if all_matching:
-            _check(session, site, queue, reason, task)
-            ids = []
-            after: int | None = None
-            while True:  # every matching id, by key so that rows retried meanwhile do not shift pages
-                page = list_failures(session, queue=queue, site_id=site, reason=reason, task=task, limit=1000,
-                                     after_id=after)  # fmt: skip
-                ids += [f.id for f in page.failures]
-                if len(page.failures) < 1000:
-                    break
-                after = page.failures[-1].id
+    if all_matching:
+        ids = _matching_ids(site, queue, reason, task)
     unknown = refused = 0
     for failure_id in ids or []:
         try:
@@ -178,3 +187,40 @@ def sites_summary(
         f"handed on {crawl.handed_on}")  # fmt: skip
     for s in crawl.shortfalls:
         say(f"  short: {s.get('start_url')} found {s.get('found')} of {s.get('expected')} ({s.get('reason')})")
+
+
+@failures_app.command("delete")
+def failures_delete(
+    ids: Annotated[list[int] | None, typer.Argument(help="Failure ids (see `nianbao failures list`).")] = None,
+    all_matching: Annotated[
+        bool, typer.Option("--all", help="Every failure matching the filters (all of them without filters).")
+    ] = False,
+    queue: Queue = None,
+    site: Site = None,
+    reason: Reason = None,
+    task: Task = None,
+) -> None:
+    """Delete recorded failures that will not be retried (an `unreadable` message, a page since removed):
+    `task_failure` lists what still needs attention. Each deletion is printed and logged."""
+    from nianbao.app import cli
+    from nianbao.app.failures import delete_failure
+
+    if bool(ids) == all_matching:
+        raise cli._fail("give failure ids, or --all (with --queue/--site/--reason/--task to narrow it)")
+    if ids and any(v is not None for v in (queue, site, reason, task)):
+        raise cli._fail("--queue/--site/--reason/--task apply to --all only")
+    if all_matching:
+        ids = _matching_ids(site, queue, reason, task)
+    unknown = 0
+    for failure_id in ids or []:
+        with cli._session() as session:
+            deleted = delete_failure(session, failure_id)
+            described = f"{deleted.task}, {deleted.reason}" if deleted is not None else ""
+        if deleted is None:
+            unknown += 1
+            cli.err.print(f"error: no task failure {failure_id}", markup=False, highlight=False)
+            continue
+        cli._say(f"deleted failure {failure_id} ({described})")
+    if all_matching and not ids:
+        cli._say("no task failure matches")
+    raise typer.Exit(cli.EXIT_UNUSABLE if unknown else 0)
