@@ -25,6 +25,10 @@ Reason = Annotated[
     ),
 ]
 Task = Annotated[str | None, typer.Option("--task", help="Task name, e.g. nianbao.parser.parse_page.")]
+Ids = Annotated[list[int] | None, typer.Argument(help="Failure ids (see `nianbao failures list`).")]
+AllMatching = Annotated[
+    bool, typer.Option("--all", help="Every failure matching the filters (all of them without filters).")
+]
 
 
 def _dump(value: Any) -> str:
@@ -81,6 +85,16 @@ def failures_list(
     cli.err.print(f"{page.total} task failure(s){more}", markup=False, highlight=False)
 
 
+def _check_choice(ids: list[int] | None, all_matching: bool, *filters: str | None) -> None:
+    """Exit 2 unless the failures are named either by id or by ``--all`` with optional filters."""
+    from nianbao.app import cli
+
+    if bool(ids) == all_matching:
+        raise cli._fail("give failure ids, or --all (with --queue/--site/--reason/--task to narrow it)")
+    if ids and any(v is not None for v in filters):
+        raise cli._fail("--queue/--site/--reason/--task apply to --all only")
+
+
 def _matching_ids(site: str | None, queue: str | None, reason: str | None, task: str | None) -> list[int]:
     """Every failure id the filters match (exit 2 for an unknown filter value), read by key 1 000 at a time
     so that rows handled meanwhile do not shift pages."""
@@ -102,10 +116,8 @@ def _matching_ids(site: str | None, queue: str | None, reason: str | None, task:
 
 @failures_app.command("retry")
 def failures_retry(
-    ids: Annotated[list[int] | None, typer.Argument(help="Failure ids (see `nianbao failures list`).")] = None,
-    all_matching: Annotated[
-        bool, typer.Option("--all", help="Every failure matching the filters (all of them without filters).")
-    ] = False,
+    ids: Ids = None,
+    all_matching: AllMatching = False,
     queue: Queue = None,
     site: Site = None,
     reason: Reason = None,
@@ -119,10 +131,7 @@ def failures_retry(
     from nianbao.shared.bus import CeleryPublisher
     from nianbao.shared.celery_app import make_celery
 
-    if bool(ids) == all_matching:
-        raise cli._fail("give failure ids, or --all (with --queue/--site/--reason/--task to narrow it)")
-    if ids and any(v is not None for v in (queue, site, reason, task)):
-        raise cli._fail("--queue/--site/--reason/--task apply to --all only")
+    _check_choice(ids, all_matching, queue, site, reason, task)
     broker = AppSettings().broker_url
     if not broker:
         raise cli._fail("retrying needs a broker: set NIANBAO_BROKER_URL (embedded mode: run or reparse again)")
@@ -191,10 +200,8 @@ def sites_summary(
 
 @failures_app.command("delete")
 def failures_delete(
-    ids: Annotated[list[int] | None, typer.Argument(help="Failure ids (see `nianbao failures list`).")] = None,
-    all_matching: Annotated[
-        bool, typer.Option("--all", help="Every failure matching the filters (all of them without filters).")
-    ] = False,
+    ids: Ids = None,
+    all_matching: AllMatching = False,
     queue: Queue = None,
     site: Site = None,
     reason: Reason = None,
@@ -205,10 +212,7 @@ def failures_delete(
     from nianbao.app import cli
     from nianbao.app.failures import delete_failure
 
-    if bool(ids) == all_matching:
-        raise cli._fail("give failure ids, or --all (with --queue/--site/--reason/--task to narrow it)")
-    if ids and any(v is not None for v in (queue, site, reason, task)):
-        raise cli._fail("--queue/--site/--reason/--task apply to --all only")
+    _check_choice(ids, all_matching, queue, site, reason, task)
     if all_matching:
         ids = _matching_ids(site, queue, reason, task)
     unknown = 0
