@@ -211,6 +211,20 @@ def test_retry_without_a_broker_keeps_the_row(pg: str) -> None:
         assert c.get(f"/task-failures/{failure}", headers=AUTH).status_code == 200
 
 
+def test_delete_dismisses_one_failure_without_a_broker(pg: str) -> None:
+    unreadable = _fail(pg, PageFetched.TASK, "parser", "unreadable", {"body_head": "{\"trunc", "body_bytes": 7})
+    kept = _fail(pg, PageFetched.TASK, "parser", "permanent", _page("cq", 1))
+    with _client(pg, None) as c:
+        assert c.delete(f"/task-failures/{unreadable}").status_code == 401  # the token is required
+        done = c.delete(f"/task-failures/{unreadable}", headers=AUTH)
+        assert done.status_code == 200, done.text
+        assert done.json() == {"deleted": True, "failure_id": unreadable, "task": PageFetched.TASK,
+                               "reason": "unreadable"}  # fmt: skip
+        assert _error(c.delete(f"/task-failures/{unreadable}", headers=AUTH), 404) == "unknown_failure"
+        assert _error(c.delete("/task-failures/99999999999", headers=AUTH), 404) == "unknown_failure"
+        assert [f["id"] for f in c.get("/task-failures", headers=AUTH).json()["failures"]] == [kept]
+
+
 def test_site_summary(demo: dict[str, Report], client: TestClient, pg: str) -> None:
     per_year = Counter(spec.year for spec in REPORTS)
     before = client.get("/sites/demo/summary", headers=AUTH).json()

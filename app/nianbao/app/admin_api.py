@@ -305,12 +305,12 @@ def _add_issue13_routes(api: FastAPI, settings: AppSettings, registry: Any, publ
         with session_scope(db_url) as session:
             detail = tf.get_failure(session, failure_id)
         if detail is None:
-            raise HTTPException(404, ("unknown_failure", f"no task failure {failure_id}"))
+            raise _unknown_failure(failure_id)
         return asdict(detail)
 
     @api.post("/task-failures/{failure_id}/retry", dependencies=authed)
     def retry_task_failure(failure_id: int) -> dict[str, Any]:
-        unknown = HTTPException(404, ("unknown_failure", f"no task failure {failure_id}"))
+        unknown = _unknown_failure(failure_id)
         with session_scope(db_url) as session:
             if tf.get_failure(session, failure_id) is None:
                 raise unknown
@@ -326,12 +326,25 @@ def _add_issue13_routes(api: FastAPI, settings: AppSettings, registry: Any, publ
             raise unknown
         return {"retried": True, **asdict(done)}
 
+    @api.delete("/task-failures/{failure_id}", dependencies=authed)
+    def delete_task_failure(failure_id: int) -> dict[str, Any]:
+        with session_scope(db_url) as session:
+            deleted = tf.delete_failure(session, failure_id)
+            dismissed = None if deleted is None else {"task": deleted.task, "reason": deleted.reason}
+        if dismissed is None:
+            raise _unknown_failure(failure_id)
+        return {"deleted": True, "failure_id": failure_id, **dismissed}
+
     @api.get("/sites/{site_id}/summary", dependencies=authed)
     def summary(site_id: str) -> dict[str, Any]:
         with session_scope(db_url) as session:
             if site_id not in known_site_ids(session, (s.id for s in registry.sites)):
                 raise HTTPException(404, ("unknown_site", f"no site {site_id[:80]!r} in the registry or the database"))
             return asdict(site_summary(session, site_id))
+
+
+def _unknown_failure(failure_id: int) -> HTTPException:
+    return HTTPException(404, ("unknown_failure", f"no task failure {failure_id}"))
 
 
 def _ping_broker(url: str | None) -> None:
