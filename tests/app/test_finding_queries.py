@@ -15,19 +15,10 @@ from sqlalchemy import text
 
 from nianbao.app.queries import count_findings, iter_findings, list_findings
 from nianbao.shared.db import session_scope, upgrade
-from nianbao.shared.record import Finding, Record, request_keys
+from nianbao.shared.record import Finding
 from nianbao.validator.store import store_validated
 
-
-def _record(agency: str, year: int) -> Record:
-    return Record(
-        title=f"{agency}{year}年政府信息公开工作年度报告",
-        agency={"name": agency, "source": "title"},
-        year={"value": year, "source": "title"},
-        generation={"value": "gen2019", "source": "labels"},
-        tables={"requests": dict.fromkeys(request_keys("gen2019"), 0)},
-        parser_version="test",
-    )
+from support.records import minimal_record
 
 
 def _finding(rule: str, where: str | None, status: str, lhs: float | None = None) -> Finding:
@@ -55,7 +46,7 @@ def db(request: pytest.FixtureRequest) -> str:
     upgrade(url)
     for (site, url_of, year), findings in STORED.items():
         with session_scope(url) as session:
-            store_validated(session, site_id=site, url=url_of, raw_key="a" * 64, record=_record("某县", year),
+            store_validated(session, site_id=site, url=url_of, raw_key="a" * 64, record=minimal_record("某县", year),
                             findings=findings, rules_version="r1", blank_policy={})  # fmt: skip
     return url
 
@@ -100,7 +91,7 @@ def test_findings_are_listed_report_by_report_in_the_reports_order(db: str) -> N
     # agency, report), each report's findings together by rule and place, not one rule across reports.
     for agency, url in (("B县", "http://z.gov.cn/b.html"), ("A县", "http://z.gov.cn/a.html")):
         with session_scope(db) as session:
-            store_validated(session, site_id="s3", url=url, raw_key="a" * 64, record=_record(agency, 2021),
+            store_validated(session, site_id="s3", url=url, raw_key="a" * 64, record=minimal_record(agency, 2021),
                             findings=[_finding("requests.balance", "natural", "fail", 1),
                                       _finding("meta.year", None, "fail"), _finding("meta.year", "x", "pass")],
                             rules_version="r1", blank_policy={})  # fmt: skip
@@ -125,7 +116,7 @@ def test_findings_stream_from_a_server_side_cursor_on_postgresql(postgres_url: s
     for number in range(3):
         with session_scope(postgres_url) as session:
             store_validated(session, site_id="s1", url=f"http://x.gov.cn/{number}.html", raw_key="a" * 64,
-                            record=_record(f"县{number}", 2021), rules_version="r1", blank_policy={},
+                            record=minimal_record(f"县{number}", 2021), rules_version="r1", blank_policy={},
                             findings=[_finding("requests.balance", "legal", "fail", number)])  # fmt: skip
     with session_scope(postgres_url) as session:
         rows = iter_findings(session, status=None)
@@ -154,7 +145,7 @@ def test_every_total_matches_the_listed_rows(db: str) -> None:
     # Two failing findings at one place (one row is stored, as for any duplicate) and a not-assessable one.
     with session_scope(db) as session:
         store_validated(session, site_id="s4", url="http://w.gov.cn/2021.html", raw_key="a" * 64,
-                        record=_record("某县", 2021), rules_version="r1", blank_policy={},
+                        record=minimal_record("某县", 2021), rules_version="r1", blank_policy={},
                         findings=[_finding("requests.balance", "legal", "fail", 1),
                                   _finding("requests.balance", "legal", "fail", 2),
                                   _finding("meta.year", None, "not_assessable")])  # fmt: skip

@@ -17,19 +17,10 @@ from sqlalchemy import text
 from nianbao.app import queries
 from nianbao.app.queries import iter_reports, list_reports
 from nianbao.shared.db import session_scope, upgrade
-from nianbao.shared.record import Finding, Record, request_keys
+from nianbao.shared.record import Finding
 from nianbao.validator.store import store_validated
 
-
-def _record(agency: str, year: int) -> Record:
-    return Record(
-        title=f"{agency}{year}年政府信息公开工作年度报告",
-        agency={"name": agency, "source": "title"},
-        year={"value": year, "source": "title"},
-        generation={"value": "gen2019", "source": "labels"},
-        tables={"requests": dict.fromkeys(request_keys("gen2019"), 0)},
-        parser_version="test",
-    )
+from support.records import minimal_record
 
 
 def _fail(rule: str, where: str | None) -> Finding:
@@ -55,7 +46,7 @@ def db(request: pytest.FixtureRequest) -> str:
     for number, ((site, agency, year), findings) in enumerate(STORED.items()):
         with session_scope(url) as session:
             store_validated(session, site_id=site, url=f"http://{site}.gov.cn/{number}.html", raw_key="a" * 64,
-                            record=_record(agency, year), findings=findings, rules_version="r1",
+                            record=minimal_record(agency, year), findings=findings, rules_version="r1",
                             blank_policy={})  # fmt: skip
     return url
 
@@ -101,7 +92,7 @@ def test_reports_stream_from_a_server_side_cursor_on_postgresql(
     for number in range(3):
         with session_scope(postgres_url) as session:
             store_validated(session, site_id="s1", url=f"http://x.gov.cn/{number}.html", raw_key="a" * 64,
-                            record=_record(f"县{number}", 2021), rules_version="r1", blank_policy={},
+                            record=minimal_record(f"县{number}", 2021), rules_version="r1", blank_policy={},
                             findings=[_fail("requests.balance", "legal")])  # fmt: skip
     with session_scope(postgres_url) as session:
         rows = iter_reports(session)
