@@ -399,6 +399,7 @@ def test_stalled_compares_attachments_on_both_databases(request: pytest.FixtureR
         "page changed": ((), ("q", [])),
         "no report": ((), None),
         "no attachments, report": ((), ("p", [])),
+        "stored attachments unreadable": ((document("a"),), ("p", None)),
     }
     long_ago = datetime(2020, 1, 1, tzinfo=UTC)
     with session_scope(url) as session:
@@ -409,9 +410,11 @@ def test_stalled_compares_attachments_on_both_databases(request: pytest.FixtureR
                                published_at=long_ago))  # fmt: skip
             if report is not None:
                 key, stored = report
-                record = {"attachments": [{"url": "x", "raw_key": k * 64} for k in stored]}
+                # None: a record whose attachments are not a list of objects (an old or damaged record)
+                listed: object = "garbage" if stored is None else [{"url": "x", "raw_key": k * 64} for k in stored]
+                record = {"attachments": listed}
                 session.add(Report(site_id="s", url=message.url, raw_key=key * 64, content_sha256=key * 64,
                                    record=record))  # fmt: skip
     stalled = CrawlState(url).stalled("s", published_before=datetime.now(UTC))
     assert [h.url.rsplit("/", 1)[1] for h in stalled] == ["attachment changed", "attachment added", "page changed",
-                                                           "no report"]  # fmt: skip
+                                                           "no report", "stored attachments unreadable"]  # fmt: skip
