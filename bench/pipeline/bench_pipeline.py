@@ -571,6 +571,7 @@ def run_workers(
     timeout_s: float,
     *,
     backlog: bool = True,
+    validator_batch_size: int | None = None,
 ) -> dict[str, Any]:
     """``backlog``: every ``PageFetched`` is queued while the parser worker does not consume (its consumer
     cancelled by a broadcast), then consuming starts and the clock with it: the workers drain a backlog, as
@@ -589,6 +590,8 @@ def run_workers(
         messages = store_reports(n, seeds, data_dir / "raw")
         env = {k: v for k, v in os.environ.items() if not k.startswith("NIANBAO_")}
         env.update({"NIANBAO_BROKER_URL": redis_url, "NIANBAO_DATABASE_URL": url, "NIANBAO_DATA_DIR": tmp})
+        if validator_batch_size is not None:
+            env["NIANBAO_BATCH_SIZE"] = str(validator_batch_size)
         procs: dict[str, subprocess.Popen[bytes]] = {}
         ports: dict[str, int] = {}
         logs: dict[str, Path] = {}
@@ -640,6 +643,11 @@ def run_workers(
                         raise SystemExit(f"worker {service} exited {proc.returncode}: {logs[service].read_text()}")
                 time.sleep(1.0)  # each scrape costs the workers CPU (a multiprocess collect): poll slowly
             cpu_after = _cpu_snapshot(procs)
+            validator_metrics = httpx.get(f"http://127.0.0.1:{ports['validator']}/metrics", timeout=10).text
+            batches = {outcome: _metric(validator_metrics, "nianbao_validator_batches_total", outcome=outcome)
+                       for outcome in ("stored", "alone")}  # fmt: skip
+            log_lines = logs["validator"].read_text(errors="replace").splitlines()
+            warnings = [line for line in log_lines if "WARNING" in line]
             rss = {service: _tree_peak_rss_mb(proc.pid) for service, proc in procs.items()}
             stored_at = _stored_times(url, wall_started)
         finally:
@@ -672,6 +680,9 @@ def run_workers(
         "cpu_ms_per_report": {role: round(ms, 2) for role, ms in cpu_ms.items()},
         "cpu_ms_per_report_total": total_ms,
         "cpu_bound_per_s": (os.cpu_count() or 1) * 1000 / total_ms if total_ms else float("nan"),
+        # The validator's batches (NIANBAO_BATCH_SIZE): stored in one transaction, or run alone.
+        "validator_batches": batches,
+        "validator_warnings": warnings[:5],
         "load": load(),
     }
 
@@ -745,6 +756,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grow", type=int, default=100_000, help="reports the flatness mode adds between batches")
     parser.add_argument("--parser-concurrency", type=int, default=1)
     parser.add_argument("--validator-concurrency", type=int, default=2)
+    parser.add_argument(
+        "--validator-batch-size", type=int, help="workers mode: the validator's NIANBAO_BATCH_SIZE (default: its own)"
+    )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds the workers mode may take")
     parser.add_argument(
         "--publish-during",
@@ -773,7 +787,8 @@ def main(argv: list[str] | None = None) -> int:
         "flatness": lambda: run_flatness(args.reports, args.grow, seeds, args.postgres_admin_url),
         "workers": lambda: run_workers(args.reports, seeds, args.postgres_admin_url, args.redis_url,
                                        args.parser_concurrency, args.validator_concurrency, args.timeout,
-                                       backlog=not args.publish_during),
+                                       backlog=not args.publish_during,
+                                       validator_batch_size=args.validator_batch_size),
     }  # fmt: skip
     for mode in modes:
         if mode not in runners:

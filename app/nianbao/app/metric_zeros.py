@@ -116,3 +116,5 @@ def _zero_validator(m: Any) -> None:
     for spec in CATALOGUE:
         for status in get_args(FindingStatus):
             m.FINDINGS.labels(spec.id, spec.severity, status)
+    for outcome in m.BATCH_OUTCOMES:
+        m.BATCHES.labels(outcome)

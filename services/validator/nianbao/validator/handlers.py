@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -17,6 +20,8 @@ from nianbao.validator import metrics
 from nianbao.validator.rules import evaluate
 from nianbao.validator.settings import ValidatorSettings
 from nianbao.validator.store import NewReportWrite, StoreResult, finish_store, prepare_store, previous_record
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,45 @@ def handle_report_parsed(
         checked, result = _check_and_store(session, message, settings)
     count_stored(checked, result, seconds=time.perf_counter() - started)
     return result
+
+
+def store_batch(payloads: Sequence[Any], settings: ValidatorSettings) -> list[bool]:
+    """Check and store the reports of several ``ReportParsed`` payloads in one transaction (the validator
+    worker's batches, see ``nianbao.shared.batching``). Idempotent, as :func:`handle_report_parsed`.
+
+    Answers, per payload, True when its report is stored and committed, False for a payload the worker must
+    run alone, through the task and its usual handling: one that is not a valid message (None included: a
+    body that did not read), and every payload when the transaction fails (a permanent error in one record,
+    the database away, a deadlock with another writer). Metrics count only what was committed."""
+    messages: list[ReportParsed | None] = []
+    for payload in payloads:
+        try:
+            messages.append(ReportParsed.model_validate(payload) if payload is not None else None)
+        except ValidationError:
+            messages.append(None)
+    valid = [message for message in messages if message is not None]
+    if not valid:
+        metrics.BATCHES.labels("alone").inc()
+        return [False] * len(payloads)
+    # In site, then address order: every report's store locks its site's gauge row until the commit, so two
+    # batches that met the same sites in opposite orders would deadlock; in one order they queue instead.
+    valid.sort(key=lambda message: (message.site_id, message.url))
+    started = time.perf_counter()
+    try:
+        with session_scope(settings.resolved_database_url()) as session:
+            stored = [_check_and_store(session, message, settings) for message in valid]
+    except Exception as exc:  # each message runs alone: its own retries, or its failure record
+        metrics.BATCHES.labels("alone").inc()
+        # The exception's first line only: a database error's text goes on with the statement and its parameters.
+        log.warning("a batch of %d reports was not stored (%s: %s); each runs alone",
+                    len(valid), type(exc).__name__, str(exc).partition("\n")[0][:300])  # fmt: skip
+        return [False] * len(payloads)
+    seconds = (time.perf_counter() - started) / len(valid)
+    for checked, result in stored:
+        count_stored(checked, result, seconds=seconds)
+    metrics.BATCHES.labels("stored").inc()
+    metrics.TASKS.labels("ok").inc(len(valid))
+    return [message is not None for message in messages]
 
 
 def _check_and_store(

@@ -33,3 +33,10 @@ VALIDATION_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 TASKS = Counter("nianbao_validator_tasks_total", "Validator task runs by outcome.", ["outcome"])
+BATCHES = Counter(
+    "nianbao_validator_batches_total",
+    "Batches of ReportParsed messages run as one job, by outcome: stored (one transaction for all its valid "
+    "messages) or alone (not stored together: each of its messages then runs as its own task).",
+    ["outcome"],
+)
+BATCH_OUTCOMES = ("stored", "alone")

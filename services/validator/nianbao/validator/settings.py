@@ -39,6 +39,21 @@ class ValidatorSettings(CommonSettings):
         "characters than this (after dropping digits, punctuation and spaces).",
     )
 
+    batch_size: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="A validator worker sends up to this many ReportParsed messages to a child as one job, "
+        "checked and stored in one transaction (1: every message alone). A message the batch cannot store runs "
+        "alone, with its usual retries and failure record. The worker prefetches this many per child.",
+    )
+    batch_wait_ms: int = Field(
+        default=50,
+        ge=1,
+        le=10_000,
+        description="How long a validator worker waits for a batch to fill once its first message arrived.",
+    )
+
     def rule_thresholds(self) -> Thresholds:
         """The limits the rules read from their context (pass to ``evaluate(thresholds=...)``)."""
         return Thresholds(

@@ -1,0 +1,112 @@
+"""A real validator worker on Redis and PostgreSQL batching its messages (NIANBAO_BATCH_SIZE): a batch is
+stored in one transaction; a batch holding a record that cannot be stored runs its messages alone, so the
+good ones are stored and the bad one is recorded; a child killed in the middle of a batch loses nothing.
+Each ends with the queue and Redis' unacknowledged set empty: every message was acknowledged, none dropped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Callable
+
+import pytest
+import redis
+from sqlalchemy import NullPool, create_engine, text
+from sqlmodel import func, select
+
+from nianbao.shared.bus import CeleryPublisher
+from nianbao.shared.celery_app import make_celery
+from nianbao.shared.contracts import VALIDATOR_QUEUE, ReportParsed
+from nianbao.shared.db import session_scope
+from nianbao.shared.models import Report, TaskFailure
+
+from integration_support import Stack, metric_value, wait_until
+from support.reports import parsed_pages
+
+pytestmark = pytest.mark.integration
+
+
+def _stored(url: str) -> int:
+    with session_scope(url) as session:
+        return int(session.exec(select(func.count()).select_from(Report)).one())
+
+
+def _failures(url: str) -> list[tuple[str, str]]:
+    with session_scope(url) as session:
+        return sorted((f.reason, str(f.payload.get("url"))) for f in session.exec(select(TaskFailure)).all())
+
+
+def _drained(redis_url: str) -> bool:
+    broker = redis.Redis.from_url(redis_url)
+    return broker.llen(VALIDATOR_QUEUE) == 0 and broker.hlen("unacked") == 0
+
+
+def _batching_stack(stack_factory: Callable[[dict[str, object]], Stack], *, size: int, wait_ms: int) -> Stack:
+    stack = stack_factory({"sites": []})
+    stack.env.update({"NIANBAO_BATCH_SIZE": str(size), "NIANBAO_BATCH_WAIT_MS": str(wait_ms)})
+    stack.cli("db", "upgrade")
+    return stack
+
+
+def test_a_bad_record_in_a_batch_is_recorded_and_the_rest_stored(
+    stack_factory: Callable[[dict[str, object]], Stack], postgres_url: str, redis_url: str
+) -> None:
+    stack = _batching_stack(stack_factory, size=4, wait_ms=300)
+    publisher = CeleryPublisher(make_celery("test-batches", redis_url))
+    good = parsed_pages(6)
+    broken = ReportParsed(site_id="demo", url="http://a.gov.cn/broken.html", raw_key="b" * 64, record={"year": "x"})
+    # Queued before the worker starts: it takes 4 x 2 of them at once, so the batches are [4 good] and
+    # [2 good, the broken record, a payload that is not a message].
+    for message in [*good, broken]:
+        publisher.publish(message)
+    publisher.app.send_task(ReportParsed.TASK, args=[{"site_id": "demo", "url": "http://a.gov.cn/x.html"}],
+                            queue=VALIDATOR_QUEUE)  # fmt: skip
+    stack.start_worker("validator", concurrency=2)
+    stack.wait_ready()
+    wait_until(lambda: _stored(postgres_url) == 6 and len(_failures(postgres_url)) == 2, 60,
+               lambda: stack.log_tail("validator"))  # fmt: skip
+    assert _failures(postgres_url) == [("invalid_message", "http://a.gov.cn/x.html"),
+                                       ("permanent", "http://a.gov.cn/broken.html")]  # fmt: skip
+    wait_until(lambda: _drained(redis_url), 30, lambda: stack.log_tail("validator"))
+    metrics = stack.metrics("validator")
+    assert metric_value(metrics, "nianbao_validator_tasks_total", outcome="ok") == 6
+    assert metric_value(metrics, "nianbao_validator_batches_total", outcome="stored") >= 1
+    assert metric_value(metrics, "nianbao_validator_batches_total", outcome="alone") >= 1
+    assert metric_value(metrics, "nianbao_validator_reports_validated_total") == 6  # each counted once
+
+
+def test_a_child_killed_in_the_middle_of_a_batch_loses_nothing(
+    stack_factory: Callable[[dict[str, object]], Stack], postgres_url: str, redis_url: str
+) -> None:
+    stack = _batching_stack(stack_factory, size=4, wait_ms=200)
+    publisher = CeleryPublisher(make_celery("test-batches", redis_url))
+    for message in parsed_pages(4):
+        publisher.publish(message)
+    # Every new report's store updates its site's gauge row: with the table locked, the batch's transaction
+    # waits inside the child until the child is killed.
+    blocker = create_engine(postgres_url, poolclass=NullPool).connect()
+    blocker.execute(text("LOCK TABLE site_gauge IN EXCLUSIVE MODE"))
+    try:
+        stack.start_worker("validator", concurrency=1)
+        stack.wait_ready()
+
+        def waiting_on_the_lock() -> bool:
+            row = blocker.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                       "AND datname = current_database()")).scalar_one()  # fmt: skip
+            return bool(row)
+
+        wait_until(waiting_on_the_lock, 60, lambda: stack.log_tail("validator"))
+        parent = stack.procs["validator"].pid
+        children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
+        assert len(children) == 1, children
+        os.kill(int(children[0]), signal.SIGKILL)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    wait_until(lambda: _stored(postgres_url) == 4, 60, lambda: stack.log_tail("validator"))
+    wait_until(lambda: _drained(redis_url), 30, lambda: stack.log_tail("validator"))
+    assert _failures(postgres_url) == []
+    log = stack.log_tail("validator", lines=400)
+    assert "a batch of 4 nianbao.validator.validate_report messages failed as a whole (WorkerLostError" in log
+    assert metric_value(stack.metrics("validator"), "nianbao_validator_tasks_total", outcome="ok") == 4

@@ -1,0 +1,141 @@
+"""``store_batch``: several ReportParsed payloads checked and stored in one transaction (the validator worker's
+batches), on SQLite and PostgreSQL. What it stores is what one message at a time stores; what it cannot store
+it answers False for, so the worker runs that message alone, and then it has written nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import REGISTRY
+from sqlmodel import func, select
+
+from nianbao.shared.contracts import ReportParsed
+from nianbao.shared.db import session_scope
+from nianbao.shared.models import FindingRow, Report, ReportValue
+from nianbao.validator.handlers import handle_report_parsed, store_batch
+from nianbao.validator.settings import ValidatorSettings
+
+from support.reports import parsed_pages
+
+
+def _payloads(messages: list[ReportParsed]) -> list[dict[str, Any]]:
+    # As a worker's child reads them off the broker: JSON data, no record object kept.
+    return [message.to_payload() for message in messages]
+
+
+def _counts(url: str) -> tuple[int, int, int]:
+    with session_scope(url) as session:
+        return tuple(  # type: ignore[return-value]
+            session.exec(select(func.count()).select_from(table)).one() for table in (Report, ReportValue, FindingRow)
+        )
+
+
+def _sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_a_batch_stores_what_one_message_at_a_time_stores(database: str) -> None:
+    messages = parsed_pages(4)
+    ok_before = _sample("nianbao_validator_tasks_total", outcome="ok")
+    stored_before = _sample("nianbao_validator_batches_total", outcome="stored")
+    assert store_batch(_payloads(messages), ValidatorSettings()) == [True] * 4
+    reports, values, findings = _counts(database)
+    assert reports == 4 and values > 4 * 100 and findings > 0  # passing findings live in the report row
+    assert _sample("nianbao_validator_tasks_total", outcome="ok") == ok_before + 4
+    assert _sample("nianbao_validator_batches_total", outcome="stored") == stored_before + 1
+    # The same messages one at a time: every report found as stored, nothing rewritten.
+    for message in messages:
+        result = handle_report_parsed(ReportParsed.model_validate(message.to_payload()), ValidatorSettings())
+        assert (result.created, result.changed) == (False, False), message.url
+    assert _counts(database) == (reports, values, findings)
+    # And the batch again: idempotent.
+    assert store_batch(_payloads(messages), ValidatorSettings()) == [True] * 4
+    assert _counts(database) == (reports, values, findings)
+
+
+def test_payloads_that_are_not_messages_run_alone_and_the_rest_is_stored(database: str) -> None:
+    first, second = parsed_pages(2)
+    payloads = [first.to_payload(), {"site_id": "demo"}, None, second.to_payload(), "not a dict"]
+    assert store_batch(payloads, ValidatorSettings()) == [True, False, False, True, False]
+    assert _counts(database)[0] == 2
+
+
+def test_one_bad_record_sends_the_whole_batch_alone_and_nothing_is_written(database: str) -> None:
+    first, second = parsed_pages(2)
+    # A valid message whose record is not a canonical record: a permanent error once the batch reads it.
+    broken = ReportParsed(site_id="demo", url="http://a.gov.cn/broken.html", raw_key="b" * 64, record={"year": "x"})
+    alone_before = _sample("nianbao_validator_batches_total", outcome="alone")
+    ok_before = _sample("nianbao_validator_tasks_total", outcome="ok")
+    clean = {"generation": "gen2019", "outcome": "clean"}
+    validated_before = _sample("nianbao_validator_reports_validated_total", **clean)
+    answer = store_batch([first.to_payload(), broken.to_payload(), second.to_payload()], ValidatorSettings())
+    assert answer == [False, False, False]
+    assert _counts(database) == (0, 0, 0)  # the first report's rows were rolled back with the rest
+    assert _sample("nianbao_validator_batches_total", outcome="alone") == alone_before + 1
+    # Nothing committed, nothing counted: each message is counted when it runs alone.
+    assert _sample("nianbao_validator_tasks_total", outcome="ok") == ok_before
+    assert _sample("nianbao_validator_reports_validated_total", **clean) == validated_before
+
+
+def test_a_batch_of_nothing_readable_runs_alone(database: str) -> None:
+    alone_before = _sample("nianbao_validator_batches_total", outcome="alone")
+    assert store_batch([None, {"bad": 1}], ValidatorSettings()) == [False, False]
+    assert _sample("nianbao_validator_batches_total", outcome="alone") == alone_before + 1
+    assert _counts(database) == (0, 0, 0)
+
+
+def test_the_database_away_sends_the_batch_alone(tmp_path: Any, monkeypatch: Any) -> None:
+    # A PostgreSQL port nothing listens on: the transaction cannot start; the worker's usual path then retries
+    # each message until the database is back.
+    from support import free_port
+
+    monkeypatch.setenv("NIANBAO_DATABASE_URL", f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none")
+    monkeypatch.setenv("NIANBAO_DATA_DIR", str(tmp_path))
+    [message] = parsed_pages(1)
+    assert store_batch([message.to_payload(), message.to_payload()], ValidatorSettings()) == [False, False]
+
+
+def test_two_batches_meeting_two_sites_in_opposite_orders_do_not_deadlock(
+    postgres_url: str, monkeypatch: Any
+) -> None:
+    """Each report's store holds its site's gauge row until the commit. Two batches [site a, site b] and
+    [site b, site a], each pausing after its first report until the other has stored its first too, would
+    hold one row each and wait for the other's: PostgreSQL aborts one as a deadlock, and its batch runs alone.
+    Stored in site order, the second batch waits for the first's commit instead, and both are stored."""
+    import contextlib
+    import threading
+
+    from nianbao.shared.db import upgrade
+    from nianbao.validator import handlers
+
+    from support.reports import HTML_PAGES, parse_page
+
+    monkeypatch.setenv("NIANBAO_DATABASE_URL", postgres_url)
+    upgrade(postgres_url)
+    a1, a2 = parse_page(HTML_PAGES[0], 0, "site-a"), parse_page(HTML_PAGES[1], 1, "site-a")
+    b1, b2 = parse_page(HTML_PAGES[2], 2, "site-b"), parse_page(HTML_PAGES[3], 3, "site-b")
+    meet = threading.Barrier(2)
+    paused: set[int] = set()
+    original = handlers._check_and_store
+
+    def check_and_store_then_meet(session: Any, message: ReportParsed, settings: Any) -> Any:
+        result = original(session, message, settings)
+        if threading.get_ident() not in paused:  # after each batch's first report
+            paused.add(threading.get_ident())
+            with contextlib.suppress(threading.BrokenBarrierError):  # the other batch waits for this commit
+                meet.wait(timeout=3)
+        return result
+
+    monkeypatch.setattr(handlers, "_check_and_store", check_and_store_then_meet)
+    answers: dict[str, list[bool]] = {}
+
+    def run(name: str, batch: list[ReportParsed]) -> None:
+        answers[name] = store_batch(_payloads(batch), ValidatorSettings())
+
+    threads = [threading.Thread(target=run, args=("ab", [a1, b1])), threading.Thread(target=run, args=("ba", [b2, a2]))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert answers == {"ab": [True, True], "ba": [True, True]}
+    assert _counts(postgres_url)[0] == 4
