@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from nianbao.shared.bus import args_repr
 from nianbao.shared.contracts import MESSAGE_TYPES, QUEUES, Message, utcnow
 from nianbao.shared.models import TaskFailure
 from nianbao.shared.taskrunner import _MAX_STR_CHARS
@@ -208,7 +209,8 @@ def sender(publisher: Any) -> Send:
 
     def send(message: Message) -> str | None:
         if app is not None and hasattr(app, "send_task"):
-            result = app.send_task(message.TASK, args=[message.to_payload()], queue=message.QUEUE)
+            result = app.send_task(message.TASK, args=[message.to_payload()], queue=message.QUEUE,
+                                   argsrepr=args_repr(message))  # fmt: skip
             return str(result.id)
         publisher.publish(message)
         return None
