@@ -16,7 +16,15 @@ from sqlmodel import select
 from nianbao.shared.db import get_engine, session_scope, upgrade
 from nianbao.shared.models import Report, ReportValue, SiteGauge
 from nianbao.shared.record import Cell, Finding, Record, request_keys
-from nianbao.validator.store import StoreResult, recount_site_gauges, site_summary, store_validated
+from nianbao.validator.store import (
+    GaugeChanges,
+    StoreResult,
+    finish_store,
+    prepare_store,
+    recount_site_gauges,
+    site_summary,
+    store_validated,
+)
 
 
 def _record(*, year: int = 2020, extra_tables: int = 0, natural: int = 5) -> Record:
@@ -187,6 +195,40 @@ def test_site_gauge_follows_every_change_like_the_aggregate(db_url: str) -> None
         assert _gauge(db_url, "s1") == expected == _reference(db_url, "s1")
     _store(db_url, _record(year=2030), _findings(failing=True), page="other", site="s2")
     assert _gauge(db_url, "s2") == (1, 2030) and _gauge(db_url, "s1") == (2, 2022)  # sites apart
+    with session_scope(db_url) as session:
+        assert session.get(SiteGauge, "s1").reports == 3  # type: ignore[union-attr]
+
+
+def test_gauge_changes_of_a_batch_equal_the_changes_one_report_at_a_time(db_url: str) -> None:
+    """The same steps as above in transactions of several reports (the validator's batches), the gauges
+    written once per site at each one's end (GaugeChanges): after each, equal to the aggregate, and to what
+    the steps gave one at a time. The third batch moves the newest year's only report below it, with others."""
+    batches: list[list[tuple[str, str, int, bool]]] = [  # (site, page, year, failing)
+        [("s1", "a", 2019, True), ("s1", "b", 2021, False), ("s2", "x", 2030, True)],
+        [("s1", "c", 2020, True), ("s1", "a", 2019, False), ("s1", "a", 2019, True)],  # a twice in one batch
+        [("s1", "b", 2018, False), ("s1", "c", 2020, True), ("s2", "x", 2030, True)],  # b leaves 2021; unchanged
+        [("s1", "c", 2022, True), ("s1", "a", 2019, True)],
+    ]
+    expected = [
+        {"s1": (1, 2021), "s2": (1, 2030)},
+        {"s1": (2, 2021), "s2": (1, 2030)},
+        {"s1": (2, 2020), "s2": (1, 2030)},
+        {"s1": (2, 2022), "s2": (1, 2030)},
+    ]
+    for batch, wanted in zip(batches, expected, strict=True):
+        gauges = GaugeChanges()
+        with session_scope(db_url) as session:
+            for site, page, year, failing in batch:
+                stored = prepare_store(
+                    session, site_id=site, url=f"http://x.gov.cn/{page}.html", raw_key="a" * 64,
+                    record=_record(year=year), findings=_findings(failing=failing), rules_version="r1",
+                    blank_policy={}, gauges=gauges,
+                )  # fmt: skip
+                result = finish_store(session, stored)
+                assert (result.site_reports_with_errors, result.site_newest_year) == (0, None)  # left to apply
+            assert gauges.apply(session) == {site: wanted[site] for site, *_ in batch}  # the batch's sites
+        for site, gauge in wanted.items():
+            assert _gauge(db_url, site) == gauge == _reference(db_url, site), (site, batch)
     with session_scope(db_url) as session:
         assert session.get(SiteGauge, "s1").reports == 3  # type: ignore[union-attr]
 

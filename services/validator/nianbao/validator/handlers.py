@@ -6,7 +6,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,7 +19,14 @@ from nianbao.shared.record import Finding, Record
 from nianbao.validator import metrics
 from nianbao.validator.rules import evaluate
 from nianbao.validator.settings import ValidatorSettings
-from nianbao.validator.store import NewReportWrite, StoreResult, finish_store, prepare_store, previous_record
+from nianbao.validator.store import (
+    GaugeChanges,
+    NewReportWrite,
+    StoreResult,
+    finish_store,
+    prepare_store,
+    previous_record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +77,15 @@ def store_batch(payloads: Sequence[Any], settings: ValidatorSettings) -> list[bo
     if not valid:
         metrics.BATCHES.labels("alone").inc()
         return [False] * len(payloads)
-    # In site, then address order: every report's store locks its site's gauge row until the commit, so two
-    # batches that met the same sites in opposite orders would deadlock; in one order they queue instead.
+    # In site, then address order: rows that two batches both write (a report sent twice) are then locked in
+    # one order by both, so they queue instead of deadlocking; the gauges are written in site order too.
     valid.sort(key=lambda message: (message.site_id, message.url))
     started = time.perf_counter()
+    gauges = GaugeChanges()  # written once per site at the end: the gauge rows are held only then
     try:
         with session_scope(settings.resolved_database_url()) as session:
-            stored = [_check_and_store(session, message, settings) for message in valid]
+            stored = [_check_and_store(session, message, settings, gauges) for message in valid]
+            site_gauges = gauges.apply(session)
     except Exception as exc:  # each message runs alone: its own retries, or its failure record
         metrics.BATCHES.labels("alone").inc()
         # The exception's first line only: a database error's text goes on with the statement and its parameters.
@@ -85,22 +94,27 @@ def store_batch(payloads: Sequence[Any], settings: ValidatorSettings) -> list[bo
         return [False] * len(payloads)
     seconds = (time.perf_counter() - started) / len(valid)
     for checked, result in stored:
-        count_stored(checked, result, seconds=seconds)
+        with_errors, newest = site_gauges[checked.message.site_id]
+        count_stored(checked, replace(result, site_reports_with_errors=with_errors, site_newest_year=newest),
+                     seconds=seconds)  # fmt: skip
     metrics.BATCHES.labels("stored").inc()
     metrics.TASKS.labels("ok").inc(len(valid))
     return [message is not None for message in messages]
 
 
 def _check_and_store(
-    session: Session, message: ReportParsed, settings: ValidatorSettings
+    session: Session, message: ReportParsed, settings: ValidatorSettings, gauges: GaugeChanges | None = None
 ) -> tuple[CheckedReport, StoreResult]:
-    checked = check_report(session, message, settings)
+    checked = check_report(session, message, settings, gauges)
     return checked, finish_store(session, checked.stored)
 
 
-def check_report(session: Session, message: ReportParsed, settings: ValidatorSettings) -> CheckedReport:
+def check_report(
+    session: Session, message: ReportParsed, settings: ValidatorSettings, gauges: GaugeChanges | None = None
+) -> CheckedReport:
     """Evaluate the rules on ``message``'s record and store it in ``session``'s transaction, except a new
     report on PostgreSQL, whose one statement is returned unexecuted (the caller executes it, then commits).
+    With ``gauges`` the site's gauge change is added there, for the caller to apply before committing.
     Raises :class:`PermanentError` for a record that does not match the canonical record."""
     try:
         record = message.parsed_record()  # validated here unless the parser handed its object over in process
@@ -133,6 +147,7 @@ def check_report(session: Session, message: ReportParsed, settings: ValidatorSet
         rules_version=evaluation.rules_version,
         blank_policy=evaluation.blank_policy,
         record_json=message.record,
+        gauges=gauges,
     )
     return CheckedReport(message, record, list(evaluation.findings), stored)
 

@@ -64,7 +64,11 @@ def recordset_insert(table: Any, scalars: tuple[str, ...], columns: tuple[str, .
 
 @functools.cache
 def new_report_statement(
-    report_columns: tuple[str, ...], value_columns: tuple[str, ...], finding_columns: tuple[str, ...]
+    report_columns: tuple[str, ...],
+    value_columns: tuple[str, ...],
+    finding_columns: tuple[str, ...],
+    *,
+    gauge: bool = True,
 ) -> Any:
     """One statement storing a new report: its row (``report_columns``, each a parameter of that name), its
     values and its findings (``value_rows`` and ``finding_rows``: JSON arrays of objects with
@@ -72,12 +76,27 @@ def new_report_statement(
     (``content_sha256``, ``raw_key``, ``parser_version``, ``rules_version``, ``failing``, all at
     ``created_at``) and its site's gauge (one report more; ``with_errors``: 1 if it fails an error rule;
     ``year``: newest year candidate). Returns one row: the report's id and the site's gauge after it
-    (reports with errors, newest year).
+    (reports with errors, newest year). Without ``gauge`` the site's gauge is left to the caller (see
+    ``store.GaugeChanges``) and the row holds the report's id only.
 
     The data-modifying CTEs run as one statement, so the report and its rows are written together or not at
     all: a concurrent first writer of the same report makes the whole statement fail on the report's unique
     key (the caller retries, as with separate statements)."""
     report_binds = [bindparam(n, type_=REPORT.c[n].type) for n in report_columns]
+    gauge_cte = """, g AS (
+    INSERT INTO site_gauge (site_id, reports, reports_with_errors, newest_year)
+    VALUES (:site_id, 1, :with_errors, :year)
+    ON CONFLICT (site_id) DO UPDATE SET
+        reports = site_gauge.reports + 1,
+        reports_with_errors = site_gauge.reports_with_errors + EXCLUDED.reports_with_errors,
+        newest_year = CASE
+            WHEN site_gauge.newest_year IS NULL OR EXCLUDED.newest_year > site_gauge.newest_year
+            THEN EXCLUDED.newest_year ELSE site_gauge.newest_year END
+    RETURNING reports_with_errors, newest_year
+)"""
+    gauge_cte = gauge_cte if gauge else ""
+    gauge_columns = ", g.reports_with_errors, g.newest_year" if gauge else ""
+    gauge_join = " CROSS JOIN g" if gauge else ""
     sql = f"""
 WITH r AS (
     INSERT INTO report ({_names(report_columns)})
@@ -93,18 +112,8 @@ WITH r AS (
 ), h AS (
     INSERT INTO report_version (report_id, content_sha256, raw_key, parser_version, rules_version, failing, created_at)
     SELECT r.id, :content_sha256, :raw_key, :parser_version, :rules_version, :failing, :created_at FROM r
-), g AS (
-    INSERT INTO site_gauge (site_id, reports, reports_with_errors, newest_year)
-    VALUES (:site_id, 1, :with_errors, :year)
-    ON CONFLICT (site_id) DO UPDATE SET
-        reports = site_gauge.reports + 1,
-        reports_with_errors = site_gauge.reports_with_errors + EXCLUDED.reports_with_errors,
-        newest_year = CASE
-            WHEN site_gauge.newest_year IS NULL OR EXCLUDED.newest_year > site_gauge.newest_year
-            THEN EXCLUDED.newest_year ELSE site_gauge.newest_year END
-    RETURNING reports_with_errors, newest_year
-)
-SELECT r.id, g.reports_with_errors, g.newest_year FROM r CROSS JOIN g
+){gauge_cte}
+SELECT r.id{gauge_columns} FROM r{gauge_join}
 """
     # The history row's and the gauge's parameters named like a report column (content_sha256, year, …) are
     # that column's value, bound once with its type.

@@ -25,7 +25,10 @@ constraints: the loser gets an IntegrityError, which the task retries.
 
 The site's gauges (reports with a failing error rule, newest covered year) live in ``site_gauge`` and are
 kept by delta in the same transaction, so storing report #100 000 of a site costs what report #10 costs;
-:func:`recount_site_gauges` recomputes them from the reports (after a migration, or to repair).
+:func:`recount_site_gauges` recomputes them from the reports (after a migration, or to repair). A transaction
+storing several reports (the validator worker's batches) passes a :class:`GaugeChanges`: the deltas are
+added up and written once per site just before the commit, so the transaction holds a site's gauge row for
+its last moment instead of from its first report on (two batches of one site would otherwise take turns).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -183,6 +186,54 @@ class StoreResult:
     site_newest_year: int | None = None
 
 
+@dataclass
+class _SiteChange:
+    reports: int = 0
+    errors: int = 0
+    years: list[int] = field(default_factory=list)  # the years of the reports that changed the gauge
+    moved_from: set[int] = field(default_factory=set)  # years that stored reports moved away from
+
+
+@dataclass
+class GaugeChanges:
+    """The site gauge changes of several reports stored in one transaction, written by :meth:`apply` just
+    before its commit: one upsert per site (in site order) with the summed deltas. Equal to applying them
+    one report at a time (``tests/validator/test_store_bulk.py``)."""
+
+    sites: dict[str, _SiteChange] = field(default_factory=dict)
+
+    def add(self, site_id: str, *, reports: int, errors: int, year: int | None, moved_from: int | None) -> None:
+        change = self.sites.setdefault(site_id, _SiteChange())
+        change.reports += reports
+        change.errors += errors
+        if year is not None:
+            change.years.append(year)
+        if moved_from is not None:
+            change.moved_from.add(moved_from)
+
+    def touch(self, site_id: str) -> None:
+        """A report of this site stored with no change to its gauge: :meth:`apply` reads the row for it."""
+        self.sites.setdefault(site_id, _SiteChange())
+
+    def apply(self, session: Session) -> dict[str, tuple[int, int | None]]:
+        """Write the changes; each site's gauge (reports with errors, newest year) after them."""
+        postgres = session.get_bind().dialect.name == "postgresql"
+        after: dict[str, tuple[int, int | None]] = {}
+        for site_id in sorted(self.sites):
+            change = self.sites[site_id]
+            if not (change.reports or change.errors or change.years or change.moved_from):
+                row = session.execute(_GAUGE, {"site_id": site_id}).first()
+                after[site_id] = (int(row[0]), row[1]) if row is not None else recount_site_gauges(
+                    session, site_id
+                ).get(site_id, (0, None))
+                continue
+            after[site_id] = _upsert_gauge(
+                session, site_id, postgres=postgres, delta_reports=change.reports, delta_errors=change.errors,
+                newest_year=max(change.years, default=None), moved_from=change.moved_from,
+            )  # fmt: skip
+        return after
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -237,12 +288,13 @@ class NewReportWrite:
     params: dict[str, Any]
     failing_errors: int
     failing_warnings: int
+    # False when the site's gauge is left to a GaugeChanges (the result's gauge fields are then 0 and None).
+    writes_gauge: bool = True
 
     def execute(self, session: Session) -> StoreResult:
-        report_id, with_errors, newest = session.execute(self.statement, self.params).one()
-        return StoreResult(
-            int(report_id), True, True, self.failing_errors, self.failing_warnings, int(with_errors), newest
-        )
+        row = session.execute(self.statement, self.params).one()
+        with_errors, newest = (int(row[1]), row[2]) if self.writes_gauge else (0, None)
+        return StoreResult(int(row[0]), True, True, self.failing_errors, self.failing_warnings, with_errors, newest)
 
 
 def store_validated(
@@ -290,10 +342,13 @@ def prepare_store(
     rules_version: str,
     blank_policy: dict[str, str],
     record_json: dict[str, Any] | None = None,
+    gauges: GaugeChanges | None = None,
 ) -> StoreResult | NewReportWrite:
     """:func:`store_validated`, except that a report not stored yet on PostgreSQL is not written: its one
     statement is returned, for the caller to ``execute`` on this session before committing. Everything
-    else (a stored report, SQLite) is written here and its result returned."""
+    else (a stored report, SQLite) is written here and its result returned. With ``gauges``, the site's
+    gauge change is added there instead of written (the caller applies it before committing; the result's
+    gauge fields are then 0 and None)."""
     fields = report_fields(
         record,
         raw_key=raw_key,
@@ -317,7 +372,12 @@ def prepare_store(
     stored = session.execute(_STORED_REPORT, keys).first()
     now = _now()
     if stored is None and postgres:
-        return _new_report_write(site_id, url, now, rows_sha256, fields, value_rows, finding_rows, findings)
+        if gauges is not None:
+            errors = int(fields["failing_errors"] > 0)
+            gauges.add(site_id, reports=1, errors=errors, year=fields["year"], moved_from=None)
+        return _new_report_write(
+            site_id, url, now, rows_sha256, fields, value_rows, finding_rows, findings, gauge=gauges is None
+        )
     if stored is None:
         report_id = session.execute(
             _INSERT_REPORT,
@@ -365,6 +425,7 @@ def prepare_store(
         old=(old_errors, old_year),
         new=(fields["failing_errors"], fields["year"]),
         postgres=postgres,
+        gauges=gauges,
     )
     return StoreResult(
         report_id, created, changed, fields["failing_errors"], fields["failing_warnings"], with_errors, newest
@@ -410,22 +471,26 @@ def _new_report_write(
     value_rows: dict[tuple[str, str], tuple[Any, ...]],
     finding_rows: dict[tuple[str, str], tuple[Any, ...]],
     findings: Sequence[Finding],
+    *,
+    gauge: bool = True,
 ) -> NewReportWrite:
-    """PostgreSQL, a report not stored yet: its row, values, findings, first history row and its site's gauge
-    in one statement (``pgwrite.new_report_statement``), returning the report's id and the site's gauge."""
+    """PostgreSQL, a report not stored yet: its row, values, findings, first history row and (``gauge``) its
+    site's gauge in one statement (``pgwrite.new_report_statement``), returning the report's id and the
+    site's gauge."""
     report = {"site_id": site_id, "url": url, "created_at": now, "updated_at": now, "rows_sha256": rows_sha256,
               **fields}  # fmt: skip
     value_columns = (*VALUE_IDENTITY, *VALUE_FIELDS)
     finding_columns = (*FINDING_IDENTITY, *FINDING_FIELDS)
-    statement = pgwrite.new_report_statement(tuple(report), value_columns, finding_columns)
+    statement = pgwrite.new_report_statement(tuple(report), value_columns, finding_columns, gauge=gauge)
     params = {
         **report,
         "value_rows": jsontext.dumps([_row_object(value_columns, *row) for row in value_rows.items()]),
         "finding_rows": jsontext.dumps([_row_object(finding_columns, *row) for row in finding_rows.items()]),
         "failing": _failing_entries(findings),
-        "with_errors": int(fields["failing_errors"] > 0),
     }
-    return NewReportWrite(statement, params, fields["failing_errors"], fields["failing_warnings"])
+    if gauge:
+        params["with_errors"] = int(fields["failing_errors"] > 0)
+    return NewReportWrite(statement, params, fields["failing_errors"], fields["failing_warnings"], writes_gauge=gauge)
 
 
 def _failing_entries(findings: Sequence[Finding]) -> list[dict[str, Any]]:
@@ -611,31 +676,59 @@ def _update_site_gauge(
     old: tuple[int | None, int | None],
     new: tuple[int, int | None],
     postgres: bool,
+    gauges: GaugeChanges | None = None,
 ) -> tuple[int, int | None]:
     """Apply this report's change to the site's gauge row; (reports with errors, newest year) after it.
 
-    Only a change is written: a report that keeps its error status and year reads the row instead."""
+    Only a change is written: a report that keeps its error status and year reads the row instead. With
+    ``gauges``, the change is added there and (0, None) returned (see :class:`GaugeChanges`)."""
     old_errors, old_year = old
     new_errors, new_year = new
     delta_reports = 1 if created else 0
     delta_errors = int(new_errors > 0) - int((old_errors or 0) > 0)
     year_moved = created or new_year != old_year
+    moved_from = old_year if not created and old_year is not None and new_year != old_year else None
+    if gauges is not None:
+        if delta_reports or delta_errors or year_moved:
+            gauges.add(site_id, reports=delta_reports, errors=delta_errors, year=new_year, moved_from=moved_from)
+        else:
+            gauges.touch(site_id)
+        return 0, None
     if not (delta_reports or delta_errors or year_moved):
         row = session.execute(_GAUGE, {"site_id": site_id}).first()
         if row is not None:
             return int(row[0]), row[1]
         return recount_site_gauges(session, site_id).get(site_id, (0, None))  # a row lost: rebuild it
+    return _upsert_gauge(
+        session, site_id, postgres=postgres, delta_reports=delta_reports, delta_errors=delta_errors,
+        newest_year=new_year, moved_from={moved_from} if moved_from is not None else set(),
+    )  # fmt: skip
+
+
+def _upsert_gauge(
+    session: Session,
+    site_id: str,
+    *,
+    postgres: bool,
+    delta_reports: int,
+    delta_errors: int,
+    newest_year: int | None,
+    moved_from: set[int],
+) -> tuple[int, int | None]:
+    """Add deltas to the site's gauge row (created with them at the site's first report), the newest year a
+    candidate for its maximum; the row after it. When a report left the year that is now the newest, the
+    maximum may have dropped: recomputed from the site's reports."""
     params = {
         "site_id": site_id,
         "reports": delta_reports,
         "with_errors": max(0, delta_errors),
-        "newest_year": new_year,
+        "newest_year": newest_year,
         "delta_reports": delta_reports,
         "delta_errors": delta_errors,
     }
     with_errors, newest_year = session.execute(_GAUGE_UPSERT[postgres], params).one()
-    if not created and old_year is not None and old_year == newest_year and new_year != old_year:
-        # This report held the newest year and moved away from it: the maximum may have dropped.
+    if newest_year in moved_from:
+        # A report held the newest year and moved away from it: the maximum may have dropped.
         newest_year = session.execute(
             update(GAUGE)
             .where(GAUGE.c.site_id == site_id)
@@ -690,6 +783,7 @@ def site_summary(session: Session, site_id: str) -> tuple[int, int | None]:
 
 
 __all__ = [
+    "GaugeChanges",
     "NewReportWrite",
     "StoreResult",
     "finish_store",
