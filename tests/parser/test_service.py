@@ -80,7 +80,7 @@ def test_task_is_registered_thin_and_publishes(tmp_path: Path, monkeypatch: pyte
     key = RawStore(settings.resolved_raw_store_dir()).put(FIXTURE.read_bytes())
     app = Celery("nianbao-parser-test", broker="memory://")
     sent: list[tuple[str, Any, str]] = []
-    monkeypatch.setattr(app, "send_task", lambda name, args, queue: sent.append((name, args, queue)))
+    monkeypatch.setattr(app, "send_task", lambda name, args, queue, **_options: sent.append((name, args, queue)))
     register_tasks(app, settings)
     task = app.tasks[PageFetched.TASK]
     assert task.acks_late is True
