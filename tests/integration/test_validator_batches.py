@@ -110,3 +110,32 @@ def test_a_child_killed_in_the_middle_of_a_batch_loses_nothing(
     log = stack.log_tail("validator", lines=400)
     assert "a batch of 4 nianbao.validator.validate_report messages failed as a whole (WorkerLostError" in log
     assert metric_value(stack.metrics("validator"), "nianbao_validator_tasks_total", outcome="ok") == 4
+
+
+def test_a_batch_past_its_soft_time_limit_runs_alone_and_is_stored(
+    stack_factory: Callable[[dict[str, object]], Stack], postgres_url: str, redis_url: str
+) -> None:
+    """A batch's job has the task's time limits. Held past the soft limit (its transaction waits for a locked
+    site_gauge), the batch gives up as a whole; its messages then run alone, are retried while the lock
+    lasts, and are stored once it is released: nothing recorded as failed, nothing left in Redis."""
+    stack = _batching_stack(stack_factory, size=4, wait_ms=200)
+    stack.env.update({"NIANBAO_TASK_SOFT_TIME_LIMIT_S": "2", "NIANBAO_TASK_TIME_LIMIT_S": "4"})
+    publisher = CeleryPublisher(make_celery("test-batches", redis_url))
+    for message in parsed_pages(4):
+        publisher.publish(message)
+    blocker = create_engine(postgres_url, poolclass=NullPool).connect()
+    blocker.execute(text("LOCK TABLE site_gauge IN EXCLUSIVE MODE"))
+    try:
+        stack.start_worker("validator", concurrency=1)
+        stack.wait_ready()
+        wait_until(lambda: metric_value(stack.metrics("validator"), "nianbao_validator_batches_total",
+                                        outcome="alone") >= 1, 60, lambda: stack.log_tail("validator"))  # fmt: skip
+    finally:
+        blocker.rollback()
+        blocker.close()
+    wait_until(lambda: _stored(postgres_url) == 4, 90, lambda: stack.log_tail("validator"))
+    wait_until(lambda: _drained(redis_url), 60, lambda: stack.log_tail("validator"))
+    assert _failures(postgres_url) == []
+    # The soft limit interrupts the batch's statement; what the log names is the rollback's error after it.
+    assert "a batch of 4 reports was not stored (" in stack.log_tail("validator", lines=400)
+    assert metric_value(stack.metrics("validator"), "nianbao_validator_tasks_total", outcome="ok") == 4
