@@ -222,10 +222,7 @@ class GaugeChanges:
         for site_id in sorted(self.sites):
             change = self.sites[site_id]
             if not (change.reports or change.errors or change.years or change.moved_from):
-                row = session.execute(_GAUGE, {"site_id": site_id}).first()
-                after[site_id] = (int(row[0]), row[1]) if row is not None else recount_site_gauges(
-                    session, site_id
-                ).get(site_id, (0, None))
+                after[site_id] = _read_gauge(session, site_id)
                 continue
             after[site_id] = _upsert_gauge(
                 session, site_id, postgres=postgres, delta_reports=change.reports, delta_errors=change.errors,
@@ -372,9 +369,9 @@ def prepare_store(
     stored = session.execute(_STORED_REPORT, keys).first()
     now = _now()
     if stored is None and postgres:
-        if gauges is not None:
-            errors = int(fields["failing_errors"] > 0)
-            gauges.add(site_id, reports=1, errors=errors, year=fields["year"], moved_from=None)
+        if gauges is not None:  # the statement leaves the gauge out: its change goes where the others go
+            new = (fields["failing_errors"], fields["year"])
+            _update_site_gauge(session, site_id, created=True, old=(None, None), new=new, postgres=True, gauges=gauges)
         return _new_report_write(
             site_id, url, now, rows_sha256, fields, value_rows, finding_rows, findings, gauge=gauges is None
         )
@@ -695,14 +692,19 @@ def _update_site_gauge(
             gauges.touch(site_id)
         return 0, None
     if not (delta_reports or delta_errors or year_moved):
-        row = session.execute(_GAUGE, {"site_id": site_id}).first()
-        if row is not None:
-            return int(row[0]), row[1]
-        return recount_site_gauges(session, site_id).get(site_id, (0, None))  # a row lost: rebuild it
+        return _read_gauge(session, site_id)
     return _upsert_gauge(
         session, site_id, postgres=postgres, delta_reports=delta_reports, delta_errors=delta_errors,
         newest_year=new_year, moved_from={moved_from} if moved_from is not None else set(),
     )  # fmt: skip
+
+
+def _read_gauge(session: Session, site_id: str) -> tuple[int, int | None]:
+    """The site's gauge row as it stands (reports with errors, newest year); rebuilt if the row was lost."""
+    row = session.execute(_GAUGE, {"site_id": site_id}).first()
+    if row is not None:
+        return int(row[0]), row[1]
+    return recount_site_gauges(session, site_id).get(site_id, (0, None))
 
 
 def _upsert_gauge(
