@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -80,7 +81,11 @@ def test_task_is_registered_thin_and_publishes(tmp_path: Path, monkeypatch: pyte
     key = RawStore(settings.resolved_raw_store_dir()).put(FIXTURE.read_bytes())
     app = Celery("nianbao-parser-test", broker="memory://")
     sent: list[tuple[str, Any, str]] = []
-    monkeypatch.setattr(app, "send_task", lambda name, args, queue, **_options: sent.append((name, args, queue)))
+    def send_task(name: str, args: Any, queue: str, **_options: Any) -> SimpleNamespace:
+        sent.append((name, args, queue))
+        return SimpleNamespace(id="sent")  # as Celery's AsyncResult has
+
+    monkeypatch.setattr(app, "send_task", send_task)
     register_tasks(app, settings)
     task = app.tasks[PageFetched.TASK]
     assert task.acks_late is True

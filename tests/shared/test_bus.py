@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from nianbao.shared.bus import CeleryPublisher, args_repr
@@ -13,8 +14,9 @@ class RecordingApp:
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
 
-    def send_task(self, name: str, **options: Any) -> None:
+    def send_task(self, name: str, **options: Any) -> SimpleNamespace:
         self.sent.append((name, options))
+        return SimpleNamespace(id=f"task-{len(self.sent)}")  # as Celery's AsyncResult has
 
 
 def test_published_with_the_payload_and_a_short_repr() -> None:
@@ -26,6 +28,7 @@ def test_published_with_the_payload_and_a_short_repr() -> None:
     assert name == ReportParsed.TASK and options["queue"] == ReportParsed.QUEUE
     assert options["args"] == [message.to_payload()]
     assert options["argsrepr"] == "ReportParsed(site_id=demo url=http://a.gov.cn/r.html)"
+    assert CeleryPublisher(app).send(message) == "task-2"  # the sent task's id (what a retry reports)
 
 
 def test_the_repr_names_what_each_kind_of_message_is_about() -> None:

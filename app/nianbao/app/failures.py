@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from nianbao.shared.bus import args_repr
+from nianbao.shared.bus import CeleryPublisher
 from nianbao.shared.contracts import MESSAGE_TYPES, QUEUES, Message, utcnow
 from nianbao.shared.models import TaskFailure
 from nianbao.shared.taskrunner import _MAX_STR_CHARS
@@ -203,15 +203,12 @@ Send = Callable[[Message], "str | None"]
 
 
 def sender(publisher: Any) -> Send:
-    """Send through the app's publisher and return the new task id: a Celery publisher's app sends the
-    task itself (``Publisher.publish`` returns nothing); any other publisher just publishes."""
-    app = getattr(publisher, "app", None)
+    """Send through the app's publisher and return the new task id: a Celery publisher says it
+    (``CeleryPublisher.send``; ``Publisher.publish`` returns nothing); any other publisher just publishes."""
+    if isinstance(publisher, CeleryPublisher):
+        return publisher.send
 
     def send(message: Message) -> str | None:
-        if app is not None and hasattr(app, "send_task"):
-            result = app.send_task(message.TASK, args=[message.to_payload()], queue=message.QUEUE,
-                                   argsrepr=args_repr(message))  # fmt: skip
-            return str(result.id)
         publisher.publish(message)
         return None
 

@@ -21,7 +21,14 @@ class CeleryPublisher:
         self.app = app
 
     def publish(self, message: Message) -> None:
-        self.app.send_task(message.TASK, args=[message.to_payload()], queue=message.QUEUE, argsrepr=args_repr(message))
+        self.send(message)
+
+    def send(self, message: Message) -> str:
+        """Publish ``message``; the id of the task message sent."""
+        result = self.app.send_task(
+            message.TASK, args=[message.to_payload()], queue=message.QUEUE, argsrepr=args_repr(message)
+        )
+        return str(result.id)
 
 
 def args_repr(message: Message) -> str:
