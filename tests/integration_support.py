@@ -8,11 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from sqlalchemy import Connection, NullPool, create_engine, text
 
 from support import free_port
 
@@ -116,3 +118,16 @@ def metric_value(text: str, name: str, **labels: str) -> float:
         if all(sample_labels.get(k) == v for k, v in labels.items()):
             total += float(match.group(4))
     return total
+
+
+@contextmanager
+def site_gauge_locked(database_url: str) -> Iterator[Connection]:
+    """``site_gauge`` locked (EXCLUSIVE) by another connection until the block ends, which it yields: every
+    validator transaction that writes a site's gauge waits meanwhile, open, its messages held unacknowledged."""
+    blocker = create_engine(database_url, poolclass=NullPool).connect()
+    try:
+        blocker.execute(text("LOCK TABLE site_gauge IN EXCLUSIVE MODE"))
+        yield blocker
+    finally:
+        blocker.rollback()
+        blocker.close()

@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from nianbao.shared.contracts import QUEUES
 from nianbao.shared.db import dispose_engines, session_scope
 from nianbao.shared.models import Report, ReportValue, TaskFailure
 
-from integration_support import Stack, wait_until
+from integration_support import Stack, site_gauge_locked, wait_until
 from support import free_port, skip_or_fail, task_args
 
 pytestmark = pytest.mark.integration
@@ -291,20 +292,14 @@ def test_worker_killed_while_holding_messages(run: Run, service: str) -> None:
     # Queue the whole run for the victim first, so that it is killed with work both held and waiting.
     wait_until(lambda: run.queued(service) >= N if service == "validator" else run.queued(service) >= N // 2,
                90, run.diagnosis)  # fmt: skip
-    blocker = None
-    if service == "validator":
-        # The validator stores a report in ~20 ms and would finish the run before it could be seen holding
-        # messages. Every new report's store updates its site's site_gauge row: a table lock keeps the
-        # validator's tasks in flight (messages held, transactions open) until it is killed.
-        blocker = create_engine(run.db_url, poolclass=NullPool).connect()
-        blocker.execute(text("LOCK TABLE site_gauge IN EXCLUSIVE MODE"))
-    start(run, service)
-    wait_until(lambda: held_by_workers(run, service), 60, run.diagnosis)
-    sigkill(run, service)
-    fault_at = time.monotonic()
-    if blocker is not None:
-        blocker.rollback()
-        blocker.close()
+    # The validator stores a report in ~20 ms and would finish the run before it could be seen holding
+    # messages. Every new report's store writes its site's site_gauge row: a table lock keeps the validator's
+    # work in flight (messages held, transactions open) until it is killed.
+    with site_gauge_locked(run.db_url) if service == "validator" else nullcontext():
+        start(run, service)
+        wait_until(lambda: held_by_workers(run, service), 60, run.diagnosis)
+        sigkill(run, service)
+        fault_at = time.monotonic()
     start(run, service)
     assert_recovered(run, fault_at, f"{service} SIGKILL")
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 import redis
-from sqlalchemy import NullPool, create_engine, text
+from sqlalchemy import text
 from sqlmodel import func, select
 
 from nianbao.shared.bus import CeleryPublisher
@@ -21,7 +21,7 @@ from nianbao.shared.contracts import VALIDATOR_QUEUE, ReportParsed
 from nianbao.shared.db import session_scope
 from nianbao.shared.models import Report, TaskFailure
 
-from integration_support import Stack, metric_value, wait_until
+from integration_support import Stack, metric_value, site_gauge_locked, wait_until
 from support.reports import parsed_pages
 
 pytestmark = pytest.mark.integration
@@ -83,11 +83,9 @@ def test_a_child_killed_in_the_middle_of_a_batch_loses_nothing(
     publisher = CeleryPublisher(make_celery("test-batches", redis_url))
     for message in parsed_pages(4):
         publisher.publish(message)
-    # Every new report's store updates its site's gauge row: with the table locked, the batch's transaction
+    # A batch writes its sites' gauge rows before it commits: with the table locked, the batch's transaction
     # waits inside the child until the child is killed.
-    blocker = create_engine(postgres_url, poolclass=NullPool).connect()
-    blocker.execute(text("LOCK TABLE site_gauge IN EXCLUSIVE MODE"))
-    try:
+    with site_gauge_locked(postgres_url) as blocker:
         stack.start_worker("validator", concurrency=1)
         stack.wait_ready()
 
@@ -101,9 +99,6 @@ def test_a_child_killed_in_the_middle_of_a_batch_loses_nothing(
         children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
         assert len(children) == 1, children
         os.kill(int(children[0]), signal.SIGKILL)
-    finally:
-        blocker.rollback()
-        blocker.close()
     wait_until(lambda: _stored(postgres_url) == 4, 60, lambda: stack.log_tail("validator"))
     wait_until(lambda: _drained(redis_url), 30, lambda: stack.log_tail("validator"))
     assert _failures(postgres_url) == []
@@ -123,16 +118,11 @@ def test_a_batch_past_its_soft_time_limit_runs_alone_and_is_stored(
     publisher = CeleryPublisher(make_celery("test-batches", redis_url))
     for message in parsed_pages(4):
         publisher.publish(message)
-    blocker = create_engine(postgres_url, poolclass=NullPool).connect()
-    blocker.execute(text("LOCK TABLE site_gauge IN EXCLUSIVE MODE"))
-    try:
+    with site_gauge_locked(postgres_url):
         stack.start_worker("validator", concurrency=1)
         stack.wait_ready()
         wait_until(lambda: metric_value(stack.metrics("validator"), "nianbao_validator_batches_total",
                                         outcome="alone") >= 1, 60, lambda: stack.log_tail("validator"))  # fmt: skip
-    finally:
-        blocker.rollback()
-        blocker.close()
     wait_until(lambda: _stored(postgres_url) == 4, 90, lambda: stack.log_tail("validator"))
     wait_until(lambda: _drained(redis_url), 60, lambda: stack.log_tail("validator"))
     assert _failures(postgres_url) == []
