@@ -8,10 +8,12 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import Connection, NullPool, create_engine, text
@@ -131,3 +133,15 @@ def site_gauge_locked(database_url: str) -> Iterator[Connection]:
     finally:
         blocker.rollback()
         blocker.close()
+
+
+def publish_raw(app: Any, queue: str, body: Any, *, content_type: str | None, encoding: str | None = "utf-8",
+                task: str | None, headers: dict[str, Any] | None = None) -> None:  # fmt: skip
+    """One message on ``queue`` with Celery's headers for ``task`` (none when ``task`` is None) and ``body``
+    as given: what a broken or foreign producer would send."""
+    all_headers = dict(app.amqp.as_task_v2(str(uuid.uuid4()), task, args=[{}]).headers) if task else {}
+    all_headers.update(headers or {})
+    with app.producer_or_acquire() as producer:
+        producer.publish(body, exchange=queue, routing_key=queue, headers=all_headers,
+                         serializer=None if content_type else "json", content_type=content_type,
+                         content_encoding=encoding)  # fmt: skip

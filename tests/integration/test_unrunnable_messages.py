@@ -7,7 +7,6 @@ queue it belongs to."""
 from __future__ import annotations
 
 import pickle
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +19,7 @@ from nianbao.shared.contracts import PARSER_QUEUE, VALIDATOR_QUEUE, ReportParsed
 from nianbao.shared.db import session_scope
 from nianbao.shared.models import TaskFailure
 
-from integration_support import Stack, metric_value, wait_until
+from integration_support import Stack, metric_value, publish_raw, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -29,14 +28,7 @@ PARSE_TASK = "nianbao.parser.parse_page"
 
 def _publish_raw(app: Any, body: Any, *, content_type: str | None, encoding: str | None = "utf-8",
                  task: str | None = PARSE_TASK, headers: dict[str, Any] | None = None) -> None:  # fmt: skip
-    """One message on the parser queue with Celery's headers for ``task`` (none when ``task`` is None) and
-    ``body`` as given: what a broken or foreign producer would send."""
-    all_headers = dict(app.amqp.as_task_v2(str(uuid.uuid4()), task, args=[{}]).headers) if task else {}
-    all_headers.update(headers or {})
-    with app.producer_or_acquire() as producer:
-        producer.publish(body, exchange=PARSER_QUEUE, routing_key=PARSER_QUEUE, headers=all_headers,
-                         serializer=None if content_type else "json", content_type=content_type,
-                         content_encoding=encoding)  # fmt: skip
+    publish_raw(app, PARSER_QUEUE, body, content_type=content_type, encoding=encoding, task=task, headers=headers)
 
 
 def test_messages_the_worker_cannot_run_are_recorded_not_dropped(

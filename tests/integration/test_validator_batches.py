@@ -5,7 +5,9 @@ Each ends with the queue and Redis' unacknowledged set empty: every message was 
 
 from __future__ import annotations
 
+import json
 import os
+import pickle
 import signal
 import subprocess
 from collections.abc import Callable
@@ -21,7 +23,7 @@ from nianbao.shared.contracts import VALIDATOR_QUEUE, ReportParsed
 from nianbao.shared.db import session_scope
 from nianbao.shared.models import Report, TaskFailure
 
-from integration_support import Stack, metric_value, site_gauge_locked, wait_until
+from integration_support import Stack, metric_value, publish_raw, site_gauge_locked, wait_until
 from support.reports import parsed_pages
 
 pytestmark = pytest.mark.integration
@@ -129,3 +131,40 @@ def test_a_batch_past_its_soft_time_limit_runs_alone_and_is_stored(
     # The soft limit interrupts the batch's statement; what the log names is the rollback's error after it.
     assert "a batch of 4 reports was not stored (" in stack.log_tail("validator", lines=400)
     assert metric_value(stack.metrics("validator"), "nianbao_validator_tasks_total", outcome="ok") == 4
+
+
+def test_bodies_that_do_not_read_are_recorded_and_the_batch_around_them_stored(
+    stack_factory: Callable[[dict[str, object]], Stack], postgres_url: str, redis_url: str
+) -> None:
+    """Hostile bodies on the validator's queue between good messages, taken in batches: not JSON, a broken zlib
+    stream, a truncated body, a pickle, JSON nested 100 000 deep, 8 MB of garbage. The consumer reads every
+    body before it joins a batch, so each of these is recorded (``unreadable``) and never reaches a child;
+    the good messages around them are stored in batches."""
+    stack = _batching_stack(stack_factory, size=4, wait_ms=300)
+    app = make_celery("test-batches", redis_url)
+    publisher = CeleryPublisher(app)
+    good = parsed_pages(4)
+    truncated = json.dumps([[good[0].to_payload()], {}, {}]).encode()[:5000]
+    hostile: list[tuple[bytes, str, str]] = [
+        (b'{"truncated', "application/json", "utf-8"),
+        (truncated, "application/json", "utf-8"),
+        (b"\x00\x01 not zlib", "application/json", "utf-8"),  # sent with the zlib header below
+        (pickle.dumps(([{}], {}, {})), "application/x-python-serialize", "binary"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", "utf-8"),
+        (b"\xff\xfe garbage " * (8 * 1024 * 1024 // 11), "application/json", "utf-8"),
+    ]
+    for message, (body, content_type, encoding) in zip(good + good[:2], hostile, strict=True):
+        publisher.publish(message)  # the last two goods again: stored once, the batch is idempotent
+        headers = {"compression": "application/x-gzip"} if body.startswith(b"\x00\x01") else None
+        publish_raw(app, VALIDATOR_QUEUE, body, content_type=content_type, encoding=encoding,
+                    task=ReportParsed.TASK, headers=headers)  # fmt: skip
+    stack.start_worker("validator", concurrency=2)
+    stack.wait_ready()
+    wait_until(lambda: _stored(postgres_url) == 4 and len(_failures(postgres_url)) == len(hostile), 90,
+               lambda: stack.log_tail("validator"))  # fmt: skip
+    assert {reason for reason, _ in _failures(postgres_url)} == {"unreadable"}
+    wait_until(lambda: _drained(redis_url), 30, lambda: stack.log_tail("validator"))
+    metrics = stack.metrics("validator")
+    assert metric_value(metrics, "nianbao_validator_tasks_total", outcome="ok") == len(good) + 2
+    assert metric_value(metrics, "nianbao_validator_tasks_total", outcome="invalid_message") == len(hostile)
+    assert metric_value(metrics, "nianbao_validator_batches_total", outcome="stored") >= 1

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from prometheus_client import REGISTRY
+from pydantic import ValidationError
 from sqlmodel import func, select
 
 from nianbao.shared.contracts import ReportParsed
@@ -139,3 +141,19 @@ def test_two_batches_meeting_two_sites_in_opposite_orders_do_not_deadlock(
         thread.join(30)
     assert answers == {"ab": [True, True], "ba": [True, True]}
     assert _counts(postgres_url)[0] == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("NIANBAO_BATCH_SIZE", "0"), ("NIANBAO_BATCH_SIZE", "101"), ("NIANBAO_BATCH_SIZE", "ten"),
+     ("NIANBAO_BATCH_WAIT_MS", "0"), ("NIANBAO_BATCH_WAIT_MS", "10001"), ("NIANBAO_BATCH_WAIT_MS", "1e99")],
+)  # fmt: skip
+def test_batch_settings_out_of_bounds_are_refused_by_name(name: str, value: str, monkeypatch: Any) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=name.removeprefix("NIANBAO_").lower()):
+        ValidatorSettings()
+
+
+def test_batch_settings_defaults() -> None:
+    settings = ValidatorSettings()
+    assert (settings.batch_size, settings.batch_wait_ms) == (10, 50)
