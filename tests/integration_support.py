@@ -138,10 +138,17 @@ def site_gauge_locked(database_url: str) -> Iterator[Connection]:
 def publish_raw(app: Any, queue: str, body: Any, *, content_type: str | None, encoding: str | None = "utf-8",
                 task: str | None, headers: dict[str, Any] | None = None) -> None:  # fmt: skip
     """One message on ``queue`` with Celery's headers for ``task`` (none when ``task`` is None) and ``body``
-    as given: what a broken or foreign producer would send."""
+    as given: what a broken or foreign producer would send. Sent on a connection of its own, with its queue
+    declared first: on a Redis flushed by an earlier test and no worker started yet, a message to an exchange
+    with no binding is dropped, and one sent through the process-wide producer pool after such a flush was
+    dropped too (seen when this ran after other tests in one process; a fresh connection delivers it)."""
+    from kombu import Exchange, Queue
+
     all_headers = dict(app.amqp.as_task_v2(str(uuid.uuid4()), task, args=[{}]).headers) if task else {}
     all_headers.update(headers or {})
-    with app.producer_or_acquire() as producer:
+    with app.connection_for_write() as connection:
+        producer = connection.Producer()
+        Queue(queue, Exchange(queue, type="direct"), routing_key=queue)(producer.channel).declare()
         producer.publish(body, exchange=queue, routing_key=queue, headers=all_headers,
                          serializer=None if content_type else "json", content_type=content_type,
                          content_encoding=encoding)  # fmt: skip

@@ -158,6 +158,7 @@ def test_bodies_that_do_not_read_are_recorded_and_the_batch_around_them_stored(
         headers = {"compression": "application/x-gzip"} if body.startswith(b"\x00\x01") else None
         publish_raw(app, VALIDATOR_QUEUE, body, content_type=content_type, encoding=encoding,
                     task=ReportParsed.TASK, headers=headers)  # fmt: skip
+    assert redis.Redis.from_url(redis_url).llen(VALIDATOR_QUEUE) == len(good) + 2 + len(hostile)  # all queued
     stack.start_worker("validator", concurrency=2)
     stack.wait_ready()
     wait_until(lambda: _stored(postgres_url) == 4 and len(_failures(postgres_url)) == len(hostile), 90,
