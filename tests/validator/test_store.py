@@ -11,7 +11,8 @@ from sqlmodel import select
 from nianbao.shared.db import session_scope, upgrade
 from nianbao.shared.models import FindingRow, Report, ReportValue
 from nianbao.shared.record import Cell, Finding, Record, request_keys
-from nianbao.validator.store import previous_record, store_validated
+from nianbao.validator.reads import previous_record
+from nianbao.validator.store import store_validated
 
 
 def _record(natural_new: int = 5, agency: str = "示例县人民政府", year: int = 2020) -> Record:

@@ -55,6 +55,74 @@ def test_a_batch_stores_what_one_message_at_a_time_stores(database: str) -> None
     assert _counts(database) == (reports, values, findings)
 
 
+def _one_at_a_time_finds_each_unchanged(messages: list[ReportParsed]) -> None:
+    for message in messages:
+        result = handle_report_parsed(ReportParsed.model_validate(message.to_payload()), ValidatorSettings())
+        assert (result.created, result.changed) == (False, False), message.url
+
+
+def test_a_batch_reads_its_reports_ahead_in_two_statements(postgres_url: str, monkeypatch: Any) -> None:
+    """On PostgreSQL the stored rows of a batch's reports and their previous years' records are read in one
+    statement each (reads.read_batch), not two statements a report. The two reports whose previous year is
+    a batch-mate read it themselves after that one's write (what the first test checks)."""
+    from sqlalchemy import event
+
+    from nianbao.shared.db import get_engine, upgrade
+
+    monkeypatch.setenv("NIANBAO_DATABASE_URL", postgres_url)
+    upgrade(postgres_url)
+    messages = parsed_pages(5)
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = get_engine(postgres_url)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert store_batch(_payloads(messages), ValidatorSettings()) == [True] * 5
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    reads_ahead = [s for s in statements if "json_to_recordset" in s and "INSERT" not in s]
+    alone = [s for s in statements if "FROM report" in s and "json_to_recordset" not in s and "INSERT" not in s]
+    writes = [s for s in statements if "INSERT INTO report " in s]
+    # Two reads ahead; two previous years read alone (示例市 2020's and 示例县 2019's: their previous years are
+    # in the batch); one write a report; one gauge upsert.
+    assert (len(reads_ahead), len(alone), len(writes)) == (2, 2, 5), statements
+    assert len(statements) <= len(messages) + 5, statements
+    _one_at_a_time_finds_each_unchanged(messages)
+
+
+def test_a_report_twice_in_a_batch_is_stored_once(database: str) -> None:
+    first, second = parsed_pages(2)
+    assert store_batch(_payloads([first, second, first]), ValidatorSettings()) == [True] * 3
+    assert _counts(database)[0] == 2
+    _one_at_a_time_finds_each_unchanged([first, second])
+
+
+def _cross_year_rules(database: str, url: str) -> set[str]:
+    """The cross-year rules checked on the report at ``url``: its finding rows and its passing list."""
+    with session_scope(database) as session:
+        report = session.exec(select(Report).where(Report.url == url)).one()
+        rows = session.exec(select(FindingRow.rule).where(FindingRow.report_id == report.id)).all()
+        return {rule for rule in [*rows, *(entry["rule"] for entry in report.passed)] if rule.startswith("xyear.")}
+
+
+def test_a_batch_mate_moving_away_from_the_previous_year_is_not_read_ahead(database: str) -> None:
+    """A stored 2019 report is rewritten under another agency in the same batch as its agency's 2020 report.
+    One at a time, in the batch's order (its address first), the 2020 report then has no previous year and
+    no cross-year rule applies; a batch reading ahead would have read the 2019 record as it was before."""
+    city_2019, city_2020 = parsed_pages(2)
+    assert store_batch(_payloads([city_2019, city_2020]), ValidatorSettings()) == [True, True]
+    assert _cross_year_rules(database, city_2020.url)  # compared with 2019
+    renamed = city_2019.to_payload()
+    renamed["record"] = {**renamed["record"], "agency": {**renamed["record"]["agency"], "name": "别的县人民政府"}}
+    moved = ReportParsed.model_validate(renamed)
+    assert store_batch(_payloads([moved, city_2020]), ValidatorSettings()) == [True, True]
+    assert _cross_year_rules(database, city_2020.url) == set()
+    _one_at_a_time_finds_each_unchanged([moved, city_2020])
+
+
 def test_payloads_that_are_not_messages_run_alone_and_the_rest_is_stored(database: str) -> None:
     first, second = parsed_pages(2)
     payloads = [first.to_payload(), {"site_id": "demo"}, None, second.to_payload(), "not a dict"]

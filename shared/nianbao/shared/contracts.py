@@ -132,12 +132,13 @@ class ReportParsed(Message):
     __hash__ = Message.__hash__
 
     def parsed_record(self) -> Record:
-        """The record: the object :meth:`of` kept, or ``record`` validated (raises ``ValidationError``).
-        Both are equal: the parser's records survive ``model_dump(mode="json")`` and validation unchanged
-        (``tests/parser/test_record_handover.py`` checks it on the corpus and the dev portal's reports)."""
-        if self._record is not None:
-            return self._record
-        return Record.model_validate(self.record)
+        """The record: the object :meth:`of` kept, or ``record`` validated, once, and kept (raises
+        ``ValidationError``). Both are equal: the parser's records survive ``model_dump(mode="json")`` and
+        validation unchanged (``tests/parser/test_record_handover.py`` checks it on the corpus and the dev
+        portal's reports)."""
+        if self._record is None:
+            self._record = Record.model_validate(self.record)
+        return self._record
 
     def to_payload(self) -> dict[str, Any]:
         """As :meth:`Message.to_payload`, with ``record`` passed on as it is: it is a record's JSON form

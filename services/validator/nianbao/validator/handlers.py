@@ -17,15 +17,16 @@ from nianbao.shared.db import session_scope
 from nianbao.shared.errors import PermanentError
 from nianbao.shared.record import Finding, Record
 from nianbao.validator import metrics
-from nianbao.validator.rules import evaluate
+from nianbao.validator.reads import BatchReads, BatchReport, ReportKey, previous_record, read_batch
+from nianbao.validator.rules import RULES_VERSION, evaluate
 from nianbao.validator.settings import ValidatorSettings
 from nianbao.validator.store import (
     GaugeChanges,
     NewReportWrite,
     StoreResult,
+    content_sha256,
     finish_store,
     prepare_store,
-    previous_record,
 )
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ def store_batch(payloads: Sequence[Any], settings: ValidatorSettings) -> list[bo
     gauges = GaugeChanges()  # written once per site at the end: the gauge rows are held only then
     try:
         with session_scope(settings.resolved_database_url()) as session:
-            stored = [_check_and_store(session, message, settings, gauges) for message in valid]
+            reads = read_batch(session, [_batch_report(message) for message in valid])  # two statements for all
+            stored = [_check_and_store(session, message, settings, gauges, reads) for message in valid]
             site_gauges = gauges.apply(session)
     except Exception as exc:  # each message runs alone: its own retries, or its failure record
         metrics.BATCHES.labels("alone").inc()
@@ -102,27 +104,52 @@ def store_batch(payloads: Sequence[Any], settings: ValidatorSettings) -> list[bo
     return [message is not None for message in messages]
 
 
+def _batch_report(message: ReportParsed) -> BatchReport:
+    """What a batch reads ahead for ``message``'s report (see ``reads.read_batch``)."""
+    record = _record(message)
+    key = ReportKey(
+        message.site_id, message.url, content_sha256(record, message.raw_key), record.parser_version, RULES_VERSION
+    )
+    return BatchReport(key, record.agency.name, record.year.value)
+
+
+def _record(message: ReportParsed) -> Record:
+    """The message's record, validated once (unless the parser handed its object over in process)."""
+    try:
+        return message.parsed_record()
+    except ValidationError as exc:
+        raise PermanentError(f"record of {message.url} does not match the canonical record: {exc}") from exc
+
+
 def _check_and_store(
-    session: Session, message: ReportParsed, settings: ValidatorSettings, gauges: GaugeChanges | None = None
+    session: Session,
+    message: ReportParsed,
+    settings: ValidatorSettings,
+    gauges: GaugeChanges | None = None,
+    reads: BatchReads | None = None,
 ) -> tuple[CheckedReport, StoreResult]:
-    checked = check_report(session, message, settings, gauges)
+    checked = check_report(session, message, settings, gauges, reads)
     return checked, finish_store(session, checked.stored)
 
 
 def check_report(
-    session: Session, message: ReportParsed, settings: ValidatorSettings, gauges: GaugeChanges | None = None
+    session: Session,
+    message: ReportParsed,
+    settings: ValidatorSettings,
+    gauges: GaugeChanges | None = None,
+    reads: BatchReads | None = None,
 ) -> CheckedReport:
     """Evaluate the rules on ``message``'s record and store it in ``session``'s transaction, except a new
     report on PostgreSQL, whose one statement is returned unexecuted (the caller executes it, then commits).
-    With ``gauges`` the site's gauge change is added there, for the caller to apply before committing.
+    With ``gauges`` the site's gauge change is added there, for the caller to apply before committing; with
+    ``reads``, what the report's batch read ahead for it is taken from there.
     Raises :class:`PermanentError` for a record that does not match the canonical record."""
-    try:
-        record = message.parsed_record()  # validated here unless the parser handed its object over in process
-    except ValidationError as exc:
-        raise PermanentError(f"record of {message.url} does not match the canonical record: {exc}") from exc
+    record = _record(message)
     previous, unreadable = None, None
     try:
-        previous = previous_record(session, agency=record.agency.name, year=record.year.value, exclude_url=message.url)
+        previous = previous_record(
+            session, agency=record.agency.name, year=record.year.value, exclude_url=message.url, reads=reads
+        )
     except ValidationError as exc:
         # Stored by an older parser whose record no longer validates: this report is still checked and stored;
         # its cross-year rules say why they could not run (findings, so the database and metrics show it).
@@ -148,6 +175,7 @@ def check_report(
         blank_policy=evaluation.blank_policy,
         record_json=message.record,
         gauges=gauges,
+        reads=reads,
     )
     return CheckedReport(message, record, list(evaluation.findings), stored)
 

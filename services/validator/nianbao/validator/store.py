@@ -6,8 +6,9 @@ value: report + table + key; finding: report + rule + where) and only rows whose
 written, so re-validating an unchanged record changes nothing (not even ``updated_at``).
 
 The write path is SQLAlchemy Core, in bulk, with a bounded number of round trips per report whatever its
-size: one SELECT of the report row; for a new report on PostgreSQL, then one statement writing the row,
-its values, findings, history row and site gauge (``pgwrite.new_report_statement``); otherwise one SELECT
+size: one SELECT of the report row (one for a whole batch of reports: see ``reads``); for a new report on
+PostgreSQL, then one statement writing the row, its values, findings, history row and site gauge
+(``pgwrite.new_report_statement``); otherwise one SELECT
 each of its stored values and findings as plain tuples (skipped for a new report, and for a stored one
 whose rows are known unchanged: see below), then at most one ``executemany`` INSERT, one UPDATE and one
 DELETE per table, one history row and one read or update of the site's gauge row.
@@ -43,12 +44,9 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Text,
     bindparam,
     case,
-    cast,
     delete,
-    exists,
     func,
     insert,
     select,
@@ -63,6 +61,7 @@ from nianbao.shared import jsontext
 from nianbao.shared.models import FindingRow, Report, ReportValue, ReportVersion, SiteGauge
 from nianbao.shared.record import Finding, Record
 from nianbao.validator import pgwrite
+from nianbao.validator.reads import JSON_FIELDS, STORED_REPORT, UNREAD, BatchReads, ReportKey
 
 REPORT = Report.__table__  # type: ignore[attr-defined]
 VALUE = ReportValue.__table__  # type: ignore[attr-defined]
@@ -70,14 +69,6 @@ FINDING = FindingRow.__table__  # type: ignore[attr-defined]
 VERSION = ReportVersion.__table__  # type: ignore[attr-defined]
 GAUGE = SiteGauge.__table__  # type: ignore[attr-defined]
 
-# Columns of the report row a record determines, compared one by one with the stored row.
-REPORT_FIELDS = (
-    "raw_key", "content_sha256", "title", "agency", "year", "generation", "index_no", "publish_date",
-    "parser_version", "rules_version", "blank_policy", "record", "passed", "passed_count", "failing_errors",
-    "failing_warnings",
-)  # fmt: skip
-# Of those, the JSON columns: read and compared as their text (see ``_same_json``).
-JSON_FIELDS = ("record", "passed")
 # A value or finding row: its identity within the report, then the columns compared and written.
 VALUE_IDENTITY = ("table_name", "key")
 VALUE_FIELDS = ("value", "status", "raw", "unit")
@@ -88,38 +79,10 @@ FINDING_FIELDS = ("severity", "status", "lhs", "rhs", "delta", "cells", "message
 # --- Statements, built once: building a Core statement costs more client CPU than executing it (~0.15 ms
 # each, seven a report); executed with parameters, they compile once per dialect (SQLAlchemy's cache).
 
-_VERSION_SEEN = (
-    exists()
-    .where(
-        VERSION.c.report_id == REPORT.c.id,
-        VERSION.c.content_sha256 == bindparam("content_sha256"),
-        VERSION.c.parser_version == bindparam("parser_version"),
-        VERSION.c.rules_version == bindparam("rules_version"),
-    )
-    .label("version_seen")
-)
-# The stored report row with every column a record determines (the JSON columns as their text: decoding 60 KB
-# of JSON costs more than the rest of the row), the digest of its rows, and whether this version is in its
-# history.
-_STORED_REPORT = select(
-    REPORT.c.id,
-    REPORT.c.updated_at,
-    *(REPORT.c[name] for name in REPORT_FIELDS if name not in JSON_FIELDS),
-    *(cast(REPORT.c[name], Text).label(f"{name}_text") for name in JSON_FIELDS),
-    REPORT.c.rows_sha256,
-    _VERSION_SEEN,
-).where(REPORT.c.site_id == bindparam("site_id"), REPORT.c.url == bindparam("url"))
 _LOCK_REPORT = (
     select(REPORT.c.updated_at, REPORT.c.rows_sha256).where(REPORT.c.id == bindparam("report_id")).with_for_update()
 )
 _INSERT_REPORT = insert(REPORT).returning(REPORT.c.id)
-# As its JSON text: pydantic reads the text into a Record in one pass, twice as fast as json.loads + validation.
-_PREVIOUS_RECORD = (
-    select(cast(REPORT.c.record, Text))
-    .where(REPORT.c.agency == bindparam("agency"), REPORT.c.year == bindparam("year"), REPORT.c.url != bindparam("url"))
-    .order_by(REPORT.c.updated_at.desc())
-    .limit(1)
-)
 _GAUGE = select(GAUGE.c.reports_with_errors, GAUGE.c.newest_year).where(GAUGE.c.site_id == bindparam("site_id"))
 
 
@@ -257,7 +220,7 @@ def report_fields(
     passed = [f for f in stored if f.status == "pass"]
     return {
         "raw_key": raw_key,
-        "content_sha256": record.source.content_sha256 or raw_key,
+        "content_sha256": content_sha256(record, raw_key),
         "title": record.title,
         "agency": record.agency.name,
         "year": record.year.value,
@@ -273,6 +236,11 @@ def report_fields(
         "failing_errors": sum(1 for f in failing if f.severity == "error"),
         "failing_warnings": sum(1 for f in failing if f.severity != "error"),
     }
+
+
+def content_sha256(record: Record, raw_key: str) -> str:
+    """The report row's ``content_sha256``: the digest of the bytes the record was read from."""
+    return record.source.content_sha256 or raw_key
 
 
 @dataclass(frozen=True)
@@ -340,12 +308,13 @@ def prepare_store(
     blank_policy: dict[str, str],
     record_json: dict[str, Any] | None = None,
     gauges: GaugeChanges | None = None,
+    reads: BatchReads | None = None,
 ) -> StoreResult | NewReportWrite:
     """:func:`store_validated`, except that a report not stored yet on PostgreSQL is not written: its one
     statement is returned, for the caller to ``execute`` on this session before committing. Everything
     else (a stored report, SQLite) is written here and its result returned. With ``gauges``, the site's
     gauge change is added there instead of written (the caller applies it before committing; the result's
-    gauge fields are then 0 and None)."""
+    gauge fields are then 0 and None). ``reads``: what the report's batch read ahead (see ``reads``)."""
     fields = report_fields(
         record,
         raw_key=raw_key,
@@ -355,18 +324,15 @@ def prepare_store(
         record_json=record_json,
     )
     postgres = session.get_bind().dialect.name == "postgresql"
-    keys = {
-        "site_id": site_id,
-        "url": url,
-        "content_sha256": fields["content_sha256"],
-        "parser_version": fields["parser_version"],
-        "rules_version": fields["rules_version"],
-    }
+    key = ReportKey(site_id, url, fields["content_sha256"], fields["parser_version"], fields["rules_version"])
+    keys = key._asdict()
     value_rows = _value_rows(record)
     finding_rows = _finding_rows(findings, rules_version)
     rows_sha256 = _rows_digest(value_rows, finding_rows)
     # Not locked: an unchanged report must not write, not even a lock.
-    stored = session.execute(_STORED_REPORT, keys).first()
+    stored = reads.stored_row(key) if reads is not None else UNREAD
+    if stored is UNREAD:
+        stored = session.execute(STORED_REPORT, keys).first()
     now = _now()
     if stored is None and postgres:
         if gauges is not None:  # the statement leaves the gauge out: its change goes where the others go
@@ -396,7 +362,7 @@ def prepare_store(
             # and its rows are read back by the sync below), and take the gauge's "before" from it.
             locked = session.execute(_LOCK_REPORT, {"report_id": report_id}).one()
             if tuple(locked) != (stored.updated_at, stored.rows_sha256):
-                stored = session.execute(_STORED_REPORT.with_for_update(of=REPORT), keys).one()
+                stored = session.execute(STORED_REPORT.with_for_update(of=REPORT), keys).one()
                 diff = _changed_columns(stored, fields, texts)
         changed = bool(diff)
         old_errors, old_year = stored.failing_errors, stored.year
@@ -430,7 +396,7 @@ def prepare_store(
 
 
 def _changed_columns(stored: Any, fields: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
-    """The columns of ``fields`` whose stored value differs (``stored``: a row of ``_STORED_REPORT``;
+    """The columns of ``fields`` whose stored value differs (``stored``: a row of ``STORED_REPORT``;
     ``texts``: each of ``JSON_FIELDS`` as ``jsontext`` writes it)."""
     row = stored._mapping
     diff = {name: value for name, value in fields.items() if name not in JSON_FIELDS and row[name] != value}
@@ -762,16 +728,6 @@ def recount_site_gauges(session: Session, site_id: str | None = None) -> dict[st
     return {s: (e, y) for s, (_n, e, y) in counts.items()}
 
 
-def previous_record(session: Session, *, agency: str | None, year: int | None, exclude_url: str) -> Record | None:
-    """The same agency's report for the year before, for the cross-year rules."""
-    if not agency or year is None:
-        return None
-    stored = session.execute(
-        _PREVIOUS_RECORD, {"agency": agency, "year": year - 1, "url": exclude_url}
-    ).scalar_one_or_none()
-    return Record.model_validate_json(stored) if stored is not None else None
-
-
 def site_summary(session: Session, site_id: str) -> tuple[int, int | None]:
     """(reports with a failing error rule, newest covered year) for one site, aggregated over all its
     reports: O(site). The validator reads ``site_gauge`` instead; this is the reference it must match."""
@@ -788,9 +744,9 @@ __all__ = [
     "GaugeChanges",
     "NewReportWrite",
     "StoreResult",
+    "content_sha256",
     "finish_store",
     "prepare_store",
-    "previous_record",
     "recount_site_gauges",
     "report_fields",
     "site_summary",
