@@ -25,6 +25,12 @@ def test_integers_beyond_64_bits_are_written_exactly() -> None:
         assert json.loads(dumps({"v": big})) == {"v": big}
 
 
+def test_the_standard_library_writes_the_rest_of_the_text_as_orjson_does() -> None:
+    # A stored text is compared as text first (store._same_json): the writer must not change the spacing.
+    value = {"title": "示例县", "n": [0, -1, 2.5, None, True], "nested": {"a": [], "b": {"c": "d"}}}
+    assert dumps({**value, "big": 2**64}) == dumps(value)[:-1] + ',"big":18446744073709551616}'
+
+
 def test_keys_that_are_not_strings_are_written_as_json_writes_them() -> None:
     assert json.loads(dumps({1: "a", 2: "b"})) == json.loads(json.dumps({1: "a", 2: "b"}))
 

@@ -61,10 +61,15 @@ def _one_at_a_time_finds_each_unchanged(messages: list[ReportParsed]) -> None:
         assert (result.created, result.changed) == (False, False), message.url
 
 
-def test_a_batch_reads_its_reports_ahead_in_two_statements(postgres_url: str, monkeypatch: Any) -> None:
-    """On PostgreSQL the stored rows of a batch's reports and their previous years' records are read in one
-    statement each (reads.read_batch), not two statements a report. The two reports whose previous year is
-    a batch-mate read it themselves after that one's write (what the first test checks)."""
+def test_a_batch_reads_ahead_in_two_statements_and_writes_its_new_reports_together(
+    postgres_url: str, monkeypatch: Any
+) -> None:
+    """On PostgreSQL a batch reads its reports' stored rows and previous years' records in one statement each
+    (reads.read_batch) and writes its new reports in one statement (store.execute_new_reports), instead of
+    three statements a report. Two of these five reports have their previous year in the batch (示例市 2020,
+    示例县 2019): each reads it in its turn, after the new reports before it are written (what the first
+    test checks), so the five are written in three statements: [示例市 2019], [示例市 2020, 示例县 2018],
+    [示例县 2019, 示例市交通运输局 2020]."""
     from sqlalchemy import event
 
     from nianbao.shared.db import get_engine, upgrade
@@ -86,11 +91,60 @@ def test_a_batch_reads_its_reports_ahead_in_two_statements(postgres_url: str, mo
     reads_ahead = [s for s in statements if "json_to_recordset" in s and "INSERT" not in s]
     alone = [s for s in statements if "FROM report" in s and "json_to_recordset" not in s and "INSERT" not in s]
     writes = [s for s in statements if "INSERT INTO report " in s]
-    # Two reads ahead; two previous years read alone (示例市 2020's and 示例县 2019's: their previous years are
-    # in the batch); one write a report; one gauge upsert.
-    assert (len(reads_ahead), len(alone), len(writes)) == (2, 2, 5), statements
-    assert len(statements) <= len(messages) + 5, statements
+    assert (len(reads_ahead), len(alone), len(writes)) == (2, 2, 3), statements
+    assert len(statements) == 2 + 2 + 3 + 1, statements  # and the site's gauge
     _one_at_a_time_finds_each_unchanged(messages)
+
+
+def _stored_rows(database: str, site: str) -> dict[str, Any]:
+    """Per address, everything stored of a site's report but ids and times: its row, its value and finding
+    rows, its history; and whether its findings and history rows carry the report's creation time (True on
+    PostgreSQL, where a new report is one statement; on SQLite the history row takes its own time)."""
+    from sqlalchemy import text
+
+    rows: dict[str, Any] = {}
+    with session_scope(database) as session:
+        for report in session.exec(select(Report).where(Report.site_id == site)).all():
+            columns = report.model_dump(exclude={"id", "site_id", "created_at", "updated_at"})
+            values = session.execute(text(
+                "SELECT table_name, key, value, status, raw, unit FROM report_value WHERE report_id = :r"
+                " ORDER BY table_name, key"), {"r": report.id}).all()  # fmt: skip
+            findings = session.execute(text(
+                "SELECT rule, location, severity, status, lhs, rhs, delta, cells, message, rule_version,"
+                " created_at, updated_at FROM finding WHERE report_id = :r ORDER BY rule, location"
+            ), {"r": report.id}).all()  # fmt: skip
+            history = session.execute(text(
+                "SELECT content_sha256, raw_key, parser_version, rules_version, CAST(failing AS TEXT), created_at"
+                " FROM report_version WHERE report_id = :r"), {"r": report.id}
+            ).all()  # fmt: skip
+            # Times: whether each is the report's creation time.
+            created = report.created_at
+            rows[report.url] = (
+                columns,
+                [tuple(v) for v in values],
+                [(*f[:-2], f[-2] == f[-1] == created) for f in findings],
+                [(*h[:-1], h[-1] == created) for h in history],
+            )
+    return rows
+
+
+def test_a_batch_writes_the_rows_one_message_at_a_time_writes(database: str) -> None:
+    """Each report of a batch (new reports written together on PostgreSQL) has the row, value and finding rows
+    and history the same message stored alone has; a record holding an integer beyond 64 bits included."""
+    batched = parsed_pages(5, site="batched")
+    payload = batched[4].to_payload()
+    table, values = next((t, v) for t, v in payload["record"]["tables"].items() if v)
+    payload["record"]["tables"] = {**payload["record"]["tables"], table: {**values, next(iter(values)): 2**64}}
+    batched[4] = ReportParsed.model_validate(payload)
+    alone = [ReportParsed.model_validate({**m.to_payload(), "site_id": "alone"}) for m in batched]
+    assert store_batch(_payloads(batched), ValidatorSettings()) == [True] * 5
+    for message in alone:
+        handle_report_parsed(ReportParsed.model_validate(message.to_payload()), ValidatorSettings())
+    stored_batched, stored_alone = _stored_rows(database, "batched"), _stored_rows(database, "alone")
+    assert len(stored_batched) == 5 and stored_batched == stored_alone
+    if database.startswith("postgresql"):  # a new report's rows and history carry its creation time
+        assert all(row[-1] for _c, _v, findings, history in stored_batched.values() for row in [*findings, *history])
+    assert any(2**64 in values.values() for values in stored_batched[batched[4].url][0]["record"]["tables"].values())
 
 
 def test_a_report_twice_in_a_batch_is_stored_once(database: str) -> None:
@@ -186,9 +240,9 @@ def test_two_batches_meeting_two_sites_in_opposite_orders_do_not_deadlock(
     b1, b2 = parse_page(HTML_PAGES[2], 2, "site-b"), parse_page(HTML_PAGES[3], 3, "site-b")
     meet = threading.Barrier(2)
     paused: set[int] = set()
-    original = handlers._check_and_store
+    original = handlers.check_report
 
-    def check_and_store_then_meet(*args: Any) -> Any:
+    def check_then_meet(*args: Any) -> Any:
         result = original(*args)
         if threading.get_ident() not in paused:  # after each batch's first report
             paused.add(threading.get_ident())
@@ -196,7 +250,7 @@ def test_two_batches_meeting_two_sites_in_opposite_orders_do_not_deadlock(
                 meet.wait(timeout=3)
         return result
 
-    monkeypatch.setattr(handlers, "_check_and_store", check_and_store_then_meet)
+    monkeypatch.setattr(handlers, "check_report", check_then_meet)
     answers: dict[str, list[bool]] = {}
 
     def run(name: str, batch: list[ReportParsed]) -> None:

@@ -18,7 +18,9 @@ from nianbao.shared.models import Report, ReportValue, SiteGauge
 from nianbao.shared.record import Cell, Finding, Record, request_keys
 from nianbao.validator.store import (
     GaugeChanges,
+    NewReportWrite,
     StoreResult,
+    execute_new_reports,
     finish_store,
     prepare_store,
     recount_site_gauges,
@@ -142,6 +144,31 @@ def test_a_new_report_is_written_by_one_statement_on_postgresql(postgres_url: st
         assert [(h["rule"], h["where"]) for h in history] == [("requests.balance", "natural")] + [
             ("meta.demo", f"w{i}") for i in range(4)
         ]
+
+
+def test_new_reports_written_together_answer_each_its_own_id(postgres_url: str) -> None:
+    """``execute_new_reports`` (a batch's new reports, one statement): each result is its own report's, in
+    order, and each report has its own values (three reports of different sizes: rows cannot be mixed up)."""
+    upgrade(postgres_url)
+    gauges = GaugeChanges()
+    with session_scope(postgres_url) as session:
+        writes = []
+        for n in range(3):
+            record, findings = _record(year=2019 + n, extra_tables=n), _findings(failing=n == 1)
+            writes.append(prepare_store(
+                session, site_id="s1", url=f"http://x.gov.cn/{n}.html", raw_key="a" * 64, record=record,
+                findings=findings, rules_version="r1", blank_policy={}, gauges=gauges,
+            ))  # fmt: skip
+        assert all(isinstance(write, NewReportWrite) for write in writes)
+        results = execute_new_reports(session, writes)  # type: ignore[arg-type]
+        gauges.apply(session)
+    with session_scope(postgres_url) as session:
+        for n, result in enumerate(results):
+            report = session.exec(select(Report).where(Report.id == result.report_id)).one()
+            assert (report.url, report.year, result.failing_errors) == (f"http://x.gov.cn/{n}.html", 2019 + n, n == 1)
+            values = session.exec(select(ReportValue).where(ReportValue.report_id == report.id)).all()
+            assert len(values) == 161 + 200 * n
+    assert _gauge(postgres_url, "s1") == _reference(postgres_url, "s1") == (1, 2021)
 
 
 def test_unchanged_report_sends_no_write_and_no_lock(db_url: str) -> None:

@@ -20,5 +20,5 @@ def dumps(value: Any) -> str:
     """``value`` as JSON text; keys that are not strings are written as ``json.dumps`` writes them."""
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
-        return json.dumps(value, ensure_ascii=False)
+    except TypeError:  # compact, as orjson writes: the rest of the text is the same whichever wrote it
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -8,7 +8,8 @@ so it is prepared once per connection and built once per process (``functools.ca
 statement costs more client CPU than executing it.
 
 :func:`new_report_statement` writes a report that is not stored yet, with everything that goes with it, in
-one statement and one round trip instead of five (report row, values, findings, history row, site gauge).
+one statement and one round trip instead of five (report row, values, findings, history row, site gauge);
+:func:`new_reports_statement` writes several (a validator batch's new reports) in one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Float, Integer, bindparam, text
+from sqlalchemy import JSON, DateTime, Float, Integer, TypeDecorator, bindparam, text
 
 from nianbao.shared.models import FindingRow, Report, ReportValue
 
@@ -28,10 +29,14 @@ FINDING = FindingRow.__table__  # type: ignore[attr-defined]
 
 def pg_type(column_type: Any) -> str:
     """The type a ``json_to_recordset`` column is read as, for a column of this SQLAlchemy type."""
+    if isinstance(column_type, TypeDecorator):  # e.g. the aware timestamps (sqlmodel's UTCDateTime)
+        column_type = column_type.impl_instance
     if isinstance(column_type, JSON):
         return "json"
     if isinstance(column_type, Float):
         return "float8"
+    if isinstance(column_type, DateTime):
+        return "timestamptz" if column_type.timezone else "timestamp"
     return "bigint" if isinstance(column_type, Integer) else "text"
 
 
@@ -39,10 +44,11 @@ def _names(columns: Sequence[str]) -> str:
     return ", ".join(f'"{n}"' for n in columns)
 
 
-def _recordset(table: Any, columns: Sequence[str], param: str) -> str:
-    """``json_to_recordset(:param) AS x(…)``: the rows of one JSON parameter as typed columns of ``table``."""
-    shape = ", ".join(f'"{n}" {pg_type(table.c[n].type)}' for n in columns)
-    return f"json_to_recordset(CAST(:{param} AS json)) AS x({shape})"
+def _recordset(table: Any, columns: Sequence[str], param: str, *, name: str = "x", extra: str = "") -> str:
+    """``json_to_recordset(:param) AS name(…)``: the rows of one JSON parameter as typed columns of ``table``
+    (``extra``: more columns first, as ``"name type, …"``)."""
+    shape = ", ".join([*filter(None, [extra]), *(f'"{n}" {pg_type(table.c[n].type)}' for n in columns)])
+    return f"json_to_recordset(CAST(:{param} AS json)) AS {name}({shape})"
 
 
 def _picks(columns: Sequence[str]) -> str:
@@ -118,3 +124,43 @@ SELECT r.id{gauge_columns} FROM r{gauge_join}
     # The history row's and the gauge's parameters named like a report column (content_sha256, year, …) are
     # that column's value, bound once with its type.
     return text(sql).bindparams(*report_binds, bindparam("failing", type_=JSON))
+
+
+@functools.cache
+def new_reports_statement(
+    report_columns: tuple[str, ...], value_columns: tuple[str, ...], finding_columns: tuple[str, ...]
+) -> Any:
+    """:func:`new_report_statement` for several new reports at once (a batch's), without the site gauge
+    (the batch writes it: ``store.GaugeChanges``). Three JSON parameters: ``reports``, an array of objects
+    with ``i`` (the report's index), ``report_columns`` and the history row's ``failing``; ``value_rows`` and
+    ``finding_rows``, arrays of objects with ``i`` (whose report they are) and ``value_columns`` or
+    ``finding_columns``. Returns one row per report: ``i`` and the report's id.
+
+    One statement: the reports and all their rows are written together or not at all (a concurrent first
+    writer of any of them fails it on the report's unique key; the batch's messages then run alone)."""
+    reports = _recordset(REPORT, report_columns, "reports", name="k", extra='"i" int, "failing" json')
+    values = _recordset(VALUE, value_columns, "value_rows", extra='"i" int')
+    findings = _recordset(FINDING, finding_columns, "finding_rows", extra='"i" int')
+    sql = f"""
+WITH k AS MATERIALIZED (
+    SELECT * FROM {reports}
+), r AS (
+    INSERT INTO report ({_names(report_columns)})
+    SELECT {", ".join(f'k."{n}"' for n in report_columns)} FROM k ORDER BY k.i
+    RETURNING id, site_id, url
+), ri AS (
+    SELECT k.i, r.id, k.created_at FROM r JOIN k ON k.site_id = r.site_id AND k.url = r.url
+), v AS (
+    INSERT INTO report_value (report_id, {_names(value_columns)})
+    SELECT ri.id, {_picks(value_columns)} FROM {values} JOIN ri ON ri.i = x.i
+), f AS (
+    INSERT INTO finding (report_id, created_at, updated_at, {_names(finding_columns)})
+    SELECT ri.id, ri.created_at, ri.created_at, {_picks(finding_columns)} FROM {findings} JOIN ri ON ri.i = x.i
+), h AS (
+    INSERT INTO report_version (report_id, content_sha256, raw_key, parser_version, rules_version, failing, created_at)
+    SELECT ri.id, k.content_sha256, k.raw_key, k.parser_version, k.rules_version, k.failing, k.created_at
+    FROM ri JOIN k ON k.i = ri.i
+)
+SELECT i, id FROM ri ORDER BY i
+"""
+    return text(sql)

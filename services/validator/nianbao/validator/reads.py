@@ -142,6 +142,15 @@ class BatchReads:
         none), or ``UNREAD``."""
         return self.previous.get((agency, year, url), UNREAD)
 
+    def complete(self, report: BatchReport) -> bool:
+        """Whether everything ``report`` reads was read ahead (else it reads in its turn, and what the batch
+        wrote before it must be written by then)."""
+        if report.key not in self.stored:
+            return False
+        if not report.agency or report.year is None:
+            return True
+        return (report.agency, report.year - 1, report.key.url) in self.previous
+
 
 class BatchReport(NamedTuple):
     """A report of a batch, as its reads need it: its key, and the agency and year of its record."""

@@ -74,6 +74,8 @@ VALUE_IDENTITY = ("table_name", "key")
 VALUE_FIELDS = ("value", "status", "raw", "unit")
 FINDING_IDENTITY = ("rule", "location")
 FINDING_FIELDS = ("severity", "status", "lhs", "rhs", "delta", "cells", "message", "rule_version")
+VALUE_COLUMNS = (*VALUE_IDENTITY, *VALUE_FIELDS)
+FINDING_COLUMNS = (*FINDING_IDENTITY, *FINDING_FIELDS)
 
 
 # --- Statements, built once: building a Core statement costs more client CPU than executing it (~0.15 ms
@@ -245,21 +247,63 @@ def content_sha256(record: Record, raw_key: str) -> str:
 
 @dataclass(frozen=True)
 class NewReportWrite:
-    """A new report's one statement on PostgreSQL (``pgwrite.new_report_statement``), built and not executed
-    yet: :func:`prepare_store` leaves it to the caller, who may run it later on the same session (in the same
-    transaction) while doing other work, e.g. :class:`~nianbao.validator.overlap.OverlappedStore`."""
+    """A new report's write on PostgreSQL, not executed yet: :func:`prepare_store` leaves it to the caller,
+    who runs it later in the same transaction, alone (:meth:`execute`: ``pgwrite.new_report_statement``, one
+    statement) while doing other work (e.g. :class:`~nianbao.validator.overlap.OverlappedStore`), or with
+    other new reports of its batch (:func:`execute_new_reports`: one statement for all)."""
 
-    statement: Any
-    params: dict[str, Any]
+    report: dict[str, Any]  # the report row's columns
+    value_rows: list[dict[str, Any]]  # its value rows and finding rows (those that do not pass), by column
+    finding_rows: list[dict[str, Any]]
+    failing: list[dict[str, Any]]  # the history row's failing findings
     failing_errors: int
     failing_warnings: int
     # False when the site's gauge is left to a GaugeChanges (the result's gauge fields are then 0 and None).
     writes_gauge: bool = True
 
+    @property
+    def params(self) -> dict[str, Any]:
+        """The parameters of its statement alone."""
+        params = {
+            **self.report,
+            "value_rows": jsontext.dumps(self.value_rows),
+            "finding_rows": jsontext.dumps(self.finding_rows),
+            "failing": self.failing,
+        }
+        if self.writes_gauge:
+            params["with_errors"] = int(self.failing_errors > 0)
+        return params
+
     def execute(self, session: Session) -> StoreResult:
-        row = session.execute(self.statement, self.params).one()
+        columns = tuple(self.report)
+        statement = pgwrite.new_report_statement(columns, VALUE_COLUMNS, FINDING_COLUMNS, gauge=self.writes_gauge)
+        row = session.execute(statement, self.params).one()
         with_errors, newest = (int(row[1]), row[2]) if self.writes_gauge else (0, None)
         return StoreResult(int(row[0]), True, True, self.failing_errors, self.failing_warnings, with_errors, newest)
+
+
+def execute_new_reports(session: Session, writes: Sequence[NewReportWrite]) -> list[StoreResult]:
+    """Several new reports' writes, their gauges left to a GaugeChanges, in one statement
+    (``pgwrite.new_reports_statement``); their results, in order."""
+    if any(write.writes_gauge for write in writes):
+        raise ValueError("new reports written together leave their gauges to a GaugeChanges")
+    if len(writes) <= 1:
+        return [write.execute(session) for write in writes]
+    statement = pgwrite.new_reports_statement(tuple(writes[0].report), VALUE_COLUMNS, FINDING_COLUMNS)
+    # Each report's text on its own (a record jsontext hands to json.dumps, with an integer beyond 64 bits, does
+    # not take the batch's texts with it), times as ISO text (which json.dumps cannot write).
+    reports = [
+        jsontext.dumps({"i": i, **{k: v.isoformat() if isinstance(v, datetime) else v for k, v in w.report.items()},
+                        "failing": w.failing})
+        for i, w in enumerate(writes)
+    ]  # fmt: skip
+    params = {
+        "reports": f"[{','.join(reports)}]",
+        "value_rows": jsontext.dumps([{"i": i, **row} for i, w in enumerate(writes) for row in w.value_rows]),
+        "finding_rows": jsontext.dumps([{"i": i, **row} for i, w in enumerate(writes) for row in w.finding_rows]),
+    }
+    ids = {int(row[0]): int(row[1]) for row in session.execute(statement, params)}
+    return [StoreResult(ids[i], True, True, w.failing_errors, w.failing_warnings) for i, w in enumerate(writes)]
 
 
 def store_validated(
@@ -438,22 +482,18 @@ def _new_report_write(
     gauge: bool = True,
 ) -> NewReportWrite:
     """PostgreSQL, a report not stored yet: its row, values, findings, first history row and (``gauge``) its
-    site's gauge in one statement (``pgwrite.new_report_statement``), returning the report's id and the
-    site's gauge."""
+    site's gauge, to be written in one statement."""
     report = {"site_id": site_id, "url": url, "created_at": now, "updated_at": now, "rows_sha256": rows_sha256,
               **fields}  # fmt: skip
-    value_columns = (*VALUE_IDENTITY, *VALUE_FIELDS)
-    finding_columns = (*FINDING_IDENTITY, *FINDING_FIELDS)
-    statement = pgwrite.new_report_statement(tuple(report), value_columns, finding_columns, gauge=gauge)
-    params = {
-        **report,
-        "value_rows": jsontext.dumps([_row_object(value_columns, *row) for row in value_rows.items()]),
-        "finding_rows": jsontext.dumps([_row_object(finding_columns, *row) for row in finding_rows.items()]),
-        "failing": _failing_entries(findings),
-    }
-    if gauge:
-        params["with_errors"] = int(fields["failing_errors"] > 0)
-    return NewReportWrite(statement, params, fields["failing_errors"], fields["failing_warnings"], writes_gauge=gauge)
+    return NewReportWrite(
+        report,
+        [_row_object(VALUE_COLUMNS, *row) for row in value_rows.items()],
+        [_row_object(FINDING_COLUMNS, *row) for row in finding_rows.items()],
+        _failing_entries(findings),
+        fields["failing_errors"],
+        fields["failing_warnings"],
+        writes_gauge=gauge,
+    )
 
 
 def _failing_entries(findings: Sequence[Finding]) -> list[dict[str, Any]]:
@@ -745,6 +785,7 @@ __all__ = [
     "NewReportWrite",
     "StoreResult",
     "content_sha256",
+    "execute_new_reports",
     "finish_store",
     "prepare_store",
     "recount_site_gauges",
