@@ -49,7 +49,7 @@ def register_tasks(app: Any, settings: CrawlerSettings) -> None:
     def outcome(value: str) -> None:
         metrics.TASKS.labels(value).inc()
 
-    @app.task(name=CrawlRequested.TASK, bind=True, acks_late=True)  # type: ignore[untyped-decorator]
+    @app.task(name=CrawlRequested.TASK, bind=True, acks_late=True, shared=False)  # type: ignore[untyped-decorator]
     def crawl_site_task(self: Any, payload: dict[str, Any]) -> None:
         run_id = str(self.request.id)  # the same for a redelivery and a retry: they continue the run
         run_message_task(
@@ -69,7 +69,7 @@ def register_tasks(app: Any, settings: CrawlerSettings) -> None:
             on_outcome=outcome,
         )
 
-    @app.task(name=CrawlContinued.TASK, bind=True, acks_late=True)  # type: ignore[untyped-decorator]
+    @app.task(name=CrawlContinued.TASK, bind=True, acks_late=True, shared=False)  # type: ignore[untyped-decorator]
     def continue_crawl_task(self: Any, payload: dict[str, Any]) -> None:
         run_message_task(
             self,

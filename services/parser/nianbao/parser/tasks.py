@@ -19,9 +19,11 @@ from nianbao.shared.taskrunner import run_message_task
 
 
 def register_tasks(app: Any, settings: ParserSettings) -> None:
-    """Register task ``PageFetched.TASK`` on ``app``."""
+    """Register task ``PageFetched.TASK`` on ``app``, and on no other Celery app of the process (``shared=False``,
+    as every service's tasks: a task holds its app's settings; Celery's default would add it to every app
+    created later in the process)."""
 
-    @app.task(name=PageFetched.TASK, bind=True, acks_late=True)  # type: ignore[untyped-decorator]
+    @app.task(name=PageFetched.TASK, bind=True, acks_late=True, shared=False)  # type: ignore[untyped-decorator]
     def parse_page(self: Any, payload: dict[str, Any]) -> None:
         def handle(message: PageFetched) -> ReportParsed:
             store = RawStore(settings.resolved_raw_store_dir())

@@ -30,7 +30,7 @@ def register_tasks(app: Any, settings: ValidatorSettings) -> None:
             ReportParsed.TASK, lambda payloads: store_batch(payloads, settings), accept=app.conf.accept_content
         )
 
-    @app.task(name=ReportParsed.TASK, bind=True, acks_late=True, **batching)  # type: ignore[untyped-decorator]
+    @app.task(name=ReportParsed.TASK, bind=True, acks_late=True, shared=False, **batching)  # type: ignore[untyped-decorator]
     def validate_report(self: Any, payload: dict[str, Any]) -> None:
         run_message_task(
             self,
