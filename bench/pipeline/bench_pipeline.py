@@ -189,6 +189,26 @@ def self_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def reference_parse_ms(seeds: list[tuple[bytes, str, str]], rounds: int = 5) -> float:
+    """This machine's speed at this moment: the median CPU ms of parsing one seed (the parser alone, in this
+    process), the fastest of ``rounds`` rounds over the seeds. The code being the same, figures of runs on
+    different machines or moments compare after dividing by it (printed since round 11)."""
+    from nianbao.parser.extract import parse_bytes
+    from nianbao.parser.settings import ParserSettings
+
+    settings = ParserSettings()
+    pages = [generate(i, seeds) for i in range(len(seeds))]
+    best: list[float] = []
+    for _ in range(rounds):
+        times = []
+        for data, media_type in pages:
+            started = time.process_time()
+            parse_bytes(data, url="https://bench.gov.cn/reference.html", media_type=media_type, settings=settings)
+            times.append((time.process_time() - started) * 1000)
+        best.append(statistics.median(times))
+    return min(best)
+
+
 # --- modes ---------------------------------------------------------------------------------------------
 
 
@@ -787,6 +807,8 @@ def main(argv: list[str] | None = None) -> int:
     seeds = load_seeds()
     results: dict[str, Any] = {"reports": args.reports, "seeds": len(seeds), "date": time.strftime("%Y-%m-%d")}
     print(f"{args.reports} reports from {len(seeds)} seeds, one site; {load()}")
+    reference = [reference_parse_ms(seeds)]
+    print(f"this machine now: a seed parses in {reference[0]:.2f} ms of CPU (median; the speed reference)")
     runners: dict[str, Callable[[], dict[str, Any]]] = {
         "inprocess": lambda: run_inprocess(args.reports, seeds, args.postgres_admin_url),
         "inprocess-sequential": lambda: run_inprocess(args.reports, seeds, args.postgres_admin_url, overlapped=False),
@@ -812,6 +834,9 @@ def main(argv: list[str] | None = None) -> int:
         transport = results["workers"]["cpu_ms_per_report_total"] - work
         results["workers_beyond_work_cpu_ms_per_report"] = transport
         print(f"\nworkers' CPU per report beyond the work itself (workers − inprocess-sequential): {transport:.2f} ms")
+    reference.append(reference_parse_ms(seeds))
+    results["reference_parse_ms"] = reference  # at the start and at the end: how far the machine's speed moved
+    print(f"\nthis machine at the end: a seed parses in {reference[1]:.2f} ms of CPU (start: {reference[0]:.2f})")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
