@@ -165,3 +165,56 @@ def test_a_record_body_is_read_without_kombus_decoder(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(kombu_json, "loads", refuse)
     assert repr(message_loads(body)) == expected
+
+
+# --- kombu's Redis channel: one client per channel and pool (celery_app._conn_or_acquire)
+
+
+def _count_clients(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    import redis
+
+    made: list[int] = []
+    original = redis.Redis.__init__
+
+    def counted(self: object, *args: object, **kwargs: object) -> None:
+        made.append(1)
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(redis.Redis, "__init__", counted)
+    return made
+
+
+def test_publishing_reuses_one_redis_client(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kombu built a client (copying redis-py's ~170 response callbacks) for every publish, unacknowledged
+    message record and acknowledgement; a channel now keeps one."""
+    from nianbao.shared.bus import CeleryPublisher
+    from nianbao.shared.contracts import CrawlRequested
+
+    app = make_celery("test-client-reuse", redis_url)
+    publisher = CeleryPublisher(app)
+    publisher.publish(CrawlRequested(site_id="warm-up"))
+    made = _count_clients(monkeypatch)
+    for n in range(5):
+        publisher.publish(CrawlRequested(site_id=f"site-{n}"))
+    assert made == []
+    with app.connection_for_read() as conn:
+        queued = conn.default_channel.client.llen("crawler")
+    assert queued == 6
+
+
+def test_a_new_pool_gets_a_new_client_and_a_closed_channel_still_fails(redis_url: str) -> None:
+    import redis
+
+    app = make_celery("test-client-pool", redis_url)
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        with channel.conn_or_acquire() as first, channel.conn_or_acquire() as again:
+            assert again is first and first.connection_pool is channel.pool
+        channel._disconnect_pools()  # as kombu does when the broker connection drops
+        with channel.conn_or_acquire() as second:
+            assert second is not first and second.connection_pool is channel.pool
+            assert second.ping()
+        channel._disconnect_pools()
+        channel.connection.client = None  # the transport closed (see _patch_kombu_redis_channel)
+        with pytest.raises(redis.exceptions.ConnectionError), channel.conn_or_acquire():
+            pass

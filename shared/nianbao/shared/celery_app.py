@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import random
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -108,7 +109,7 @@ def _register_fast_zlib() -> None:
 
 def make_celery(name: str, broker_url: str, settings: CommonSettings | None = None) -> Celery:
     """The Celery app of a worker, beat or a producer; timeouts from ``settings`` (default: environment)."""
-    _patch_kombu_closed_channel()
+    _patch_kombu_redis_channel()
     _register_message_json()
     _register_fast_zlib()
     timeouts = settings if settings is not None else CommonSettings()
@@ -167,8 +168,9 @@ def backoff_delay(retries: int, base_s: float, cap_s: float) -> float:
 _patched = False
 
 
-def _patch_kombu_closed_channel() -> None:
-    """Make a closed Redis channel fail with a connection error, as kombu's callers expect.
+def _patch_kombu_redis_channel() -> None:
+    """Two changes to kombu's Redis channel: a closed channel fails with a connection error, as kombu's
+    callers expect (below), and one client serves a channel's calls (:func:`_conn_or_acquire`).
 
     kombu 5.7.0 (the latest release; celery 5.7.0): when the broker connection drops, the Redis transport
     closes its channels and ``Connection._do_close_transport`` sets ``transport.client = None``. A task
@@ -195,4 +197,27 @@ def _patch_kombu_closed_channel() -> None:
         return original(self, asynchronous=asynchronous)
 
     setattr(kombu_redis.Channel, "_connparams", _connparams)  # noqa: B010  (a method replaced on purpose)
+    setattr(kombu_redis.Channel, "conn_or_acquire", _conn_or_acquire)  # noqa: B010
     _patched = True
+
+
+@contextmanager
+def _conn_or_acquire(self: Any, client: Any = None) -> Iterator[Any]:
+    """kombu's ``Channel.conn_or_acquire``, with one ``redis.Redis`` client per channel and pool instead of one
+    per call.
+
+    kombu 5.7.0 builds a new client for every publish, every record of an unacknowledged message and every
+    acknowledgement (five a report across the parser's child and the two workers' parents), and redis-py
+    copies its ~170 response callbacks into each: 0.06 ms a client on this project's 2-core machine (README,
+    Performance, round 11). A client holds no connection of its own (each command takes one from the pool),
+    so one serves every call; a new pool (after a disconnect) gets a new client, and a closed channel still
+    fails in ``self.pool`` (see :func:`_patch_kombu_redis_channel`)."""
+    if client:
+        yield client
+        return
+    pool = self.pool
+    cached = self.__dict__.get("_nianbao_client")
+    if cached is None or cached.connection_pool is not pool:
+        cached = self._create_client()
+        self.__dict__["_nianbao_client"] = cached
+    yield cached
