@@ -201,6 +201,21 @@ def test_one_bad_record_sends_the_whole_batch_alone_and_nothing_is_written(datab
     assert _sample("nianbao_validator_reports_validated_total", **clean) == validated_before
 
 
+def test_a_text_the_database_refuses_sends_the_batch_alone_and_nothing_is_written(database: str) -> None:
+    """A title with a NUL character (no parser writes one; a hostile producer may): PostgreSQL refuses it,
+    in the batch's one statement as in a report's own, so the batch runs alone and the rest is stored."""
+    good, bad = parsed_pages(2)
+    payload = bad.to_payload()
+    payload["record"] = {**payload["record"], "title": "示例\x00标题"}
+    answer = store_batch([good.to_payload(), payload], ValidatorSettings())
+    if database.startswith("postgresql"):
+        assert answer == [False, False]
+        assert _counts(database) == (0, 0, 0)
+        assert store_batch([good.to_payload()], ValidatorSettings()) == [True]
+    else:  # SQLite stores the character
+        assert answer == [True, True]
+
+
 def test_a_batch_of_nothing_readable_runs_alone(database: str) -> None:
     alone_before = _sample("nianbao_validator_batches_total", outcome="alone")
     assert store_batch([None, {"bad": 1}], ValidatorSettings()) == [False, False]
