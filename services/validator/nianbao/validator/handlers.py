@@ -114,22 +114,24 @@ def _store_in_order(
     batch = [_batch_report(message) for message in messages]
     reads = read_batch(session, batch)
     stored: list[tuple[CheckedReport, StoreResult]] = []
-    new: list[CheckedReport] = []
+    new: list[tuple[CheckedReport, NewReportWrite]] = []
     for message, report in zip(messages, batch, strict=True):
         if new and not reads.complete(report):
             stored += _write_new(session, new)
             new = []
         checked = check_report(session, message, settings, gauges, reads)
         if isinstance(checked.stored, NewReportWrite):
-            new.append(checked)
+            new.append((checked, checked.stored))
         else:
             stored.append((checked, checked.stored))
     return stored + _write_new(session, new)
 
 
-def _write_new(session: Session, new: list[CheckedReport]) -> list[tuple[CheckedReport, StoreResult]]:
-    writes = [checked.stored for checked in new if isinstance(checked.stored, NewReportWrite)]
-    return list(zip(new, execute_new_reports(session, writes), strict=True))
+def _write_new(
+    session: Session, new: list[tuple[CheckedReport, NewReportWrite]]
+) -> list[tuple[CheckedReport, StoreResult]]:
+    results = execute_new_reports(session, [write for _checked, write in new])
+    return [(checked, result) for (checked, _write), result in zip(new, results, strict=True)]
 
 
 def _batch_report(message: ReportParsed) -> BatchReport:

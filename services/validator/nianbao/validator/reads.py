@@ -137,19 +137,23 @@ class BatchReads:
         """The report's stored row (None: not stored), or ``UNREAD``."""
         return self.stored.get(key, UNREAD)
 
-    def previous_text(self, agency: str, year: int, url: str) -> str | None:
-        """The record text of ``agency``'s report of ``year`` at another address than ``url`` (None: there is
-        none), or ``UNREAD``."""
-        return self.previous.get((agency, year, url), UNREAD)
+    def previous_text(self, key: tuple[str, int, str]) -> str | None:
+        """The record text of a :func:`previous_key` (None: there is none), or ``UNREAD``."""
+        return self.previous.get(key, UNREAD)
 
     def complete(self, report: BatchReport) -> bool:
         """Whether everything ``report`` reads was read ahead (else it reads in its turn, and what the batch
         wrote before it must be written by then)."""
         if report.key not in self.stored:
             return False
-        if not report.agency or report.year is None:
-            return True
-        return (report.agency, report.year - 1, report.key.url) in self.previous
+        previous = previous_key(report.agency, report.year, report.key.url)
+        return previous is None or previous in self.previous
+
+
+def previous_key(agency: str | None, year: int | None, url: str) -> tuple[str, int, str] | None:
+    """What the report at ``url`` of ``agency`` and ``year`` reads for the cross-year rules: ``agency``'s
+    report of ``year - 1`` at another address, as (agency, year - 1, url); None when it reads nothing."""
+    return (agency, year - 1, url) if agency and year is not None else None
 
 
 class BatchReport(NamedTuple):
@@ -180,11 +184,8 @@ def read_batch(session: Session, reports: Sequence[BatchReport]) -> BatchReads:
         holders[(report.agency, report.year)].add(report.key.url)
         if (stored := found.get(i)) is not None:
             holders[(stored.agency, stored.year)].add(report.key.url)
-    wanted = [
-        (r.agency, r.year - 1, r.key.url)
-        for r in reports
-        if r.agency and r.year is not None and not holders.get((r.agency, r.year - 1), set()) - {r.key.url}
-    ]
+    candidates = (previous_key(r.agency, r.year, r.key.url) for r in reports)
+    wanted = [key for key in candidates if key is not None and not holders.get(key[:2], set()) - {key[2]}]
     if wanted:
         keys_json = jsontext.dumps([{"i": i, "agency": a, "year": y, "url": u} for i, (a, y, u) in enumerate(wanted)])
         texts = session.execute(_PREVIOUS_RECORDS, {"keys": keys_json}).all()
@@ -197,11 +198,13 @@ def previous_record(
 ) -> Record | None:
     """The same agency's report for the year before ``year``, for the cross-year rules (read ahead in
     ``reads`` when its batch did). Raises pydantic's ``ValidationError`` when it no longer validates."""
-    if not agency or year is None:
+    key = previous_key(agency, year, exclude_url)
+    if key is None:
         return None
-    text = reads.previous_text(agency, year - 1, exclude_url) if reads is not None else UNREAD
+    text = reads.previous_text(key) if reads is not None else UNREAD
     if text is UNREAD:
-        text = session.execute(PREVIOUS_RECORD, {"agency": agency, "year": year - 1, "url": exclude_url}).scalar()
+        agency, year, url = key
+        text = session.execute(PREVIOUS_RECORD, {"agency": agency, "year": year, "url": url}).scalar()
     return Record.model_validate_json(text) if text is not None else None
 
 
@@ -214,6 +217,7 @@ __all__ = [
     "BatchReads",
     "BatchReport",
     "ReportKey",
+    "previous_key",
     "previous_record",
     "read_batch",
 ]
