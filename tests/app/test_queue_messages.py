@@ -1,4 +1,4 @@
-"""Messages as they sit in Redis: compressed (celery_app.MESSAGE_COMPRESSION), and still read by the queue
+"""Messages as they sit in Redis: compressed (compression.MESSAGE_COMPRESSION), and still read by the queue
 metrics (queue_metrics.oldest_age_seconds), which must survive whatever else a queue holds."""
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from nianbao.devportal.render.article import report_page
 from nianbao.parser.extract import parse_bytes
 from nianbao.shared.bus import CeleryPublisher
 from nianbao.shared.celery_app import make_celery
+from nianbao.shared.compression import compress_zstd
 from nianbao.shared.contracts import VALIDATOR_QUEUE, ReportParsed
 
-from support import task_args
+from support import task_args, zstd_bomb
 
 
 def _report_parsed() -> ReportParsed:
@@ -39,7 +40,7 @@ def test_a_parsed_report_waits_in_redis_compressed_and_its_age_is_read(redis_url
     raw = client.lindex(VALIDATOR_QUEUE, -1)
     assert raw is not None
     envelope = json.loads(raw)
-    assert envelope["headers"]["compression"] == "application/x-gzip"
+    assert envelope["headers"]["compression"] == "application/zstd"
     assert task_args(raw)[0]["record"] == message.record  # the record, whole
     # What Redis keeps per waiting report, against the same message sent uncompressed (as before): measured
     # by Redis itself (MEMORY USAGE of the queue holding that one message).
@@ -71,7 +72,8 @@ def test_the_age_of_compressed_and_plain_messages() -> None:
     now = datetime.now(UTC)
     sent = now - timedelta(seconds=42)
     assert oldest_age_seconds(_envelope(_args(sent), None), now) == 42  # a message from before compression
-    assert oldest_age_seconds(_envelope(zlib.compress(_args(sent)), "application/x-gzip"), now) == 42
+    assert oldest_age_seconds(_envelope(zlib.compress(_args(sent)), "application/x-gzip"), now) == 42  # before zstd
+    assert oldest_age_seconds(_envelope(compress_zstd(_args(sent)), "application/zstd"), now) == 42
 
 
 def test_hostile_compressed_bodies_give_no_age_and_cost_little() -> None:
@@ -84,6 +86,10 @@ def test_hostile_compressed_bodies_give_no_age_and_cost_little() -> None:
         "unknown compression": _envelope(good, "application/x-bz2"),
         "bomb": _envelope(bomb, "application/x-gzip"),
         "compression not a string": _envelope(good, "x").replace(b'"x"', b"[1, 2]"),
+        "zstd truncated": _envelope(compress_zstd(_args(now))[:-5], "application/zstd"),
+        "zstd bomb": _envelope(zstd_bomb(2 * MAX_BODY_BYTES), "application/zstd"),
+        "zstd bomb, size not declared": _envelope(zstd_bomb(2 * MAX_BODY_BYTES, declared=False), "application/zstd"),
+        "zlib under the zstd type": _envelope(good, "application/zstd"),
     }
     for name, raw in cases.items():
         started = time.perf_counter()

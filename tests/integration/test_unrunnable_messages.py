@@ -1,8 +1,8 @@
 """A real parser worker on Redis and PostgreSQL is sent messages it cannot run: another service's task, a body
 that is not JSON, a broken zlib stream, a pickle, JSON nested 100 000 deep, 8 MB of garbage, a message that is
-not a Celery task. Celery alone logs and deletes each of them (the queue empties, nothing else is left); here
-every one is a task_failure row, counted as a message given up on, and the misrouted task is retried onto the
-queue it belongs to."""
+not a Celery task, a zstd bomb and a truncated zstd frame. Celery alone logs and deletes each of them (the queue
+empties, nothing else is left); here every one is a task_failure row, counted as a message given up on, and the
+misrouted task is retried onto the queue it belongs to."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ import redis
 from sqlmodel import select
 
 from nianbao.shared.celery_app import make_celery
+from nianbao.shared.compression import compress_zstd
 from nianbao.shared.contracts import PARSER_QUEUE, VALIDATOR_QUEUE, ReportParsed
 from nianbao.shared.db import session_scope
 from nianbao.shared.models import TaskFailure
 
 from integration_support import Stack, metric_value, publish_raw, wait_until
+from support import zstd_bomb
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +49,11 @@ def test_messages_the_worker_cannot_run_are_recorded_not_dropped(
     _publish_raw(app, b"[" * 100_000 + b"]" * 100_000, content_type="application/json", task="nianbao.other.task")
     _publish_raw(app, b"\xff\xfe garbage " * (8 * 1024 * 1024 // 11), content_type="application/json")
     _publish_raw(app, {"hello": "world"}, content_type=None, task=None)
-    sent = 7
+    _publish_raw(app, zstd_bomb(200 * 1024 * 1024), content_type="application/json",
+                 headers={"compression": "application/zstd"})  # fmt: skip
+    _publish_raw(app, compress_zstd(b'[[{}], {}, {}]')[:-3], content_type="application/json",
+                 headers={"compression": "application/zstd"})  # fmt: skip
+    sent = 9
 
     def failures() -> list[TaskFailure]:
         with session_scope(postgres_url) as s:
@@ -63,11 +69,14 @@ def test_messages_the_worker_cannot_run_are_recorded_not_dropped(
         ("nianbao.other.task", "unknown_task"),  # and its body nested beyond any parser
         (PARSE_TASK, "unreadable"),  # 8 MB of garbage
         ("(none)", "unreadable"),  # not a Celery task
+        (PARSE_TASK, "unreadable"),  # 200 MB of zeros in 7 KB of zstd: refused, not inflated
+        (PARSE_TASK, "unreadable"),  # a truncated zstd frame
     ]
     assert {r.queue for r in rows} == {PARSER_QUEUE}
     assert rows[0].payload["url"] == "http://a.gov.cn/r.html"  # the task's argument, whole
     assert "recursion depth" in rows[4].error and rows[4].payload["body_bytes"] == 200_000
     assert rows[5].payload["body_bytes"] > 8_000_000 and len(rows[5].payload["body_head"]) == 4096
+    assert "declares 209715200 bytes" in rows[7].error, rows[7].error
     client = redis.Redis.from_url(redis_url)
     assert client.llen(PARSER_QUEUE) == 0 and client.hlen("unacked") == 0  # taken off the queue once recorded
     assert metric_value(stack.metrics("parser"), "nianbao_parser_tasks_total", outcome="invalid_message") == sent

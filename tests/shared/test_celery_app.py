@@ -93,26 +93,6 @@ def test_non_finite_numbers_are_written_as_null_as_in_a_records_json() -> None:
     ]
 
 
-def test_bodies_are_compressed_with_fast_zlib_that_any_kombu_reads() -> None:
-    """The apps compress at ZLIB_LEVEL under kombu's own content type; kombu's stock decoder (what a worker
-    without this registration uses) and plain zlib read it back."""
-    import zlib
-
-    from kombu import compression
-
-    from nianbao.shared.celery_app import MESSAGE_COMPRESSION, ZLIB_LEVEL
-
-    app = make_celery("t", "redis://127.0.0.1:6379/0", CommonSettings())
-    assert app.conf.task_compression == MESSAGE_COMPRESSION == "zlib"
-    body = message_json(
-        [[{"record": {"title": "示例县人民政府2020年政府信息公开工作年度报告" * 500}}], {}, {}]
-    ).encode()
-    packed, content_type = compression.compress(body, MESSAGE_COMPRESSION)
-    assert content_type == "application/x-gzip"
-    assert packed == zlib.compress(body, ZLIB_LEVEL) != zlib.compress(body)  # level 1, not zlib's default
-    assert compression.decompress(packed, content_type) == zlib.decompress(packed) == body
-
-
 # --- Message bodies: read by orjson where that is certain to give what kombu's decoder gives.
 
 

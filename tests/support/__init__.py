@@ -36,18 +36,40 @@ def skip_or_fail(reason: str) -> None:
 
 def task_args(raw: bytes) -> list[object]:
     """The positional arguments of one raw Celery message as kombu's Redis transport stores it: a JSON
-    envelope whose body is base64 and, when its headers say so, zlib-compressed (nianbao compresses all)."""
+    envelope whose body is base64 and, when its headers say so, zstd- or zlib-compressed (nianbao compresses
+    all, with zstd since round 12; zlib before)."""
     import base64
     import json
     import zlib
 
+    import zstandard
+
     envelope = json.loads(raw)
     body = base64.b64decode(envelope["body"])
-    if envelope["headers"].get("compression") == "application/x-gzip":
+    compression = envelope["headers"].get("compression")
+    if compression == "application/zstd":
+        body = zstandard.ZstdDecompressor().decompress(body)
+    elif compression == "application/x-gzip":
         body = zlib.decompress(body)
     args = json.loads(body)[0]
     assert isinstance(args, list)
     return args
+
+
+def zstd_bomb(size: int, *, declared: bool = True) -> bytes:
+    """One zstd frame of ``size`` zero bytes (a few KB for hundreds of MB), written in steps, never held
+    whole; its size in the frame's header (as nianbao writes frames) or not (as a streaming writer may)."""
+    import io
+
+    import zstandard
+
+    out = io.BytesIO()
+    compressor = zstandard.ZstdCompressor(level=1, write_content_size=declared)
+    with compressor.stream_writer(out, size=size if declared else -1, closefd=False) as writer:
+        step = bytes(1024 * 1024)
+        for _ in range(size // len(step)):
+            writer.write(step)
+    return out.getvalue()
 
 
 # Redis database numbers the tests may use: away from db 0 (a developer's stack) and db 15 (the benchmarks).

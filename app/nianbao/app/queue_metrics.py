@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -21,12 +20,12 @@ from typing import Any
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from nianbao.shared.compression import decompress
 from nianbao.shared.contracts import QUEUES
 
-# A message body this reader decompresses at most (a ReportParsed body is ~60 KB; the workers' own limit on
-# what they accept is the parser's, far below): a zlib bomb in the queue costs a scrape this much, no more.
+# A message body this reader decompresses at most (a ReportParsed body is ~60 KB): a bomb in the queue costs
+# a scrape this much, no more. Below the workers' own limit (compression.MAX_BODY_BYTES): a scrape runs often.
 MAX_BODY_BYTES = 16 * 1024 * 1024
-_ZLIB = "application/x-gzip"  # kombu's content type for its "zlib" compression
 
 
 def oldest_age_seconds(raw: bytes | None, now: datetime) -> float | None:
@@ -41,23 +40,14 @@ def oldest_age_seconds(raw: bytes | None, now: datetime) -> float | None:
             body = base64.b64decode(body)
         compression = (envelope.get("headers") or {}).get("compression")
         if compression is not None:
-            body = _decompressed(body, compression)
+            if isinstance(body, str):
+                body = body.encode("latin-1")
+            body = decompress(body, compression, MAX_BODY_BYTES)
         args = json.loads(body)[0]
         sent_at = datetime.fromisoformat(str(args[0]["sent_at"]).replace("Z", "+00:00"))
-    except (ValueError, KeyError, IndexError, TypeError, zlib.error):
+    except (ValueError, KeyError, IndexError, TypeError):
         return None
     return max(0.0, (now - sent_at).total_seconds())
-
-
-def _decompressed(body: bytes | str, compression: str) -> bytes:
-    """The body zlib-decompressed, refusing (ValueError) another compression or more than MAX_BODY_BYTES."""
-    if compression != _ZLIB:
-        raise ValueError(f"unknown message compression {compression!r}")
-    inflater = zlib.decompressobj()
-    data = inflater.decompress(body.encode("latin-1") if isinstance(body, str) else body, MAX_BODY_BYTES)
-    if inflater.unconsumed_tail or not inflater.eof:
-        raise ValueError("message body truncated or larger than MAX_BODY_BYTES")
-    return data
 
 
 class QueueCollector(Collector):

@@ -1,7 +1,7 @@
 """Celery wiring shared by every worker and by the CLI that enqueues work.
 
 JSON only (written and read by orjson where it can: see :func:`message_json` and :func:`message_loads`),
-zlib-compressed (see ``MESSAGE_COMPRESSION``), late acknowledgement (a task is acked after it ran, so a
+zstd-compressed (see :mod:`nianbao.shared.compression`), late acknowledgement (a task is acked after it ran, so a
 killed worker's task is redelivered), one prefetched task per process, results ignored (state lives in the
 database).
 
@@ -17,28 +17,20 @@ Timeouts (all from :class:`~nianbao.shared.settings.CommonSettings`, checked to 
 from __future__ import annotations
 
 import random
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import orjson
 from celery import Celery
-from kombu.compression import register as register_compression
 from kombu.serialization import register as register_serializer
 from kombu.utils import json as kombu_json
 
+from nianbao.shared import compression
 from nianbao.shared.contracts import QUEUES, TASK_ROUTES
 from nianbao.shared.settings import CommonSettings
 
-# Message bodies are zlib-compressed (kombu's "zlib": the message's headers say so, and any worker decompresses
-# it), for Redis' memory: a ReportParsed body is ~60 KB of JSON, and the Redis transport keeps it as base64
-# inside a JSON envelope, so one waiting dev-portal report takes 82 KB of Redis' memory uncompressed and 10 KB
-# compressed (tests/app/test_queue_messages.py): a backlog behind a stopped validator is ~8x cheaper. At level 1,
-# not zlib's default 6: 0.1 instead of 0.3 ms per record body (at level 6 the parser's children spent 10 % of
-# their busy samples in it), 9 KB instead of 8 KB. CPU as a whole did not move measurably (README "Performance").
-MESSAGE_COMPRESSION = "zlib"
-ZLIB_LEVEL = 1
+MESSAGE_COMPRESSION = compression.MESSAGE_COMPRESSION  # what task_compression names
 
 # What orjson must not write itself, so that kombu's encoder writes it as it always did (kombu tags dates and
 # times, which its decoder turns back into objects; orjson would write plain strings).
@@ -97,21 +89,11 @@ def _register_message_json() -> None:
     )
 
 
-def _compress_fast(body: bytes) -> bytes:
-    return zlib.compress(body, ZLIB_LEVEL)
-
-
-def _register_fast_zlib() -> None:
-    """kombu's ``zlib`` compression at ``ZLIB_LEVEL``; the content type and the decoder are kombu's own, so
-    any worker reads what this one wrote (a zlib stream decompresses the same whatever its level)."""
-    register_compression(_compress_fast, zlib.decompress, "application/x-gzip", aliases=["gzip", "zlib"])  # type: ignore[no-untyped-call]
-
-
 def make_celery(name: str, broker_url: str, settings: CommonSettings | None = None) -> Celery:
     """The Celery app of a worker, beat or a producer; timeouts from ``settings`` (default: environment)."""
     _patch_kombu_redis_channel()
     _register_message_json()
-    _register_fast_zlib()
+    compression.register()
     timeouts = settings if settings is not None else CommonSettings()
     app = Celery(name, broker=broker_url)
     app.conf.update(
