@@ -27,7 +27,7 @@ from nianbao.shared.settings import CommonSettings
 
 from support import zstd_bomb
 
-BODY = message_json([[{"record": {"title": "示例县人民政府2020年政府信息公开工作年度报告" * 500}}], {}, {}]).encode()
+BODY = message_json([[{"record": {"title": "示例县人民政府2020年政府信息公开工作年度报告" * 500}}], {}, {}])
 UNDECLARED = zstandard.ZstdCompressor(level=3, write_content_size=False).compress(BODY)
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from nianbao.shared.jsontext import dumps
+from nianbao.shared.jsontext import dumps, dumps_bytes, pg_json, pg_json_text
 
 
 def test_text_reads_back_as_the_value() -> None:
@@ -49,3 +49,32 @@ def test_types_json_cannot_write_still_fail() -> None:
 def test_twenty_thousand_rows_round_trip() -> None:
     rows = [{"rule": "requests.balance", "cells": ["requests.a", "requests.b"], "message": "差" * 40}] * 20_000
     assert len(json.loads(dumps(rows))) == 20_000
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"title": "示例县", "n": [0, -1, 2.5, None, True]},
+        {1: "a", "b": {2: [3]}},  # keys that are not strings: orjson's second try
+        {"v": 2**64, "t": "示例县"},  # beyond 64 bits: the standard library's
+        [],
+    ],
+    ids=["plain", "non-str keys", "big int", "empty"],
+)
+def test_bytes_are_the_text_encoded(value: object) -> None:
+    assert dumps_bytes(value) == dumps(value).encode()
+
+
+def test_json_parameters_reach_postgresql_as_the_same_text(postgres_url: str) -> None:
+    """pg_json and pg_json_text send the bytes as a ``json`` parameter: PostgreSQL keeps that text as it is."""
+    import psycopg
+
+    values = [{"title": "示例县", "n": [1, 2.5, None]}, [{"i": 0, "v": 2**64}], {1: "a"}]
+    with psycopg.connect(postgres_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        for value in values:
+            row = conn.execute("SELECT CAST(%s AS json)::text, pg_typeof(%s)::text", (pg_json(value), pg_json(value)))
+            assert row.fetchone() == (dumps(value), "json")
+        joined = b"[" + b",".join(dumps_bytes(v) for v in values) + b"]"
+        row = conn.execute("SELECT json_array_length(CAST(%s AS json)), CAST(%s AS json)::text",
+                           (pg_json_text(joined), pg_json_text(joined)))  # fmt: skip
+        assert row.fetchone() == (3, joined.decode())

@@ -39,8 +39,9 @@ _ORJSON_PASSTHROUGH = (
 )
 
 
-def message_json(value: Any) -> str:
-    """A task message's body as JSON text, for Celery's ``json`` serializer.
+def message_json(value: Any) -> bytes:
+    """A task message's body as UTF-8 JSON text, for Celery's ``json`` serializer (kombu compresses the
+    bytes as they are: a ``str`` cost a decode here and an encode in kombu, 0.04 ms for a record).
 
     Our bodies are plain JSON data (``Message.to_payload``): orjson writes them, UTF-8 as is, about
     fourteen times faster than kombu's encoder on a record's ~60 KB, and a fifth smaller (no ``\\u``
@@ -51,10 +52,10 @@ def message_json(value: Any) -> str:
     record's JSON (kombu's encoder wrote ``NaN``, which is not JSON; a parser's number is never one).
     Read by :func:`message_loads`."""
     try:
-        return orjson.dumps(value, option=_ORJSON_PASSTHROUGH).decode()
+        return orjson.dumps(value, option=_ORJSON_PASSTHROUGH)
     except TypeError:
         text: str = kombu_json.dumps(value)  # type: ignore[no-untyped-call]
-        return text
+        return text.encode()
 
 
 # Digits, each as "0", the rest of a body's bytes as they are: a run of 19 zeros after this translation is a

@@ -14,11 +14,41 @@ import json
 from typing import Any
 
 import orjson
+from psycopg.types.json import Json
+
+
+def dumps_bytes(value: Any) -> bytes:
+    """``value`` as UTF-8 JSON text; keys that are not strings are written as ``json.dumps`` writes them.
+
+    orjson is asked without ``OPT_NON_STR_KEYS`` first: that option makes it check every key's type, which
+    nearly doubles its time on a record (0.061 against 0.035 ms); a value with such keys takes the next step,
+    so every value is written exactly as before."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        pass
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # compact, as orjson writes: the rest of the text is the same whichever wrote it
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def dumps(value: Any) -> str:
-    """``value`` as JSON text; keys that are not strings are written as ``json.dumps`` writes them."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:  # compact, as orjson writes: the rest of the text is the same whichever wrote it
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """:func:`dumps_bytes` as a ``str`` (what SQLAlchemy's JSON columns take)."""
+    return dumps_bytes(value).decode()
+
+
+def _as_is(text: bytes) -> bytes:
+    return text
+
+
+def pg_json(value: Any) -> Json:
+    """A PostgreSQL parameter of type ``json`` holding ``value``, written by :func:`dumps_bytes` and sent as
+    those bytes: a ``str`` parameter costs a decode here and an encode in psycopg (0.04 ms for a record)."""
+    return Json(value, dumps=dumps_bytes)
+
+
+def pg_json_text(text: bytes) -> Json:
+    """A PostgreSQL parameter of type ``json`` holding ``text``, JSON already (joined from
+    :func:`dumps_bytes` texts), sent as it is."""
+    return Json(text, dumps=_as_is)

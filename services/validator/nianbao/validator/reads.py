@@ -173,7 +173,7 @@ def read_batch(session: Session, reports: Sequence[BatchReport]) -> BatchReads:
     if session.get_bind().dialect.name != "postgresql" or len(reports) < 2 or len(addresses) < len(reports):
         return reads
     keys = [r.key for r in reports]
-    keys_json = jsontext.dumps([{"i": i, **key._asdict()} for i, key in enumerate(keys)])
+    keys_json = jsontext.pg_json([{"i": i, **key._asdict()} for i, key in enumerate(keys)])
     rows = session.execute(_STORED_REPORTS, {"keys": keys_json})
     found = {row.i: row for row in rows}
     for i, key in enumerate(keys):
@@ -187,7 +187,7 @@ def read_batch(session: Session, reports: Sequence[BatchReport]) -> BatchReads:
     candidates = (previous_key(r.agency, r.year, r.key.url) for r in reports)
     wanted = [key for key in candidates if key is not None and not holders.get(key[:2], set()) - {key[2]}]
     if wanted:
-        keys_json = jsontext.dumps([{"i": i, "agency": a, "year": y, "url": u} for i, (a, y, u) in enumerate(wanted)])
+        keys_json = jsontext.pg_json([{"i": i, "agency": a, "year": y, "url": u} for i, (a, y, u) in enumerate(wanted)])
         texts = session.execute(_PREVIOUS_RECORDS, {"keys": keys_json}).all()
         reads.previous = {wanted[i]: text for i, text in texts}
     return reads

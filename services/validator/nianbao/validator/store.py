@@ -266,8 +266,8 @@ class NewReportWrite:
         """The parameters of its statement alone."""
         params = {
             **self.report,
-            "value_rows": jsontext.dumps(self.value_rows),
-            "finding_rows": jsontext.dumps(self.finding_rows),
+            "value_rows": jsontext.pg_json(self.value_rows),
+            "finding_rows": jsontext.pg_json(self.finding_rows),
             "failing": self.failing,
         }
         if self.writes_gauge:
@@ -293,14 +293,14 @@ def execute_new_reports(session: Session, writes: Sequence[NewReportWrite]) -> l
     # Each report's text on its own (a record jsontext hands to json.dumps, with an integer beyond 64 bits, does
     # not take the batch's texts with it), times as ISO text (which json.dumps cannot write).
     reports = [
-        jsontext.dumps({"i": i, **{k: v.isoformat() if isinstance(v, datetime) else v for k, v in w.report.items()},
-                        "failing": w.failing})
+        jsontext.dumps_bytes({"i": i, **{k: v.isoformat() if isinstance(v, datetime) else v
+                                         for k, v in w.report.items()}, "failing": w.failing})
         for i, w in enumerate(writes)
     ]  # fmt: skip
     params = {
-        "reports": f"[{','.join(reports)}]",
-        "value_rows": jsontext.dumps([{"i": i, **row} for i, w in enumerate(writes) for row in w.value_rows]),
-        "finding_rows": jsontext.dumps([{"i": i, **row} for i, w in enumerate(writes) for row in w.finding_rows]),
+        "reports": jsontext.pg_json_text(b"[" + b",".join(reports) + b"]"),
+        "value_rows": jsontext.pg_json([{"i": i, **row} for i, w in enumerate(writes) for row in w.value_rows]),
+        "finding_rows": jsontext.pg_json([{"i": i, **row} for i, w in enumerate(writes) for row in w.finding_rows]),
     }
     ids = {int(row[0]): int(row[1]) for row in session.execute(statement, params)}
     return [StoreResult(ids[i], True, True, w.failing_errors, w.failing_warnings) for i, w in enumerate(writes)]
@@ -466,7 +466,7 @@ def _rows_digest(
     order): equal digests, equal rows. Any change of what is written changes it, which costs one full
     comparison of the rows, never a wrong skip."""
     rows = ([[*ident, *data] for ident, data in values.items()], [[*ident, *data] for ident, data in findings.items()])
-    return hashlib.sha256(jsontext.dumps(rows).encode()).hexdigest()
+    return hashlib.sha256(jsontext.dumps_bytes(rows)).hexdigest()
 
 
 def _new_report_write(
@@ -667,7 +667,7 @@ def _insert_recordset(session: Session, table: Any, shared: dict[str, Any], rows
     """PostgreSQL: all rows in one ``INSERT … SELECT … FROM json_to_recordset(:rows)`` (see ``pgwrite``), the
     rows sent as one JSON text and ``shared`` as parameters."""
     params: dict[str, Any] = {f"s_{name}": value for name, value in shared.items()}
-    params["rows"] = jsontext.dumps(rows)
+    params["rows"] = jsontext.pg_json(rows)
     session.execute(pgwrite.recordset_insert(table, tuple(shared), tuple(rows[0])), params)
 
 
