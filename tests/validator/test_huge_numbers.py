@@ -59,3 +59,21 @@ def test_narrative_figures_over_eighteen_digits_are_not_figures() -> None:
     assert narrative.proceedings_figures("被申请行政复议" + "1" * 19 + "件。") == {}
     figure = narrative.requests_new("共收到政府信息公开申请" + "9" * 18 + "件")
     assert figure is not None and figure.value == 10**18 - 1
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0, 7, -3, 2.5, 10**18, -(10**18), 1e18, 10**18 + 1, 1e19, float("nan"), float("inf"), True, False],
+    ids=str,
+)
+def test_an_operand_is_what_usable_number_says(value: Number) -> None:
+    """``TableView._operand`` tests plain ints and floats inline; every value reads as ``usable_number``
+    decides, the same named tuple either way."""
+    from nianbao.validator.rules.model import Operand
+    from nianbao.validator.rules.views import TableView
+
+    view = TableView(name="requests", values={"new.natural": value}, cells={})
+    operand = view.operand("new.natural")
+    expected = Operand("requests.new.natural", value, None) if usable_number(value) else (
+        Operand("requests.new.natural", None, "unparseable"))  # fmt: skip
+    assert type(operand) is Operand and operand == expected and operand.value is expected.value

@@ -14,6 +14,9 @@ BlankPolicy = Literal["no_blanks", "blank_as_zero", "blank_is_missing"]
 KeyStatus = CellStatus | Literal["absent"]
 
 
+# Builds an Operand from its four fields without the named tuple's Python-level __new__ (a frame per operand).
+_new_operand = tuple.__new__
+
 MAX_MAGNITUDE = 10**18  # no count or 万元 amount of a report comes near; beyond it a value is not data
 
 
@@ -79,6 +82,10 @@ class TableView:
         ref = f"{self.name}.{key}"
         value = self.values.get(key)
         if value is not None:  # a value is itself under every policy and whatever its status
+            # Nearly every value is a plain int or float in range: tested inline (NaN fails the comparison
+            # and takes the full test, as does a bool or any subclass).
+            if (type(value) is int or type(value) is float) and -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
+                return _new_operand(Operand, (ref, value, None, self.local))
             if usable_number(value):
                 return Operand(ref, value, None, self.local)
             return Operand(ref, None, "unparseable", self.local)
