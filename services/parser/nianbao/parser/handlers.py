@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from nianbao.parser import metrics
 from nianbao.parser.errors import UnusableInput
@@ -24,20 +26,29 @@ log = logging.getLogger(__name__)
 
 
 def handle_page_fetched(
-    message: PageFetched, store: RawStore, publisher: Publisher, settings: ParserSettings
+    message: PageFetched,
+    store: RawStore,
+    publisher: Publisher,
+    settings: ParserSettings,
+    *,
+    count_failures: bool = True,
 ) -> ReportParsed:
     """Load the page's bytes and its attachments', parse them into one record and publish
     :class:`ReportParsed`. Idempotent: the same bytes always give the same record.
 
     Raises :class:`PermanentError` when the page's blob is missing and :class:`UnusableInput` (also
     permanent) when the page's bytes cannot be a report; retrying helps with neither. An attachment that
-    is missing or unusable does not fail the page: the record says so (``attachment_unreadable``)."""
+    is missing or unusable does not fail the page: the record says so (``attachment_unreadable``).
+    ``count_failures=False`` (a batch, whose failed page then runs alone and is counted there) leaves a
+    failed page out of the metrics."""
     try:
         data = store.get(message.raw_key)
     except RawStoreError as exc:
-        metrics.REPORTS_PARSED.labels("unknown", "blob_missing").inc()
+        if count_failures:
+            metrics.REPORTS_PARSED.labels("unknown", "blob_missing").inc()
         raise PermanentError(f"page {message.url}: {exc}") from exc
     started = time.perf_counter()
+    parsed_ok = False
     try:
         record = _parse_counted(
             data,
@@ -47,17 +58,21 @@ def handle_page_fetched(
             http_charset=message.http_charset,
             fetched_at=message.fetched_at.isoformat(),
             settings=settings,
+            count_failures=count_failures,
         )
         record = merge_attachments(record, [_read_attachment(a, store, settings) for a in message.attachments])
         if not record.title and message.title_hint and message.title_hint.strip():
             # No title line in the document: the title it was listed under, never an empty one (the
             # record keeps its ``title_missing`` warning, so the fallback stays visible).
             record = record.model_copy(update={"title": " ".join(message.title_hint.split())[:500]})
+        parsed_ok = True
     except UnusableInput:
-        metrics.REPORTS_PARSED.labels("unknown", "unusable").inc()
+        if count_failures:
+            metrics.REPORTS_PARSED.labels("unknown", "unusable").inc()
         raise
     finally:
-        metrics.PARSE_SECONDS.observe(time.perf_counter() - started)
+        if parsed_ok or count_failures:
+            metrics.PARSE_SECONDS.observe(time.perf_counter() - started)
     parsed = ReportParsed.of(site_id=message.site_id, url=message.url, raw_key=message.raw_key, record=record)
     publisher.publish(parsed)
     generation = record.generation.value or "unknown"
@@ -67,13 +82,15 @@ def handle_page_fetched(
     return parsed
 
 
-def _parse_counted(data: bytes, *, media_type: str | None, **kwargs: object) -> Record:
-    """``parse_bytes``, counting the document by format and outcome (``nianbao_parser_documents_total``)."""
+def _parse_counted(data: bytes, *, media_type: str | None, count_failures: bool = True, **kwargs: object) -> Record:
+    """``parse_bytes``, counting the document by format and outcome (``nianbao_parser_documents_total``; an
+    unusable one only with ``count_failures``)."""
     fmt = sniff_format(data, media_type) or ("html" if "html" in (media_type or "html") else "text")
     try:
         record = parse_bytes(data, media_type=media_type, **kwargs)  # type: ignore[arg-type]
     except UnusableInput:
-        metrics.DOCUMENTS.labels(fmt, "unusable").inc()
+        if count_failures:
+            metrics.DOCUMENTS.labels(fmt, "unusable").inc()
         raise
     metrics.DOCUMENTS.labels(fmt, document_outcome(record)).inc()
     return record
@@ -102,3 +119,29 @@ def _read_attachment(attachment: FetchedDocument, store: RawStore, settings: Par
         log.exception("attachment %s of a page could not be read", attachment.url)
         return replace(read, error=f"internal error: {type(exc).__name__}: {str(exc)[:200]}")
     return replace(read, record=record)
+
+
+def parse_batch(
+    payloads: Sequence[Any], store: RawStore, publisher: Publisher, settings: ParserSettings
+) -> list[bool]:
+    """Parse and publish the pages of several ``PageFetched`` payloads, one after the other (the parser
+    worker's batches, see ``nianbao.shared.batching``). Idempotent, as :func:`handle_page_fetched`.
+
+    Answers, per payload, True when its ``ReportParsed`` is published, False for a payload the worker must
+    run alone, through the task and its usual handling: one that is not a valid message (None included: a
+    body that did not read) and one whose page failed (a missing blob, an unusable page, Redis away). Such a
+    page is counted in the metrics when it runs alone, not here."""
+    done: list[bool] = []
+    for payload in payloads:
+        try:
+            if payload is None:
+                raise ValueError("the message body did not read")
+            message = PageFetched.model_validate(payload)
+            handle_page_fetched(message, store, publisher, settings, count_failures=False)
+        except Exception as exc:  # each such page runs alone: its own retries, or its failure record
+            log.info("a page of a batch runs alone (%s: %s)", type(exc).__name__, str(exc).partition("\n")[0][:300])
+            done.append(False)
+        else:
+            done.append(True)
+    metrics.TASKS.labels("ok").inc(sum(done))
+    return done

@@ -63,3 +63,17 @@ class ParserSettings(CommonSettings):
         description="A cell whose number has more integer digits is unparseable (warning), not a value: "
         "real counts and amounts have < 12, and 18 digits still fit a 64-bit integer.",
     )
+    parse_batch_size: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="A parser worker sends up to this many PageFetched messages to a child as one job, parsed one "
+        "after the other (1: every message alone). A page the batch cannot parse and publish runs alone, with its "
+        "usual retries and failure record. The worker prefetches this many per child.",
+    )
+    parse_batch_wait_ms: int = Field(
+        default=50,
+        ge=1,
+        le=10_000,
+        description="How long a parser worker waits for a batch to fill once its first message arrived.",
+    )
