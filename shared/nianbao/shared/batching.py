@@ -70,6 +70,17 @@ def run_batch(task_name: str, bodies: Sequence[tuple[bytes, str, str]]) -> list[
     return results
 
 
+def batched_task_options(app: Any, task_name: str, handler: BatchHandler, *, size: int, wait_ms: int) -> dict[str, Any]:
+    """What a service passes to ``app.task`` for ``task_name`` to be batched (none when ``size`` is 1): the
+    batching strategy with ``size`` and ``wait_ms``. Registers ``handler`` and raises the app's prefetch to
+    ``size`` per child: batches fill only from what the worker holds."""
+    if size <= 1:
+        return {}
+    app.conf.worker_prefetch_multiplier = size
+    register_handler(task_name, handler, accept=app.conf.accept_content)
+    return {"Strategy": "nianbao.shared.batching:strategy", "batch_size": size, "batch_wait_s": wait_ms / 1000}
+
+
 class _ConsumerView:
     """The worker's consumer, except where Celery's default strategy hands a request to the pool."""
 
@@ -151,4 +162,4 @@ def strategy(task: Any, app: Any, consumer: Any, **kwargs: Any) -> Any:
     return default_strategy(task, app, _ConsumerView(consumer, batcher.add), **kwargs)
 
 
-__all__ = ["BatchHandler", "Batcher", "register_handler", "run_batch", "strategy"]
+__all__ = ["BatchHandler", "Batcher", "batched_task_options", "register_handler", "run_batch", "strategy"]

@@ -15,7 +15,7 @@ from typing import Any
 from nianbao.parser import metrics
 from nianbao.parser.handlers import handle_page_fetched, parse_batch
 from nianbao.parser.settings import ParserSettings
-from nianbao.shared.batching import register_handler
+from nianbao.shared.batching import batched_task_options
 from nianbao.shared.bus import CeleryPublisher
 from nianbao.shared.contracts import PageFetched, ReportParsed
 from nianbao.shared.rawstore import RawStore
@@ -26,21 +26,13 @@ def register_tasks(app: Any, settings: ParserSettings) -> None:
     """Register task ``PageFetched.TASK`` on ``app``, and on no other Celery app of the process (``shared=False``,
     as every service's tasks: a task holds its app's settings; Celery's default would add it to every app
     created later in the process)."""
-    batching: dict[str, Any] = {}
-    if settings.parse_batch_size > 1:
-        batching = {
-            "Strategy": "nianbao.shared.batching:strategy",
-            "batch_size": settings.parse_batch_size,
-            "batch_wait_s": settings.parse_batch_wait_ms / 1000,
-        }
-        # Batches fill only from what the worker holds: parse_batch_size messages per child.
-        app.conf.worker_prefetch_multiplier = settings.parse_batch_size
 
-        def run_batch(payloads: Sequence[Any]) -> list[bool]:
-            store = RawStore(settings.resolved_raw_store_dir())
-            return parse_batch(payloads, store, CeleryPublisher(app), settings)
+    def run_batch(payloads: Sequence[Any]) -> list[bool]:
+        store = RawStore(settings.resolved_raw_store_dir())
+        return parse_batch(payloads, store, CeleryPublisher(app), settings)
 
-        register_handler(PageFetched.TASK, run_batch, accept=app.conf.accept_content)
+    batching = batched_task_options(app, PageFetched.TASK, run_batch, size=settings.parse_batch_size,
+                                    wait_ms=settings.parse_batch_wait_ms)  # fmt: skip
 
     @app.task(name=PageFetched.TASK, bind=True, acks_late=True, shared=False, **batching)  # type: ignore[untyped-decorator]
     def parse_page(self: Any, payload: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nianbao.shared.batching import register_handler
+from nianbao.shared.batching import batched_task_options
 from nianbao.shared.contracts import ReportParsed
 from nianbao.shared.taskrunner import run_message_task
 from nianbao.validator import metrics
@@ -17,18 +17,8 @@ from nianbao.validator.settings import ValidatorSettings
 
 
 def register_tasks(app: Any, settings: ValidatorSettings) -> None:
-    batching: dict[str, Any] = {}
-    if settings.batch_size > 1:
-        batching = {
-            "Strategy": "nianbao.shared.batching:strategy",
-            "batch_size": settings.batch_size,
-            "batch_wait_s": settings.batch_wait_ms / 1000,
-        }
-        # Batches fill only from what the worker holds: batch_size messages per child.
-        app.conf.worker_prefetch_multiplier = settings.batch_size
-        register_handler(
-            ReportParsed.TASK, lambda payloads: store_batch(payloads, settings), accept=app.conf.accept_content
-        )
+    batching = batched_task_options(app, ReportParsed.TASK, lambda payloads: store_batch(payloads, settings),
+                                    size=settings.batch_size, wait_ms=settings.batch_wait_ms)  # fmt: skip
 
     @app.task(name=ReportParsed.TASK, bind=True, acks_late=True, shared=False, **batching)  # type: ignore[untyped-decorator]
     def validate_report(self: Any, payload: dict[str, Any]) -> None:
