@@ -40,17 +40,14 @@ def task_args(raw: bytes) -> list[object]:
     all, with zstd since round 12; zlib before)."""
     import base64
     import json
-    import zlib
 
-    import zstandard
+    from nianbao.shared.compression import decompress
 
     envelope = json.loads(raw)
     body = base64.b64decode(envelope["body"])
     compression = envelope["headers"].get("compression")
-    if compression == "application/zstd":
-        body = zstandard.ZstdDecompressor().decompress(body)
-    elif compression == "application/x-gzip":
-        body = zlib.decompress(body)
+    if compression is not None:
+        body = decompress(body, compression)
     args = json.loads(body)[0]
     assert isinstance(args, list)
     return args

@@ -1,11 +1,11 @@
 """PostgreSQL statements that hand the server many rows as one JSON text.
 
-``json_to_recordset(:rows)`` turns one JSON array (written by ``jsontext.dumps``: orjson) into typed rows in
-C, which was the cheapest way found to send ~170 values or a report's findings: psycopg dumps array
-parameters in Python, and picking columns out of ``json_array_elements`` with ``->>`` re-scanned each row's
-text once per column (three times the server's work). Each statement has one text whatever the row count,
-so it is prepared once per connection and built once per process (``functools.cache``): building a
-statement costs more client CPU than executing it.
+``json_to_recordset(:rows)`` turns one JSON array (sent as a ``json`` parameter by ``jsontext.pg_json``:
+orjson's bytes) into typed rows in C, which was the cheapest way found to send ~170 values or a report's
+findings: psycopg dumps array parameters in Python, and picking columns out of ``json_array_elements`` with
+``->>`` re-scanned each row's text once per column (three times the server's work). Each statement has one
+text whatever the row count, so it is prepared once per connection and built once per process
+(``functools.cache``): building a statement costs more client CPU than executing it.
 
 :func:`new_report_statement` writes a report that is not stored yet, with everything that goes with it, in
 one statement and one round trip instead of five (report row, values, findings, history row, site gauge);
